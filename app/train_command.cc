@@ -1,0 +1,128 @@
+#include "app/train_command.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "app/train_flags.h"
+#include "coordinator/lr_schedule.h"
+#include "coordinator/shard_plan.h"
+#include "coordinator/step_control.h"
+#include "ops/communicator.h"
+#include "ops/status_agreement.h"
+#include "worker/data/idx_reader.h"
+#include "worker/models/model_zoo.h"
+#include "worker/output/run_directory.h"
+#include "worker/trainer.h"
+
+namespace strobe {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitBadFlags = 2;
+
+// Errors are printed once, by rank 0, after all ranks agreed on them.
+int Fail(const DistributedContext& context, const absl::Status& status, int exit_code) {
+  if (context.rank == 0) std::fprintf(stderr, "strobe: error: %s\n", std::string(status.message()).c_str());
+  return exit_code;
+}
+
+void SetCpuThreads(const TrainConfig& config, const DistributedContext& context) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = config.threads > 0 ? config.threads : std::max(1, cores / context.local_size);
+  at::set_num_threads(threads);
+}
+
+absl::StatusOr<TrainData> LoadData(const TrainConfig& config) {
+  TrainData data;
+  absl::StatusOr<ImageDataset> train = LoadMnistSplit(config.data_dir, MnistSplit::kTrain);
+  if (!train.ok()) return train.status();
+  absl::StatusOr<ImageDataset> test = LoadMnistSplit(config.data_dir, MnistSplit::kTest);
+  if (!test.ok()) return test.status();
+  data.train = *std::move(train);
+  data.test = *std::move(test);
+  if (config.train_samples > 0 && config.train_samples < data.train.size()) {
+    data.train.images = data.train.images.slice(0, 0, config.train_samples);
+    data.train.labels = data.train.labels.slice(0, 0, config.train_samples);
+  }
+  data.norm = ComputeNormalization(data.train);
+  return data;
+}
+
+absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const TrainConfig& config, int64_t steps_per_epoch) {
+  WarmupCosineOptions options;
+  options.peak_lr = config.scale_lr ? LinearScaledLr(config.base_lr, config.global_batch, config.reference_batch)
+                                    : config.base_lr;
+  options.total_steps = steps_per_epoch * config.epochs;
+  options.warmup_steps = std::min(options.total_steps,
+                                  static_cast<int64_t>(std::llround(config.warmup_epochs * steps_per_epoch)));
+  options.final_lr = std::min(config.final_lr, options.peak_lr);
+  absl::StatusOr<std::unique_ptr<WarmupCosineSchedule>> schedule = WarmupCosineSchedule::Create(options);
+  if (!schedule.ok()) return schedule.status();
+  return std::unique_ptr<LrSchedule>(*std::move(schedule));
+}
+
+}  // namespace
+
+int RunTrainCommand(const DistributedContext& context) {
+  const TrainConfig config = TrainConfigFromFlags();
+  // Flags are the same on every rank, so every rank reaches the same verdict without communicating.
+  if (absl::Status valid = ValidateTrainConfig(config, context.world_size); !valid.ok()) {
+    return Fail(context, valid, kExitBadFlags);
+  }
+  SetCpuThreads(config, context);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
+  if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
+  Communicator& comm = **communicator;
+
+  absl::StatusOr<TrainData> data = LoadData(config);
+  if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {
+    return Fail(context, agreed, kExitFailure);
+  }
+  absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train.size(), config.global_batch,
+                                                               context.world_size);
+  if (!plan.ok()) return Fail(context, plan.status(), kExitFailure);
+  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule = MakeSchedule(config, plan->steps_per_epoch());
+  if (!schedule.ok()) return Fail(context, schedule.status(), kExitBadFlags);
+
+  torch::manual_seed(config.seed);
+  absl::StatusOr<std::shared_ptr<Classifier>> model =
+      MakeModel(config.model, data->train.images.size(1), data->train.num_classes);
+  if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
+
+  absl::Status run_dir_ready = absl::OkStatus();
+  if (context.rank == 0) {
+    run_dir_ready = PrepareRunDirectory(config.run_dir, TrainConfigJson(config, context.world_size));
+  }
+  if (absl::Status agreed = AgreeOnStatus(comm, run_dir_ready); !agreed.ok()) {
+    return Fail(context, agreed, kExitFailure);
+  }
+
+  std::unique_ptr<ProgressReporter> reporter;
+  if (context.rank == 0) {
+    std::printf("strobe: training %s on %d samples, %d rank(s) x %d, %d thread(s) per rank, run dir %s\n",
+                config.model.c_str(), static_cast<int>(data->train.size()), context.world_size,
+                static_cast<int>(plan->local_batch()), at::get_num_threads(), config.run_dir.c_str());
+    reporter = std::make_unique<ProgressReporter>(
+        stdout, isatty(fileno(stdout)) != 0,
+        (std::filesystem::path(config.run_dir) / kMetricsFileName).string());
+  }
+  StepCoordinator coordinator(comm, *std::move(schedule));
+  absl::StatusOr<TrainSummary> summary =
+      RunTraining(config, *data, **model, coordinator, comm, reporter.get());
+  if (!summary.ok()) return Fail(context, summary.status(), kExitFailure);
+  if (context.rank == 0) {
+    std::printf("strobe: done: %d steps, %.1f img/s, test accuracy %.4f (%d images)\n",
+                static_cast<int>(summary->steps), summary->images_per_s, summary->final_eval.accuracy(),
+                static_cast<int>(summary->final_eval.samples));
+  }
+  return 0;
+}
+
+}  // namespace strobe

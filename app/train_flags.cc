@@ -1,0 +1,56 @@
+#include "app/train_flags.h"
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(std::string, data, "/usr/share/datasets/fashion-mnist",
+          "Directory holding MNIST-format IDX files (train-/t10k- images and labels, .gz or plain). The default is "
+          "Debian's dataset-fashion-mnist.");
+ABSL_FLAG(std::string, model, "resnet20", "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
+ABSL_FLAG(std::string, run_dir, "", "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
+ABSL_FLAG(int64_t, epochs, 1, "Training epochs.");
+ABSL_FLAG(int64_t, batch_size, 128, "Global batch size over all ranks; must be divisible by the number of ranks.");
+ABSL_FLAG(int64_t, train_samples, 0, "Train on only the first N training samples (0: all). For quick runs.");
+ABSL_FLAG(int64_t, eval_batch, 500, "Evaluation batch size per rank.");
+ABSL_FLAG(double, lr, 0.1, "Base learning rate, for a global batch of --reference_batch when --scale_lr is on.");
+ABSL_FLAG(bool, scale_lr, true, "Linear scaling rule: peak LR = lr x batch_size / reference_batch.");
+ABSL_FLAG(int64_t, reference_batch, 256, "Reference batch of the linear scaling rule.");
+ABSL_FLAG(double, warmup_epochs, 0.5, "Linear LR warmup length in epochs (fractions allowed), then cosine decay.");
+ABSL_FLAG(double, final_lr, 0.0, "LR at the end of the cosine decay.");
+ABSL_FLAG(double, momentum, 0.9, "SGD momentum.");
+ABSL_FLAG(bool, nesterov, true, "Nesterov momentum.");
+ABSL_FLAG(double, weight_decay, 5e-4, "Weight decay for conv/linear weights (never BatchNorm or biases).");
+ABSL_FLAG(double, label_smoothing, 0.0, "Label smoothing in [0, 1).");
+ABSL_FLAG(int64_t, bucket_cap_mb, 25, "Gradient bucket size cap in MiB: gradients are averaged one bucket at a time.");
+ABSL_FLAG(uint64_t, seed, 1, "Seed of weight initialisation and the per-epoch sample order.");
+ABSL_FLAG(int64_t, log_every, 20, "Report loss, LR and throughput every N steps.");
+ABSL_FLAG(int, threads, 0, "Intra-op CPU threads per rank; 0: the host's cores divided by its ranks.");
+
+namespace strobe {
+
+TrainConfig TrainConfigFromFlags() {
+  TrainConfig config;
+  config.data_dir = absl::GetFlag(FLAGS_data);
+  config.model = absl::GetFlag(FLAGS_model);
+  config.run_dir = absl::GetFlag(FLAGS_run_dir);
+  config.epochs = absl::GetFlag(FLAGS_epochs);
+  config.global_batch = absl::GetFlag(FLAGS_batch_size);
+  config.train_samples = absl::GetFlag(FLAGS_train_samples);
+  config.eval_batch = absl::GetFlag(FLAGS_eval_batch);
+  config.base_lr = absl::GetFlag(FLAGS_lr);
+  config.scale_lr = absl::GetFlag(FLAGS_scale_lr);
+  config.reference_batch = absl::GetFlag(FLAGS_reference_batch);
+  config.warmup_epochs = absl::GetFlag(FLAGS_warmup_epochs);
+  config.final_lr = absl::GetFlag(FLAGS_final_lr);
+  config.sgd.momentum = absl::GetFlag(FLAGS_momentum);
+  config.sgd.nesterov = absl::GetFlag(FLAGS_nesterov);
+  config.sgd.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  config.label_smoothing = absl::GetFlag(FLAGS_label_smoothing);
+  const int64_t bucket_cap_mb = absl::GetFlag(FLAGS_bucket_cap_mb);
+  config.bucket_cap_bytes = bucket_cap_mb > 0 ? bucket_cap_mb * 1024 * 1024 : bucket_cap_mb;
+  config.seed = absl::GetFlag(FLAGS_seed);
+  config.log_every = absl::GetFlag(FLAGS_log_every);
+  config.threads = absl::GetFlag(FLAGS_threads);
+  return config;
+}
+
+}  // namespace strobe

@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""PyTorch DistributedDataParallel (gloo, CPU) baseline for Strobe's throughput benchmark.
+
+Trains the same CIFAR-style ResNet-20 as `strobe train --model=resnet20` on Fashion-MNIST with the same
+global batch, optimizer (SGD, momentum 0.9, Nesterov, weight decay 5e-4 except BatchNorm/bias), learning-rate
+schedule (linear scaling, linear warmup, cosine) and normalisation, then prints one JSON line with images/s
+and test accuracy. Batches are sliced from in-memory tensors (no DataLoader workers), which is the fastest
+way to feed Python DDP here, so the comparison does not flatter Strobe.
+
+Run with Debian's interpreter: /usr/bin/python3 bench/ddp_baseline.py --ranks=2 --epochs=1
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+import torch.nn as nn
+import torch.nn.functional as F
+
+MEAN, STD = 0.2860, 0.3530
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.shortcut is None else self.shortcut(x)))
+
+
+class ResNet20(nn.Module):
+    def __init__(self, in_channels, num_classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        layers, cin = [], 16
+        for cout, stride in ((16, 1), (32, 2), (64, 2)):
+            for b in range(3):
+                layers.append(BasicBlock(cin, cout, stride if b == 0 else 1))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def lr_at(step, total, warmup, peak, floor):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def worker(rank, args):
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(args.port)
+    torch.set_num_threads(args.threads)
+    dist.init_process_group("gloo", rank=rank, world_size=args.ranks)
+    root = args.data
+    xtr = torch.from_numpy(read_idx(f"{root}/train-images-idx3-ubyte.gz").copy())
+    ytr = torch.from_numpy(read_idx(f"{root}/train-labels-idx1-ubyte.gz").astype(np.int64))
+    xte = torch.from_numpy(read_idx(f"{root}/t10k-images-idx3-ubyte.gz").copy())
+    yte = torch.from_numpy(read_idx(f"{root}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
+    if args.train_samples:
+        xtr, ytr = xtr[:args.train_samples], ytr[:args.train_samples]
+
+    torch.manual_seed(args.seed)
+    model = ResNet20(1, 10)
+    ddp = nn.parallel.DistributedDataParallel(model)
+    decay = [p for n, p in model.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
+                          lr=0.1, momentum=0.9, nesterov=True)
+    local = args.batch // args.ranks
+    steps_per_epoch = len(xtr) // args.batch
+    total = steps_per_epoch * args.epochs
+    peak = args.lr * args.batch / 256
+    warmup = args.warmup_steps
+    step = 0
+    images = 0
+    dist.barrier()
+    start = time.perf_counter()
+    for epoch in range(args.epochs):
+        g = torch.Generator().manual_seed(args.seed + epoch)
+        perm = torch.randperm(len(xtr), generator=g)
+        ddp.train()
+        for s in range(steps_per_epoch):
+            idx = perm[s * args.batch + rank * local: s * args.batch + (rank + 1) * local]
+            x = (xtr[idx].unsqueeze(1).float() / 255 - MEAN) / STD
+            y = ytr[idx]
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, total, warmup, peak, 0.0)
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(ddp(x), y)
+            loss.backward()
+            opt.step()
+            step += 1
+            images += args.batch
+    dist.barrier()
+    elapsed = time.perf_counter() - start
+    # Evaluate the same weights on this rank's contiguous share of the test set.
+    ddp.eval()
+    n = len(xte)
+    lo, hi = rank * n // args.ranks, (rank + 1) * n // args.ranks
+    correct = torch.zeros(1, dtype=torch.int64)
+    with torch.no_grad():
+        for b in range(lo, hi, 500):
+            e = min(hi, b + 500)
+            x = (xte[b:e].unsqueeze(1).float() / 255 - MEAN) / STD
+            correct += (model(x).argmax(1) == yte[b:e]).sum()
+    dist.all_reduce(correct)
+    if rank == 0:
+        print(json.dumps({"impl": "pytorch-ddp-gloo", "ranks": args.ranks, "threads_per_rank": args.threads,
+                          "global_batch": args.batch, "steps": step, "seconds": round(elapsed, 3),
+                          "images_per_s": round(images / elapsed, 1),
+                          "test_accuracy": round(correct.item() / n, 4)}), flush=True)
+    dist.destroy_process_group()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--ranks", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--wd", type=float, default=5e-4)
+    p.add_argument("--warmup_steps", type=int, default=50)
+    p.add_argument("--train_samples", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--port", type=int, default=29517)
+    args = p.parse_args()
+    mp.spawn(worker, args=(args,), nprocs=args.ranks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+#include "coordinator/shard_plan.h"
+
+#include <numeric>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+
+namespace strobe {
+namespace {
+
+uint64_t SplitMix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Uniform in [0, bound) without modulo bias (Lemire's rejection method).
+uint64_t UniformBelow(uint64_t& state, uint64_t bound) {
+  const uint64_t threshold = -bound % bound;
+  while (true) {
+    const unsigned __int128 product = static_cast<unsigned __int128>(SplitMix64(state)) * bound;
+    if (static_cast<uint64_t>(product) >= threshold) return static_cast<uint64_t>(product >> 64);
+  }
+}
+
+}  // namespace
+
+std::vector<int64_t> EpochPermutation(int64_t num_samples, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(num_samples);
+  std::iota(order.begin(), order.end(), 0);
+  uint64_t state = seed ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(epoch + 1));
+  for (int64_t i = num_samples - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(UniformBelow(state, static_cast<uint64_t>(i) + 1));
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+
+absl::StatusOr<TrainShardPlan> TrainShardPlan::Create(int64_t num_samples, int64_t global_batch,
+                                                      int world_size) {
+  if (world_size <= 0) return absl::InvalidArgumentError("world size must be positive");
+  if (global_batch <= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("--batch_size must be positive, got %d", global_batch));
+  }
+  if (global_batch % world_size != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--batch_size=%d (the global batch) is not divisible by the %d ranks; use a multiple of %d", global_batch,
+        world_size, world_size));
+  }
+  if (num_samples < global_batch) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the training set has %d samples, fewer than one global batch of %d", num_samples, global_batch));
+  }
+  return TrainShardPlan(num_samples, global_batch, world_size);
+}
+
+SampleRange TrainShardPlan::RankSlice(int64_t step_in_epoch, int rank) const {
+  const int64_t begin = step_in_epoch * global_batch_ + rank * local_batch();
+  return SampleRange{begin, begin + local_batch()};
+}
+
+SampleRange EvalShard(int64_t num_samples, int rank, int world_size) {
+  return SampleRange{num_samples * rank / world_size, num_samples * (rank + 1) / world_size};
+}
+
+}  // namespace strobe

@@ -1,0 +1,31 @@
+#include "ops/bucket_plan.h"
+
+#include <stdexcept>
+
+namespace strobe {
+
+std::vector<Bucket> PlanBuckets(const std::vector<int64_t>& numels, const std::vector<int>& order,
+                                int64_t element_size, int64_t cap_bytes) {
+  if (element_size <= 0 || cap_bytes <= 0) {
+    throw std::invalid_argument("PlanBuckets: element size and bucket cap must be positive");
+  }
+  const int64_t cap_elements = std::max<int64_t>(1, cap_bytes / element_size);
+  std::vector<Bucket> buckets;
+  Bucket current;
+  for (int index : order) {
+    if (index < 0 || index >= static_cast<int>(numels.size())) {
+      throw std::invalid_argument("PlanBuckets: order names a tensor that does not exist");
+    }
+    const int64_t numel = numels[index];
+    if (!current.slots.empty() && current.numel + numel > cap_elements) {
+      buckets.push_back(std::move(current));
+      current = Bucket{};
+    }
+    current.slots.push_back(BucketSlot{index, current.numel, numel});
+    current.numel += numel;
+  }
+  if (!current.slots.empty()) buckets.push_back(std::move(current));
+  return buckets;
+}
+
+}  // namespace strobe

@@ -1,0 +1,45 @@
+#ifndef STROBE_OPS_COMMUNICATOR_H_
+#define STROBE_OPS_COMMUNICATOR_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "ops/distributed_context.h"
+
+namespace strobe {
+
+enum class ReduceOp { kSum, kAverage, kMax };
+
+// The data plane: collectives on tensors across every rank of the job.
+//
+// Contract (as in MPI and NCCL): every rank calls the same collectives in the same order with tensors of the
+// same shape and dtype; calls block the calling thread until the result is usable on the tensor's device.
+// Tensors must be contiguous. Backends never call each other, and training code never sees MPI or NCCL.
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+
+  // In place: `tensor` holds the reduction over all ranks afterwards. kAverage divides by world_size.
+  virtual void AllReduce(at::Tensor& tensor, ReduceOp op) = 0;
+  // In place: every rank's `tensor` holds root's values afterwards.
+  virtual void Broadcast(at::Tensor& tensor, int root) = 0;
+  // Returns a tensor of shape [world_size, *tensor.shape] whose row r is rank r's `tensor`.
+  virtual at::Tensor AllGather(const at::Tensor& tensor) = 0;
+  virtual void Barrier() = 0;
+};
+
+enum class CommBackend { kMpi, kNccl };
+
+// Builds the backend for `device_type` tensors: MPI for CPU, NCCL for CUDA (CUDA builds only). Every rank must
+// call this collectively.
+absl::StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(CommBackend backend,
+                                                               const DistributedContext& context);
+
+}  // namespace strobe
+
+#endif  // STROBE_OPS_COMMUNICATOR_H_

@@ -1,0 +1,115 @@
+#include "ops/mpi_communicator.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <climits>
+#include <stdexcept>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "ops/mpi_check.h"
+
+namespace strobe {
+namespace {
+
+MPI_Datatype ToMpiType(at::ScalarType type) {
+  switch (type) {
+    case at::kFloat: return MPI_FLOAT;
+    case at::kDouble: return MPI_DOUBLE;
+    case at::kInt: return MPI_INT32_T;
+    case at::kLong: return MPI_INT64_T;
+    case at::kByte: return MPI_UINT8_T;
+    default:
+      throw std::invalid_argument(
+          absl::StrFormat("MpiCommunicator: dtype %s is not supported", std::string(c10::toString(type))));
+  }
+}
+
+MPI_Op ToMpiOp(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum:
+    case ReduceOp::kAverage: return MPI_SUM;
+    case ReduceOp::kMax: return MPI_MAX;
+  }
+  return MPI_SUM;
+}
+
+void CheckCpuContiguous(const at::Tensor& tensor, const char* op) {
+  if (!tensor.defined() || !tensor.device().is_cpu() || !tensor.is_contiguous()) {
+    throw std::invalid_argument(
+        absl::StrFormat("MpiCommunicator::%s needs a defined, contiguous CPU tensor", op));
+  }
+}
+
+// MPI counts are int; a tensor with more elements is processed in chunks that each fit.
+template <typename Fn>
+void ForEachChunk(const at::Tensor& tensor, Fn&& fn) {
+  const int64_t total = tensor.numel();
+  const int64_t chunk = INT_MAX / 2;
+  auto* base = static_cast<char*>(tensor.data_ptr());
+  for (int64_t begin = 0; begin < total; begin += chunk) {
+    const int count = static_cast<int>(std::min(chunk, total - begin));
+    fn(base + begin * tensor.element_size(), count);
+  }
+}
+
+}  // namespace
+
+MpiCommunicator::MpiCommunicator() {
+  STROBE_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comm_));
+  STROBE_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
+  STROBE_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
+  STROBE_MPI_CHECK(MPI_Comm_size(comm_, &world_size_));
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+void MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
+  CheckCpuContiguous(tensor, "AllReduce");
+  const MPI_Datatype type = ToMpiType(tensor.scalar_type());
+  if (world_size_ > 1) {
+    ForEachChunk(tensor, [&](void* data, int count) {
+      STROBE_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, count, type, ToMpiOp(op), comm_));
+    });
+  }
+  if (op == ReduceOp::kAverage && world_size_ > 1) {
+    if (at::isIntegralType(tensor.scalar_type(), /*includeBool=*/true)) {
+      tensor.div_(world_size_, "floor");
+    } else {
+      tensor.div_(world_size_);
+    }
+  }
+}
+
+void MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
+  CheckCpuContiguous(tensor, "Broadcast");
+  const MPI_Datatype type = ToMpiType(tensor.scalar_type());
+  if (world_size_ == 1) return;
+  ForEachChunk(tensor, [&](void* data, int count) {
+    STROBE_MPI_CHECK(MPI_Bcast(data, count, type, root, comm_));
+  });
+}
+
+at::Tensor MpiCommunicator::AllGather(const at::Tensor& tensor) {
+  CheckCpuContiguous(tensor, "AllGather");
+  std::vector<int64_t> shape{world_size_};
+  shape.insert(shape.end(), tensor.sizes().begin(), tensor.sizes().end());
+  at::Tensor gathered = at::empty(shape, tensor.options());
+  const int64_t count = tensor.numel();
+  if (count > INT_MAX) {
+    throw std::invalid_argument("MpiCommunicator::AllGather: tensor larger than INT_MAX elements");
+  }
+  const MPI_Datatype type = ToMpiType(tensor.scalar_type());
+  STROBE_MPI_CHECK(MPI_Allgather(tensor.data_ptr(), static_cast<int>(count), type, gathered.data_ptr(),
+                                 static_cast<int>(count), type, comm_));
+  return gathered;
+}
+
+void MpiCommunicator::Barrier() { STROBE_MPI_CHECK(MPI_Barrier(comm_)); }
+
+}  // namespace strobe

@@ -1,0 +1,34 @@
+#ifndef STROBE_OPS_MPI_COMMUNICATOR_H_
+#define STROBE_OPS_MPI_COMMUNICATOR_H_
+
+#include <mpi.h>
+
+#include "ops/communicator.h"
+
+namespace strobe {
+
+// Collectives on CPU tensors over MPI_COMM_WORLD (a private duplicate, so user MPI traffic cannot interleave).
+// Supports float32/64, int32/64 and uint8 tensors; counts above INT_MAX are split into several calls.
+class MpiCommunicator final : public Communicator {
+ public:
+  MpiCommunicator();
+  ~MpiCommunicator() override;
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_size_; }
+  void AllReduce(at::Tensor& tensor, ReduceOp op) override;
+  void Broadcast(at::Tensor& tensor, int root) override;
+  at::Tensor AllGather(const at::Tensor& tensor) override;
+  void Barrier() override;
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int world_size_ = 1;
+};
+
+}  // namespace strobe
+
+#endif  // STROBE_OPS_MPI_COMMUNICATOR_H_

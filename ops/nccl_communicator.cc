@@ -1,0 +1,118 @@
+#include "ops/nccl_communicator.h"
+
+#include <ATen/ATen.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "absl/strings/str_format.h"
+#include "ops/mpi_check.h"
+
+namespace strobe {
+namespace {
+
+ncclDataType_t ToNcclType(at::ScalarType type) {
+  switch (type) {
+    case at::kFloat: return ncclFloat32;
+    case at::kDouble: return ncclFloat64;
+    case at::kHalf: return ncclFloat16;
+    case at::kBFloat16: return ncclBfloat16;
+    case at::kInt: return ncclInt32;
+    case at::kLong: return ncclInt64;
+    case at::kByte: return ncclUint8;
+    default:
+      throw std::invalid_argument(
+          absl::StrFormat("NcclCommunicator: dtype %s is not supported", std::string(c10::toString(type))));
+  }
+}
+
+void CheckCudaContiguous(const at::Tensor& tensor, const char* op) {
+  if (!tensor.defined() || !tensor.is_cuda() || !tensor.is_contiguous()) {
+    throw std::invalid_argument(
+        absl::StrFormat("NcclCommunicator::%s needs a defined, contiguous CUDA tensor", op));
+  }
+}
+
+}  // namespace
+
+NcclCommunicator::NcclCommunicator(const DistributedContext& context)
+    : rank_(context.rank), world_size_(context.world_size), device_(context.local_rank), host_(context.host) {
+  int device_count = 0;
+  if (cudaGetDeviceCount(&device_count) != cudaSuccess) device_count = 0;
+  // Every rank learns whether any rank lacks its GPU before anyone waits in NCCL's initialisation.
+  int missing_here = device_ >= device_count ? 1 : 0;
+  int missing_anywhere = 0;
+  STROBE_MPI_CHECK(MPI_Allreduce(&missing_here, &missing_anywhere, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+  if (missing_anywhere != 0) {
+    throw std::runtime_error(absl::StrFormat(
+        "rank %d on %s: a rank has no GPU for its local rank (here: local rank %d, %d GPUs); start at most one "
+        "rank per GPU on each host",
+        rank_, host_, device_, device_count));
+  }
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
+  ncclUniqueId id;
+  if (rank_ == 0) {
+    const ncclResult_t result = ncclGetUniqueId(&id);
+    if (result != ncclSuccess) Fail(result, "ncclGetUniqueId");
+  }
+  STROBE_MPI_CHECK(MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD));
+  const ncclResult_t result = ncclCommInitRank(&comm_, world_size_, id, rank_);
+  if (result != ncclSuccess) Fail(result, "ncclCommInitRank");
+}
+
+NcclCommunicator::~NcclCommunicator() {
+  if (comm_ != nullptr) ncclCommDestroy(comm_);
+}
+
+void NcclCommunicator::Fail(ncclResult_t result, const char* operation) const {
+  std::fprintf(stderr, "strobe: rank %d on %s (GPU %d): NCCL %s failed: %s (NCCL %d.%d.%d)\n", rank_,
+               host_.c_str(), device_, operation, ncclGetErrorString(result), NCCL_MAJOR, NCCL_MINOR, NCCL_PATCH);
+  std::fflush(stderr);
+  if (comm_ != nullptr) ncclCommAbort(comm_);
+  AbortDistributed(4);
+}
+
+void NcclCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
+  CheckCudaContiguous(tensor, "AllReduce");
+  c10::cuda::CUDAGuard guard(tensor.device());
+  const ncclRedOp_t nccl_op = op == ReduceOp::kMax ? ncclMax : (op == ReduceOp::kAverage ? ncclAvg : ncclSum);
+  const ncclResult_t result =
+      ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), ToNcclType(tensor.scalar_type()),
+                    nccl_op, comm_, c10::cuda::getCurrentCUDAStream().stream());
+  if (result != ncclSuccess) Fail(result, "AllReduce");
+}
+
+void NcclCommunicator::Broadcast(at::Tensor& tensor, int root) {
+  CheckCudaContiguous(tensor, "Broadcast");
+  c10::cuda::CUDAGuard guard(tensor.device());
+  const ncclResult_t result =
+      ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), ToNcclType(tensor.scalar_type()), root,
+                    comm_, c10::cuda::getCurrentCUDAStream().stream());
+  if (result != ncclSuccess) Fail(result, "Broadcast");
+}
+
+at::Tensor NcclCommunicator::AllGather(const at::Tensor& tensor) {
+  CheckCudaContiguous(tensor, "AllGather");
+  c10::cuda::CUDAGuard guard(tensor.device());
+  std::vector<int64_t> shape{world_size_};
+  shape.insert(shape.end(), tensor.sizes().begin(), tensor.sizes().end());
+  at::Tensor gathered = at::empty(shape, tensor.options());
+  const ncclResult_t result =
+      ncclAllGather(tensor.data_ptr(), gathered.data_ptr(), tensor.numel(), ToNcclType(tensor.scalar_type()),
+                    comm_, c10::cuda::getCurrentCUDAStream().stream());
+  if (result != ncclSuccess) Fail(result, "AllGather");
+  return gathered;
+}
+
+void NcclCommunicator::Barrier() {
+  // A one-element all-reduce, waited for on the host: NCCL has no barrier of its own.
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
+  at::Tensor token = at::zeros({1}, at::TensorOptions().dtype(at::kFloat).device(at::kCUDA, device_));
+  AllReduce(token, ReduceOp::kSum);
+  c10::cuda::getCurrentCUDAStream().synchronize();
+}
+
+}  // namespace strobe

@@ -1,0 +1,41 @@
+#ifndef STROBE_OPS_NCCL_COMMUNICATOR_H_
+#define STROBE_OPS_NCCL_COMMUNICATOR_H_
+
+// Compiled only in CUDA builds (STROBE_WITH_CUDA).
+#include <nccl.h>
+
+#include "ops/communicator.h"
+
+namespace strobe {
+
+// Collectives on CUDA tensors with NCCL. The unique id travels from rank 0 over MPI (the control plane); each
+// rank drives GPU `context.local_rank`. Collectives are enqueued on the caller's current CUDA stream, so results
+// are ordered before any later work on that stream without a host synchronisation. On any NCCL error the
+// communicator is aborted before the job is, so peers blocked in a collective are released instead of hanging.
+class NcclCommunicator final : public Communicator {
+ public:
+  explicit NcclCommunicator(const DistributedContext& context);
+  ~NcclCommunicator() override;
+  NcclCommunicator(const NcclCommunicator&) = delete;
+  NcclCommunicator& operator=(const NcclCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_size_; }
+  void AllReduce(at::Tensor& tensor, ReduceOp op) override;
+  void Broadcast(at::Tensor& tensor, int root) override;
+  at::Tensor AllGather(const at::Tensor& tensor) override;
+  void Barrier() override;
+
+ private:
+  [[noreturn]] void Fail(ncclResult_t result, const char* operation) const;
+
+  ncclComm_t comm_ = nullptr;
+  int rank_ = 0;
+  int world_size_ = 1;
+  int device_ = 0;
+  std::string host_;
+};
+
+}  // namespace strobe
+
+#endif  // STROBE_OPS_NCCL_COMMUNICATOR_H_

@@ -1,0 +1,35 @@
+#include "ops/status_agreement.h"
+
+#include <ATen/ATen.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_format.h"
+
+namespace strobe {
+
+absl::Status AgreeOnStatus(Communicator& communicator, const absl::Status& local) {
+  at::Tensor code = at::full({1}, static_cast<int32_t>(local.code()), at::TensorOptions().dtype(at::kInt));
+  const at::Tensor codes = communicator.AllGather(code);
+  int failed_rank = -1;
+  for (int r = 0; r < communicator.world_size(); ++r) {
+    if (codes[r].item<int32_t>() != 0) {
+      failed_rank = r;
+      break;
+    }
+  }
+  if (failed_rank < 0) return absl::OkStatus();
+
+  const std::string own_message(local.message());
+  at::Tensor length = at::full({1}, static_cast<int64_t>(own_message.size()), at::TensorOptions().dtype(at::kLong));
+  communicator.Broadcast(length, failed_rank);
+  at::Tensor bytes = at::zeros({length.item<int64_t>()}, at::TensorOptions().dtype(at::kByte));
+  if (communicator.rank() == failed_rank) std::memcpy(bytes.data_ptr(), own_message.data(), own_message.size());
+  communicator.Broadcast(bytes, failed_rank);
+  std::string message(static_cast<const char*>(bytes.data_ptr()), bytes.numel());
+  if (communicator.world_size() > 1) message = absl::StrFormat("rank %d: %s", failed_rank, message);
+  return absl::Status(static_cast<absl::StatusCode>(codes[failed_rank].item<int32_t>()), message);
+}
+
+}  // namespace strobe

@@ -1,0 +1,40 @@
+#include "worker/evaluator.h"
+
+#include <torch/torch.h>
+
+#include "coordinator/shard_plan.h"
+#include "ops/cross_entropy.h"
+#include "ops/gradient_bucketer.h"
+
+namespace strobe {
+
+EvalResult EvaluateDistributed(Classifier& model, const ImageDataset& dataset, const Normalization& norm,
+                               Communicator& communicator, int64_t batch_size) {
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard no_grad;
+  const SampleRange shard = EvalShard(dataset.size(), communicator.rank(), communicator.world_size());
+  int64_t correct = 0;
+  double loss_sum = 0.0;
+  for (int64_t begin = shard.begin; begin < shard.end; begin += batch_size) {
+    const int64_t end = std::min(shard.end, begin + batch_size);
+    const torch::Tensor indices = torch::arange(begin, end, torch::kLong);
+    const torch::Tensor labels = dataset.labels.index_select(0, indices);
+    const torch::Tensor logits = model.forward(GatherImages(dataset, indices, norm));
+    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+    loss_sum += CrossEntropy(logits, labels).item<double>() * static_cast<double>(end - begin);
+  }
+  model.train(was_training);
+
+  torch::Tensor counts = torch::tensor({shard.size(), correct}, torch::kLong);
+  torch::Tensor loss = torch::tensor({loss_sum}, torch::kDouble);
+  communicator.AllReduce(counts, ReduceOp::kSum);
+  communicator.AllReduce(loss, ReduceOp::kSum);
+  return EvalResult{counts[0].item<int64_t>(), counts[1].item<int64_t>(), loss.item<double>()};
+}
+
+void SyncModelBuffers(Classifier& model, Communicator& communicator) {
+  AverageTensors(communicator, model.buffers());
+}
+
+}  // namespace strobe

@@ -1,0 +1,34 @@
+#ifndef STROBE_WORKER_EVALUATOR_H_
+#define STROBE_WORKER_EVALUATOR_H_
+
+#include <cstdint>
+
+#include "ops/communicator.h"
+#include "worker/data/image_dataset.h"
+#include "worker/models/classifier.h"
+
+namespace strobe {
+
+struct EvalResult {
+  int64_t samples = 0;
+  int64_t correct = 0;
+  double loss_sum = 0.0;
+
+  double accuracy() const { return samples > 0 ? static_cast<double>(correct) / samples : 0.0; }
+  double mean_loss() const { return samples > 0 ? loss_sum / samples : 0.0; }
+};
+
+// Collective. Each rank evaluates its EvalShard of `dataset` (every sample exactly once across ranks, nothing
+// padded) in eval mode and the counts are summed over ranks, so the accuracy equals a single-process evaluation of
+// the same weights exactly. Ranks must hold identical weights and buffers (see SyncModelBuffers). Restores the
+// model's training mode afterwards.
+EvalResult EvaluateDistributed(Classifier& model, const ImageDataset& dataset, const Normalization& norm,
+                               Communicator& communicator, int64_t batch_size);
+
+// Collective: averages the model's buffers (BatchNorm running statistics, which each rank accumulates from its
+// own shard) over ranks so that every rank evaluates and saves the same model.
+void SyncModelBuffers(Classifier& model, Communicator& communicator);
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_EVALUATOR_H_

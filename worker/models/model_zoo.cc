@@ -1,0 +1,43 @@
+#include "worker/models/model_zoo.h"
+
+#include <functional>
+#include <map>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "worker/models/resnet.h"
+
+namespace strobe {
+namespace {
+
+using SpecFn = std::function<ResNetSpec(int64_t, int64_t)>;
+
+const std::map<std::string, SpecFn>& Registry() {
+  static const auto* registry = new std::map<std::string, SpecFn>{
+      {"resnet18", ResNet18Spec}, {"resnet20", ResNet20Spec}, {"resnet50", ResNet50Spec}};
+  return *registry;
+}
+
+}  // namespace
+
+std::vector<std::string> ModelNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, spec] : Registry()) names.push_back(name);
+  return names;
+}
+
+absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
+                                                      int64_t num_classes) {
+  const auto it = Registry().find(name);
+  if (it == Registry().end()) {
+    return absl::InvalidArgumentError(absl::StrFormat("--model=%s is not a known model; choose one of: %s", name,
+                                                      absl::StrJoin(ModelNames(), ", ")));
+  }
+  if (in_channels <= 0 || num_classes <= 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "model %s needs positive input channels and classes, got %d and %d", name, in_channels, num_classes));
+  }
+  return MakeResNet(it->second(in_channels, num_classes));
+}
+
+}  // namespace strobe

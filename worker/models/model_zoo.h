@@ -1,0 +1,22 @@
+#ifndef STROBE_WORKER_MODELS_MODEL_ZOO_H_
+#define STROBE_WORKER_MODELS_MODEL_ZOO_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "worker/models/classifier.h"
+
+namespace strobe {
+
+// The names `--model` accepts.
+std::vector<std::string> ModelNames();
+
+// Builds the named model; an unknown name or non-positive sizes give InvalidArgument naming the choices.
+absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
+                                                      int64_t num_classes);
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_MODELS_MODEL_ZOO_H_

@@ -1,0 +1,57 @@
+#include "worker/output/json_line.h"
+
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+
+namespace strobe {
+
+std::string JsonQuote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", static_cast<int>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+void JsonLine::AddRaw(std::string_view key, std::string_view json_value) {
+  if (!body_.empty()) body_ += ",";
+  body_ += JsonQuote(key);
+  body_ += ":";
+  body_ += json_value;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, std::string_view value) {
+  AddRaw(key, JsonQuote(value));
+  return *this;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, double value) {
+  // JSON has no NaN or infinity; null keeps the line parseable and the problem visible.
+  AddRaw(key, std::isfinite(value) ? absl::StrFormat("%.9g", value) : "null");
+  return *this;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, int64_t value) {
+  AddRaw(key, absl::StrFormat("%d", value));
+  return *this;
+}
+
+JsonLine& JsonLine::Add(std::string_view key, bool value) {
+  AddRaw(key, value ? "true" : "false");
+  return *this;
+}
+
+}  // namespace strobe

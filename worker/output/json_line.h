@@ -1,0 +1,31 @@
+#ifndef STROBE_WORKER_OUTPUT_JSON_LINE_H_
+#define STROBE_WORKER_OUTPUT_JSON_LINE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace strobe {
+
+// Builds one flat JSON object, keys in insertion order: enough for metrics lines and the resolved configuration.
+class JsonLine {
+ public:
+  JsonLine& Add(std::string_view key, std::string_view value);
+  JsonLine& Add(std::string_view key, const char* value) { return Add(key, std::string_view(value)); }
+  JsonLine& Add(std::string_view key, double value);
+  JsonLine& Add(std::string_view key, int64_t value);
+  JsonLine& Add(std::string_view key, int value) { return Add(key, static_cast<int64_t>(value)); }
+  JsonLine& Add(std::string_view key, bool value);
+
+  std::string str() const { return "{" + body_ + "}"; }
+
+ private:
+  void AddRaw(std::string_view key, std::string_view json_value);
+  std::string body_;
+};
+
+std::string JsonQuote(std::string_view text);
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_OUTPUT_JSON_LINE_H_

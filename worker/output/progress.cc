@@ -1,0 +1,65 @@
+#include "worker/output/progress.h"
+
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "worker/output/json_line.h"
+
+namespace strobe {
+
+std::string FormatDuration(double seconds) {
+  const auto total = static_cast<int64_t>(std::max(0.0, std::round(seconds)));
+  return absl::StrFormat("%d:%02d:%02d", total / 3600, (total / 60) % 60, total % 60);
+}
+
+ProgressReporter::ProgressReporter(std::FILE* out, bool is_terminal, const std::string& metrics_path)
+    : out_(out), is_terminal_(is_terminal) {
+  if (!metrics_path.empty()) metrics_.open(metrics_path, std::ios::app);
+}
+
+void ProgressReporter::Train(const TrainProgress& p) {
+  const std::string line = absl::StrFormat(
+      "epoch %d/%d step %d/%d loss %.4f lr %.5f %.0f img/s eta %s", p.epoch + 1, p.epochs, p.step, p.total_steps,
+      p.loss, p.lr, p.images_per_s, FormatDuration(p.eta_seconds));
+  if (is_terminal_) {
+    std::fprintf(out_, "\r\033[K%s", line.c_str());
+    line_open_ = true;
+  } else {
+    std::fprintf(out_, "%s\n", line.c_str());
+  }
+  std::fflush(out_);
+  if (metrics_.is_open()) {
+    metrics_ << JsonLine()
+                    .Add("kind", "train")
+                    .Add("epoch", p.epoch)
+                    .Add("step", p.step)
+                    .Add("loss", p.loss)
+                    .Add("lr", p.lr)
+                    .Add("images_per_s", p.images_per_s)
+                    .str()
+             << std::endl;
+  }
+}
+
+void ProgressReporter::Eval(const EvalProgress& p) {
+  if (line_open_) std::fprintf(out_, "\n");
+  line_open_ = false;
+  std::fputs(absl::StrFormat("epoch %d test accuracy %.4f loss %.4f (%d images)\n", p.epoch + 1, p.test_accuracy,
+                             p.test_loss, p.samples)
+                 .c_str(),
+             out_);
+  std::fflush(out_);
+  if (metrics_.is_open()) {
+    metrics_ << JsonLine()
+                    .Add("kind", "eval")
+                    .Add("epoch", p.epoch)
+                    .Add("step", p.step)
+                    .Add("test_loss", p.test_loss)
+                    .Add("test_accuracy", p.test_accuracy)
+                    .Add("test_samples", p.samples)
+                    .str()
+             << std::endl;
+  }
+}
+
+}  // namespace strobe

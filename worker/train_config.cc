@@ -1,0 +1,79 @@
+#include "worker/train_config.h"
+
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "worker/output/json_line.h"
+
+namespace strobe {
+namespace {
+
+absl::Status Positive(const char* flag, int64_t value) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("--%s must be positive, got %d", flag, value));
+}
+
+absl::Status InRange(const char* flag, double value, double low, double high, bool high_open) {
+  const bool ok = std::isfinite(value) && value >= low && (high_open ? value < high : value <= high);
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("--%s=%g must lie in [%g, %g%s", flag, value, low, high, high_open ? ")" : "]"));
+}
+
+}  // namespace
+
+absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
+  if (c.data_dir.empty()) return absl::InvalidArgumentError("--data is required (a directory of IDX files)");
+  if (c.run_dir.empty()) return absl::InvalidArgumentError("--run_dir is required");
+  for (const absl::Status& status :
+       {Positive("epochs", c.epochs), Positive("batch_size", c.global_batch), Positive("eval_batch", c.eval_batch),
+        Positive("reference_batch", c.reference_batch), Positive("bucket_cap_mb", c.bucket_cap_bytes),
+        Positive("log_every", c.log_every), InRange("lr", c.base_lr, 1e-12, 1e6, false),
+        InRange("final_lr", c.final_lr, 0, 1e6, false), InRange("warmup_epochs", c.warmup_epochs, 0, 1e6, false),
+        InRange("momentum", c.sgd.momentum, 0, 1, true), InRange("weight_decay", c.sgd.weight_decay, 0, 1, false),
+        InRange("label_smoothing", c.label_smoothing, 0, 1, true)}) {
+    if (!status.ok()) return status;
+  }
+  if (c.train_samples < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("--train_samples must be >= 0, got %d", c.train_samples));
+  }
+  if (c.threads < 0) return absl::InvalidArgumentError(absl::StrFormat("--threads must be >= 0, got %d", c.threads));
+  if (c.sgd.nesterov && c.sgd.momentum <= 0) {
+    return absl::InvalidArgumentError("--nesterov needs --momentum > 0");
+  }
+  if (c.global_batch % world_size != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--batch_size=%d (the global batch) is not divisible by the %d ranks; use a multiple of %d", c.global_batch,
+        world_size, world_size));
+  }
+  return absl::OkStatus();
+}
+
+std::string TrainConfigJson(const TrainConfig& c, int world_size) {
+  return JsonLine()
+      .Add("data", c.data_dir)
+      .Add("model", c.model)
+      .Add("run_dir", c.run_dir)
+      .Add("world_size", world_size)
+      .Add("epochs", c.epochs)
+      .Add("batch_size", c.global_batch)
+      .Add("local_batch_size", c.global_batch / world_size)
+      .Add("train_samples", c.train_samples)
+      .Add("eval_batch", c.eval_batch)
+      .Add("lr", c.base_lr)
+      .Add("scale_lr", c.scale_lr)
+      .Add("reference_batch", c.reference_batch)
+      .Add("warmup_epochs", c.warmup_epochs)
+      .Add("final_lr", c.final_lr)
+      .Add("momentum", c.sgd.momentum)
+      .Add("nesterov", c.sgd.nesterov)
+      .Add("weight_decay", c.sgd.weight_decay)
+      .Add("label_smoothing", c.label_smoothing)
+      .Add("bucket_cap_bytes", c.bucket_cap_bytes)
+      .Add("seed", static_cast<int64_t>(c.seed))
+      .Add("log_every", c.log_every)
+      .Add("threads", c.threads)
+      .str();
+}
+
+}  // namespace strobe

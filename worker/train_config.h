@@ -1,0 +1,42 @@
+#ifndef STROBE_WORKER_TRAIN_CONFIG_H_
+#define STROBE_WORKER_TRAIN_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "worker/optimizer.h"
+
+namespace strobe {
+
+// Everything `strobe train` was asked to do, resolved from flags; identical on every rank.
+struct TrainConfig {
+  std::string data_dir;
+  std::string model = "resnet20";
+  std::string run_dir;
+  int64_t epochs = 1;
+  int64_t global_batch = 128;
+  int64_t train_samples = 0;  // 0: the whole training split; N: only its first N samples (quick runs, tests)
+  int64_t eval_batch = 500;
+  double base_lr = 0.1;
+  bool scale_lr = true;  // linear scaling rule: LR = base_lr x global_batch / reference_batch
+  int64_t reference_batch = 256;
+  double warmup_epochs = 0.5;
+  double final_lr = 0.0;
+  SgdConfig sgd;
+  double label_smoothing = 0.0;
+  int64_t bucket_cap_bytes = 25 * 1024 * 1024;
+  uint64_t seed = 1;
+  int64_t log_every = 20;
+  int threads = 0;  // intra-op threads per rank; 0: this host's cores divided by its ranks
+};
+
+// Checks every field that can be judged before data is loaded; the message names the flag and the problem.
+absl::Status ValidateTrainConfig(const TrainConfig& config, int world_size);
+
+// The configuration as one JSON object (written to the run directory's config.json).
+std::string TrainConfigJson(const TrainConfig& config, int world_size);
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_TRAIN_CONFIG_H_
