@@ -39,6 +39,11 @@ void SetCpuThreads(const TrainConfig& config, const DistributedContext& context)
   at::set_num_threads(threads);
 }
 
+bool LiveProgress(const TrainConfig& config, const DistributedContext& context) {
+  if (config.progress != "auto") return config.progress == "live";
+  return context.world_size == 1 && isatty(fileno(stdout)) != 0;
+}
+
 absl::StatusOr<TrainData> LoadData(const TrainConfig& config) {
   TrainData data;
   absl::StatusOr<ImageDataset> train = LoadMnistSplit(config.data_dir, MnistSplit::kTrain);
@@ -110,7 +115,7 @@ int RunTrainCommand(const DistributedContext& context) {
                 config.model.c_str(), static_cast<int>(data->train.size()), context.world_size,
                 static_cast<int>(plan->local_batch()), at::get_num_threads(), config.run_dir.c_str());
     reporter = std::make_unique<ProgressReporter>(
-        stdout, isatty(fileno(stdout)) != 0,
+        stdout, LiveProgress(config, context),
         (std::filesystem::path(config.run_dir) / kMetricsFileName).string());
   }
   StepCoordinator coordinator(comm, *std::move(schedule));

@@ -23,6 +23,10 @@ ABSL_FLAG(double, label_smoothing, 0.0, "Label smoothing in [0, 1).");
 ABSL_FLAG(int64_t, bucket_cap_mb, 25, "Gradient bucket size cap in MiB: gradients are averaged one bucket at a time.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of weight initialisation and the per-epoch sample order.");
 ABSL_FLAG(int64_t, log_every, 20, "Report loss, LR and throughput every N steps.");
+ABSL_FLAG(std::string, progress, "auto",
+          "Rank 0's progress display: 'live' rewrites one line in place, 'lines' prints a line per report, 'auto' "
+          "is live only for a single process on a terminal (under mpirun/srun rank 0 cannot tell whether the "
+          "launcher's output is a terminal).");
 ABSL_FLAG(int, threads, 0, "Intra-op CPU threads per rank; 0: the host's cores divided by its ranks.");
 
 namespace strobe {
@@ -50,6 +54,7 @@ TrainConfig TrainConfigFromFlags() {
   config.seed = absl::GetFlag(FLAGS_seed);
   config.log_every = absl::GetFlag(FLAGS_log_every);
   config.threads = absl::GetFlag(FLAGS_threads);
+  config.progress = absl::GetFlag(FLAGS_progress);
   return config;
 }
 

@@ -56,8 +56,8 @@ void ForEachChunk(const at::Tensor& tensor, Fn&& fn) {
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator() {
-  STROBE_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comm_));
+MpiCommunicator::MpiCommunicator(MPI_Comm base) {
+  STROBE_MPI_CHECK(MPI_Comm_dup(base, &comm_));
   STROBE_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
   STROBE_MPI_CHECK(MPI_Comm_rank(comm_, &rank_));
   STROBE_MPI_CHECK(MPI_Comm_size(comm_, &world_size_));

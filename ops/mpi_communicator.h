@@ -7,11 +7,12 @@
 
 namespace strobe {
 
-// Collectives on CPU tensors over MPI_COMM_WORLD (a private duplicate, so user MPI traffic cannot interleave).
+// Collectives on CPU tensors over a private duplicate of `base` (MPI_COMM_WORLD by default), so other MPI traffic
+// cannot interleave with Strobe's.
 // Supports float32/64, int32/64 and uint8 tensors; counts above INT_MAX are split into several calls.
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator();
+  explicit MpiCommunicator(MPI_Comm base = MPI_COMM_WORLD);
   ~MpiCommunicator() override;
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;

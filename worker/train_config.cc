@@ -38,6 +38,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
     return absl::InvalidArgumentError(absl::StrFormat("--train_samples must be >= 0, got %d", c.train_samples));
   }
   if (c.threads < 0) return absl::InvalidArgumentError(absl::StrFormat("--threads must be >= 0, got %d", c.threads));
+  if (c.progress != "auto" && c.progress != "live" && c.progress != "lines") {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--progress=%s is not one of auto, live, lines", c.progress));
+  }
   if (c.sgd.nesterov && c.sgd.momentum <= 0) {
     return absl::InvalidArgumentError("--nesterov needs --momentum > 0");
   }
@@ -73,6 +77,7 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("seed", static_cast<int64_t>(c.seed))
       .Add("log_every", c.log_every)
       .Add("threads", c.threads)
+      .Add("progress", c.progress)
       .str();
 }
 

@@ -29,6 +29,7 @@ struct TrainConfig {
   uint64_t seed = 1;
   int64_t log_every = 20;
   int threads = 0;  // intra-op threads per rank; 0: this host's cores divided by its ranks
+  std::string progress = "auto";  // auto | live | lines
 };
 
 // Checks every field that can be judged before data is loaded; the message names the flag and the problem.

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Bad input to `strobe train` under 2 ranks: every case must end (no hang), exit non-zero, print one clear
+# error line naming the problem, and leave an existing run directory untouched.
+# Usage: bad_input_test.sh STROBE_BINARY MPIEXEC
+set -uo pipefail
+strobe=$1
+mpiexec=$2
+data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# expect EXIT_CODE PATTERN ARGS...: runs 2 ranks with ARGS and checks the exit code and the single error line.
+expect() {
+  local want_code=$1 pattern=$2
+  shift 2
+  local output code
+  output=$(timeout 120 "$mpiexec" -np 2 "$strobe" train --data="$data" --train_samples=256 "$@" 2>&1)
+  code=$?
+  local errors
+  errors=$(echo "$output" | grep -c '^strobe: error:')
+  if [[ $code -ne $want_code ]] || ! echo "$output" | grep -q -- "$pattern" || [[ $errors -ne 1 ]]; then
+    echo "FAIL: strobe train $* -> exit $code (want $want_code), $errors error line(s), want /$pattern/:"
+    echo "$output" | sed 's/^/    /'
+    failures=$((failures + 1))
+  else
+    echo "ok: $* -> exit $code: $(echo "$output" | grep '^strobe: error:')"
+  fi
+}
+
+expect 1 "strobe: error: rank 0: --data=$work/none is not a directory" --data="$work/none" --run_dir="$work/r1"
+mkdir -p "$work/corrupt"
+cp "$data"/* "$work/corrupt/"
+head -c 100000 "$data/train-images-idx3-ubyte.gz" > "$work/corrupt/train-images-idx3-ubyte.gz"
+expect 1 "train-images-idx3-ubyte.gz: truncated gzip data" --data="$work/corrupt" --run_dir="$work/r2"
+mkdir -p "$work/missing" && cp "$data"/train-* "$work/missing/"
+expect 1 "t10k-images-idx3-ubyte: cannot open" --data="$work/missing" --run_dir="$work/r3"
+expect 2 "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50" --model=alexnet \
+  --run_dir="$work/r4"
+expect 2 "--batch_size must be positive, got 0" --batch_size=0 --run_dir="$work/r5"
+expect 2 "--batch_size=33 (the global batch) is not divisible by the 2 ranks" --batch_size=33 --run_dir="$work/r6"
+expect 2 "--epochs must be positive, got -1" --epochs=-1 --run_dir="$work/r7"
+touch "$work/a_file"
+expect 1 "--run_dir=$work/a_file/run cannot be created" --run_dir="$work/a_file/run"
+mkdir -p "$work/earlier" && echo '{"old":true}' > "$work/earlier/config.json"
+expect 1 "already holds a run (config.json)" --run_dir="$work/earlier"
+[[ $(cat "$work/earlier/config.json") == '{"old":true}' ]] || { echo "FAIL: earlier run overwritten"; failures=$((failures + 1)); }
+for dir in r1 r2 r3 r4 r5 r6 r7; do
+  [[ ! -e "$work/$dir" ]] || { echo "FAIL: a failed run left $work/$dir behind"; failures=$((failures + 1)); }
+done
+
+if [[ $failures -ne 0 ]]; then echo "$failures failure(s)"; exit 1; fi
+echo "PASS: all bad-input cases"

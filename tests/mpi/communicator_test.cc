@@ -1,0 +1,120 @@
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "ops/gradient_bucketer.h"
+#include "ops/mpi_communicator.h"
+#include "ops/status_agreement.h"
+#include "tests/mpi/mpi_test_env.h"
+
+namespace strobe {
+namespace {
+
+class CommunicatorTest : public ::testing::Test {
+ protected:
+  MpiCommunicator comm_;
+  const int rank_ = comm_.rank();
+  const int world_ = comm_.world_size();
+};
+
+TEST_F(CommunicatorTest, MatchesTheContext) {
+  EXPECT_EQ(rank_, testing::Context().rank);
+  EXPECT_EQ(world_, testing::Context().world_size);
+  EXPECT_GE(testing::Context().local_rank, 0);
+  EXPECT_LT(testing::Context().local_rank, testing::Context().local_size);
+}
+
+TEST_F(CommunicatorTest, AllReduceClosedForms) {
+  // Rank r contributes r + 1 (+ the element index), so the sum is W(W+1)/2 (+ W * index).
+  for (at::ScalarType dtype : {at::kFloat, at::kDouble, at::kLong, at::kInt}) {
+    at::Tensor t = (at::arange(10, at::kDouble) + (rank_ + 1)).to(dtype);
+    comm_.AllReduce(t, ReduceOp::kSum);
+    at::Tensor expected = (at::arange(10, at::kDouble) * world_ + world_ * (world_ + 1) / 2).to(dtype);
+    EXPECT_TRUE(at::equal(t, expected)) << c10::toString(dtype);
+  }
+  at::Tensor avg = at::full({5}, static_cast<double>(rank_ + 1), at::kDouble);
+  comm_.AllReduce(avg, ReduceOp::kAverage);
+  EXPECT_TRUE(at::allclose(avg, at::full({5}, (world_ + 1) / 2.0, at::kDouble)));
+  at::Tensor max = at::full({3}, static_cast<int64_t>(rank_ * 7), at::kLong);
+  comm_.AllReduce(max, ReduceOp::kMax);
+  EXPECT_EQ(max[2].item<int64_t>(), (world_ - 1) * 7);
+}
+
+TEST_F(CommunicatorTest, AllReduceOfALargeTensor) {
+  at::Tensor t = at::full({3 << 20}, static_cast<float>(rank_), at::kFloat);
+  comm_.AllReduce(t, ReduceOp::kSum);
+  EXPECT_EQ(t.min().item<float>(), world_ * (world_ - 1) / 2.0f);
+  EXPECT_EQ(t.max().item<float>(), world_ * (world_ - 1) / 2.0f);
+}
+
+TEST_F(CommunicatorTest, BroadcastFromEveryRoot) {
+  for (int root = 0; root < world_; ++root) {
+    at::Tensor t = at::full({4, 2}, static_cast<float>(rank_ * 10 + 1), at::kFloat);
+    comm_.Broadcast(t, root);
+    EXPECT_TRUE(at::equal(t, at::full({4, 2}, static_cast<float>(root * 10 + 1), at::kFloat)));
+  }
+}
+
+TEST_F(CommunicatorTest, AllGatherPutsRankRowsInOrder) {
+  at::Tensor mine = at::full({2, 3}, static_cast<int64_t>(rank_), at::kLong);
+  at::Tensor all = comm_.AllGather(mine);
+  ASSERT_EQ(all.sizes(), (std::vector<int64_t>{world_, 2, 3}));
+  for (int r = 0; r < world_; ++r) EXPECT_TRUE(at::equal(all[r], at::full({2, 3}, int64_t{r}, at::kLong)));
+  comm_.Barrier();
+}
+
+TEST_F(CommunicatorTest, RejectsNonContiguousTensors) {
+  at::Tensor t = at::zeros({4, 4}).t();
+  EXPECT_THROW(comm_.AllReduce(t, ReduceOp::kSum), std::invalid_argument);
+}
+
+TEST_F(CommunicatorTest, GradientBucketerAveragesThroughBucketViews) {
+  // Parameters of several sizes, a 64-byte cap: several buckets, one of them oversized.
+  std::vector<at::Tensor> params;
+  for (int64_t n : {3, 40, 5, 7, 2}) params.push_back(at::zeros({n}, at::kFloat).requires_grad_(true));
+  GradientBucketer bucketer(comm_, params, 64);
+  EXPECT_GE(bucketer.plan().size(), 3u);
+  for (int step = 0; step < 2; ++step) {
+    bucketer.ZeroGrad();
+    for (size_t i = 0; i < params.size(); ++i) {
+      // d/dp sum(p * c) = c with c = rank + i + step, accumulated into the bucket view by autograd.
+      (params[i] * static_cast<float>(rank_ + i + step)).sum().backward();
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      const at::Tensor& grad = params[i].grad();
+      bool inside_a_bucket = false;
+      for (const at::Tensor& buffer : bucketer.buffers()) {
+        inside_a_bucket |= grad.data_ptr<float>() >= buffer.data_ptr<float>() &&
+                           grad.data_ptr<float>() < buffer.data_ptr<float>() + buffer.numel();
+      }
+      EXPECT_TRUE(inside_a_bucket) << "gradient " << i << " left its bucket";
+    }
+    bucketer.AverageGradients();
+    for (size_t i = 0; i < params.size(); ++i) {
+      const float expected = (world_ - 1) / 2.0f + i + step;
+      EXPECT_TRUE(at::allclose(params[i].grad(), at::full_like(params[i], expected))) << i;
+    }
+  }
+}
+
+TEST_F(CommunicatorTest, BroadcastAndAverageTensorLists) {
+  std::vector<at::Tensor> tensors{at::full({3}, static_cast<float>(rank_)), at::full({2}, int64_t{rank_ * 2})};
+  AverageTensors(comm_, tensors);
+  EXPECT_TRUE(at::allclose(tensors[0], at::full({3}, (world_ - 1) / 2.0f)));
+  EXPECT_EQ(tensors[1][0].item<int64_t>(), (world_ - 1));  // floor((0 + 2 + ... + 2(W-1)) / W) = W - 1
+  std::vector<at::Tensor> mine{at::full({2, 2}, static_cast<double>(rank_ + 5), at::kDouble)};
+  BroadcastTensors(comm_, mine, world_ - 1);
+  EXPECT_TRUE(at::equal(mine[0], at::full({2, 2}, static_cast<double>(world_ + 4), at::kDouble)));
+}
+
+TEST_F(CommunicatorTest, StatusAgreementReportsTheLowestFailingRank) {
+  EXPECT_TRUE(AgreeOnStatus(comm_, absl::OkStatus()).ok());
+  const absl::Status local =
+      rank_ == world_ - 1 ? absl::NotFoundError("no data here") : absl::OkStatus();
+  const absl::Status agreed = AgreeOnStatus(comm_, local);
+  EXPECT_EQ(agreed.code(), absl::StatusCode::kNotFound);
+  const std::string expected = world_ > 1 ? "rank " + std::to_string(world_ - 1) + ": no data here" : "no data here";
+  EXPECT_EQ(agreed.message(), expected);
+}
+
+}  // namespace
+}  // namespace strobe
