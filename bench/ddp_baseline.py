@@ -105,7 +105,7 @@ def worker(rank, args):
     steps_per_epoch = len(xtr) // args.batch
     total = steps_per_epoch * args.epochs
     peak = args.lr * args.batch / 256
-    warmup = args.warmup_steps
+    warmup = min(total, math.floor(args.warmup_epochs * steps_per_epoch + 0.5))  # as C++ llround
     step = 0
     images = 0
     dist.barrier()
@@ -119,7 +119,7 @@ def worker(rank, args):
             x = (xtr[idx].unsqueeze(1).float() / 255 - MEAN) / STD
             y = ytr[idx]
             for group in opt.param_groups:
-                group["lr"] = lr_at(step, total, warmup, peak, 0.0)
+                group["lr"] = lr_at(step, total, warmup, peak, args.final_lr)
             opt.zero_grad(set_to_none=True)
             loss = F.cross_entropy(ddp(x), y)
             loss.backward()
@@ -155,8 +155,9 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--final_lr", type=float, default=0.0)
     p.add_argument("--wd", type=float, default=5e-4)
-    p.add_argument("--warmup_steps", type=int, default=50)
+    p.add_argument("--warmup_epochs", type=float, default=0.5)
     p.add_argument("--train_samples", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--port", type=int, default=29517)
