@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_format.h"
@@ -17,6 +16,7 @@
 #include "ops/communicator.h"
 #include "ops/status_agreement.h"
 #include "worker/data/idx_reader.h"
+#include "worker/file_system.h"
 #include "worker/models/model_zoo.h"
 #include "worker/output/run_directory.h"
 #include "worker/trainer.h"
@@ -116,7 +116,7 @@ int RunTrainCommand(const DistributedContext& context) {
                 static_cast<int>(plan->local_batch()), at::get_num_threads(), config.run_dir.c_str());
     reporter = std::make_unique<ProgressReporter>(
         stdout, LiveProgress(config, context),
-        (std::filesystem::path(config.run_dir) / kMetricsFileName).string());
+        JoinPath(config.run_dir, kMetricsFileName));
   }
   StepCoordinator coordinator(comm, *std::move(schedule));
   absl::StatusOr<TrainSummary> summary =

@@ -99,12 +99,12 @@ def worker(rank, args):
     ddp = nn.parallel.DistributedDataParallel(model)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                           lr=0.1, momentum=0.9, nesterov=True)
-    local = args.batch // args.ranks
-    steps_per_epoch = len(xtr) // args.batch
+    local = args.batch_size // args.ranks
+    steps_per_epoch = len(xtr) // args.batch_size
     total = steps_per_epoch * args.epochs
-    peak = args.lr * args.batch / 256
+    peak = args.lr * args.batch_size / 256
     warmup = min(total, math.floor(args.warmup_epochs * steps_per_epoch + 0.5))  # as C++ llround
     step = 0
     images = 0
@@ -115,7 +115,7 @@ def worker(rank, args):
         perm = torch.randperm(len(xtr), generator=g)
         ddp.train()
         for s in range(steps_per_epoch):
-            idx = perm[s * args.batch + rank * local: s * args.batch + (rank + 1) * local]
+            idx = perm[s * args.batch_size + rank * local: s * args.batch_size + (rank + 1) * local]
             x = (xtr[idx].unsqueeze(1).float() / 255 - MEAN) / STD
             y = ytr[idx]
             for group in opt.param_groups:
@@ -125,7 +125,7 @@ def worker(rank, args):
             loss.backward()
             opt.step()
             step += 1
-            images += args.batch
+            images += args.batch_size
     dist.barrier()
     elapsed = time.perf_counter() - start
     # Evaluate the same weights on this rank's contiguous share of the test set.
@@ -141,7 +141,7 @@ def worker(rank, args):
     dist.all_reduce(correct)
     if rank == 0:
         print(json.dumps({"impl": "pytorch-ddp-gloo", "ranks": args.ranks, "threads_per_rank": args.threads,
-                          "global_batch": args.batch, "steps": step, "seconds": round(elapsed, 3),
+                          "global_batch": args.batch_size, "steps": step, "seconds": round(elapsed, 3),
                           "images_per_s": round(images / elapsed, 1),
                           "test_accuracy": round(correct.item() / n, 4)}), flush=True)
     dist.destroy_process_group()
@@ -152,11 +152,11 @@ def main():
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--batch_size", type=int, default=128)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--final_lr", type=float, default=0.0)
-    p.add_argument("--wd", type=float, default=5e-4)
+    p.add_argument("--weight_decay", type=float, default=5e-4)
     p.add_argument("--warmup_epochs", type=float, default=0.5)
     p.add_argument("--train_samples", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)

@@ -2,7 +2,7 @@
 # Training throughput, Strobe vs PyTorch DistributedDataParallel (gloo, CPU), side by side in one run:
 # resnet20 on Fashion-MNIST, 2 ranks, one thread per rank, global batch 128, one epoch, the same optimizer,
 # LR schedule and data order policy. Prints each run's JSON summary and the throughput ratio.
-# Usage: bench/throughput_vs_ddp.sh [BUILD_DIR] [EPOCHS]   (needs /usr/bin/python3 with python3-torch)
+# Usage: bench/throughput_vs_ddp.sh [BUILD_DIR] [EPOCHS] [SEED]   (needs /usr/bin/python3 with python3-torch)
 set -euo pipefail
 build=${1:-build}
 epochs=${2:-1}
@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 run_dir=$(mktemp -d)
 trap 'rm -rf "$run_dir"' EXIT
 
-common="--epochs=$epochs --batch_size=128 --lr=0.1 --warmup_epochs=0.5"
+seed=${3:-1}
+common="--epochs=$epochs --batch_size=128 --lr=0.1 --warmup_epochs=0.5 --seed=$seed"
 strobe_out=$(mpirun -np 2 "$build/strobe" train --model=resnet20 $common --threads=1 --log_every=1000 \
   --run_dir="$run_dir/strobe")
 ddp_out=$(/usr/bin/python3 "$here/ddp_baseline.py" --ranks=2 --threads=1 $common)

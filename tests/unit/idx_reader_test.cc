@@ -4,8 +4,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include <filesystem>
-#include <fstream>
+#include "tests/unit/temp_dir.h"
 
 namespace strobe {
 namespace {
@@ -28,22 +27,14 @@ void WriteGzip(const std::string& path, const std::string& bytes) {
 
 class IdxReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("strobe_idx_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string Path(const std::string& name) const { return dir_.Path(name); }
 
   void WriteSplit(const std::string& prefix, uint32_t n, uint32_t h, uint32_t w) {
     WriteGzip(Path(prefix + "-images-idx3-ubyte.gz"), IdxBytes(0x08, {n, h, w}, size_t{n} * h * w));
     WriteGzip(Path(prefix + "-labels-idx1-ubyte.gz"), IdxBytes(0x08, {n}, n));
   }
 
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
 };
 
 TEST_F(IdxReaderTest, ParsesHeaderAndData) {
@@ -69,7 +60,7 @@ TEST_F(IdxReaderTest, RejectsCorruptHeadersAndSizes) {
 
 TEST_F(IdxReaderTest, LoadsASplitAsTensors) {
   WriteSplit("train", 5, 3, 4);
-  absl::StatusOr<ImageDataset> data = LoadMnistSplit(dir_.string(), MnistSplit::kTrain);
+  absl::StatusOr<ImageDataset> data = LoadMnistSplit(dir_.path(), MnistSplit::kTrain);
   ASSERT_TRUE(data.ok()) << data.status();
   EXPECT_EQ(data->images.sizes(), (std::vector<int64_t>{5, 1, 3, 4}));
   EXPECT_EQ(data->images.scalar_type(), at::kByte);
@@ -79,14 +70,14 @@ TEST_F(IdxReaderTest, LoadsASplitAsTensors) {
 }
 
 TEST_F(IdxReaderTest, ReadsUncompressedFiles) {
-  std::ofstream(Path("t10k-images-idx3-ubyte"), std::ios::binary) << IdxBytes(0x08, {2, 2, 2}, 8);
-  std::ofstream(Path("t10k-labels-idx1-ubyte"), std::ios::binary) << IdxBytes(0x08, {2}, 2);
-  EXPECT_TRUE(LoadMnistSplit(dir_.string(), MnistSplit::kTest).ok());
+  testing::WriteFile(Path("t10k-images-idx3-ubyte"), IdxBytes(0x08, {2, 2, 2}, 8));
+  testing::WriteFile(Path("t10k-labels-idx1-ubyte"), IdxBytes(0x08, {2}, 2));
+  EXPECT_TRUE(LoadMnistSplit(dir_.path(), MnistSplit::kTest).ok());
 }
 
 TEST_F(IdxReaderTest, NamesTheMissingFile) {
   WriteGzip(Path("train-images-idx3-ubyte.gz"), IdxBytes(0x08, {2, 2, 2}, 8));
-  const absl::Status status = LoadMnistSplit(dir_.string(), MnistSplit::kTrain).status();
+  const absl::Status status = LoadMnistSplit(dir_.path(), MnistSplit::kTrain).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(status.message().find("train-labels-idx1-ubyte: cannot open"), std::string::npos) << status;
 }
@@ -94,21 +85,20 @@ TEST_F(IdxReaderTest, NamesTheMissingFile) {
 TEST_F(IdxReaderTest, RejectsMismatchedCountsAndBadLabels) {
   WriteGzip(Path("train-images-idx3-ubyte.gz"), IdxBytes(0x08, {3, 2, 2}, 12));
   WriteGzip(Path("train-labels-idx1-ubyte.gz"), IdxBytes(0x08, {2}, 2));
-  EXPECT_NE(LoadMnistSplit(dir_.string(), MnistSplit::kTrain).status().message().find("holds 3 images but"),
+  EXPECT_NE(LoadMnistSplit(dir_.path(), MnistSplit::kTrain).status().message().find("holds 3 images but"),
             std::string::npos);
   std::string labels = IdxBytes(0x08, {3}, 3);
   labels.back() = 10;
   WriteGzip(Path("train-labels-idx1-ubyte.gz"), labels);
-  EXPECT_NE(LoadMnistSplit(dir_.string(), MnistSplit::kTrain).status().message().find("label 10 of sample 2"),
+  EXPECT_NE(LoadMnistSplit(dir_.path(), MnistSplit::kTrain).status().message().find("label 10 of sample 2"),
             std::string::npos);
 }
 
 TEST_F(IdxReaderTest, RejectsTruncatedGzip) {
   const std::string full = Path("full.gz");
   WriteGzip(full, IdxBytes(0x08, {1000}, 1000));
-  std::ifstream in(full, std::ios::binary);
-  std::string compressed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::ofstream(Path("cut.gz"), std::ios::binary) << compressed.substr(0, compressed.size() / 2);
+  const std::string compressed = testing::ReadFile(full);
+  testing::WriteFile(Path("cut.gz"), compressed.substr(0, compressed.size() / 2));
   const absl::Status status = ReadIdxFile(Path("cut.gz")).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(status.message().find("cut.gz"), std::string::npos) << status;

@@ -2,56 +2,40 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <cmath>
 
+#include "tests/unit/temp_dir.h"
 #include "worker/output/json_line.h"
 #include "worker/output/progress.h"
 
 namespace strobe {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+TEST(RunDirectoryTest, CreatesDirectoryAndPublishesConfig) {
+  TempDir root;
+  ASSERT_TRUE(PrepareRunDirectory(root.Path("a/b"), "{\"x\":1}").ok());
+  EXPECT_EQ(ReadFile(root.Path("a/b/config.json")), "{\"x\":1}\n");
+  EXPECT_FALSE(PathExists(root.Path("a/b/config.json.tmp")));
 }
 
-class RunDirectoryTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("strobe_rundir_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  fs::path root_;
-};
-
-TEST_F(RunDirectoryTest, CreatesDirectoryAndPublishesConfig) {
-  ASSERT_TRUE(PrepareRunDirectory((root_ / "a/b").string(), "{\"x\":1}").ok());
-  EXPECT_EQ(ReadFile(root_ / "a/b/config.json"), "{\"x\":1}\n");
-  EXPECT_FALSE(fs::exists(root_ / "a/b/config.json.tmp"));
-}
-
-TEST_F(RunDirectoryTest, RefusesAnEarlierRunAndLeavesItUntouched) {
-  fs::create_directories(root_);
-  std::ofstream(root_ / "metrics.jsonl") << "old\n";
-  const absl::Status status = PrepareRunDirectory(root_.string(), "{}");
+TEST(RunDirectoryTest, RefusesAnEarlierRunAndLeavesItUntouched) {
+  TempDir root;
+  WriteFile(root.Path("metrics.jsonl"), "old\n");
+  const absl::Status status = PrepareRunDirectory(root.path(), "{}");
   EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_NE(status.message().find("already holds a run (metrics.jsonl)"), std::string::npos) << status;
-  EXPECT_EQ(ReadFile(root_ / "metrics.jsonl"), "old\n");
-  EXPECT_FALSE(fs::exists(root_ / "config.json"));
+  EXPECT_EQ(ReadFile(root.Path("metrics.jsonl")), "old\n");
+  EXPECT_FALSE(PathExists(root.Path("config.json")));
 }
 
-TEST_F(RunDirectoryTest, ReportsAPathThatCannotBeADirectory) {
-  fs::create_directories(root_);
-  std::ofstream(root_ / "file") << "x";
-  const absl::Status status = PrepareRunDirectory((root_ / "file/run").string(), "{}");
+TEST(RunDirectoryTest, ReportsAPathThatCannotBeADirectory) {
+  TempDir root;
+  WriteFile(root.Path("file"), "x");
+  const absl::Status status = PrepareRunDirectory(root.Path("file/run"), "{}");
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("cannot be created"), std::string::npos) << status;
 }
@@ -62,13 +46,27 @@ TEST(JsonLineTest, QuotesAndFormats) {
   EXPECT_EQ(JsonLine().Add("nan", std::nan("")).str(), "{\"nan\":null}");
 }
 
+TEST(FileSystemTest, MakeDirectoriesAndWriteAtomically) {
+  TempDir root;
+  EXPECT_TRUE(MakeDirectories(root.Path("x/y/z")).ok());
+  EXPECT_TRUE(IsDirectory(root.Path("x/y/z")));
+  EXPECT_TRUE(MakeDirectories(root.Path("x/y/z/")).ok());  // existing, trailing slash
+  ASSERT_TRUE(WriteFileAtomically(root.Path("x/f"), "one").ok());
+  ASSERT_TRUE(WriteFileAtomically(root.Path("x/f"), "two").ok());
+  EXPECT_EQ(ReadFile(root.Path("x/f")), "two");
+  EXPECT_FALSE(PathExists(root.Path("x/f.tmp")));
+  EXPECT_FALSE(WriteFileAtomically(root.Path("missing/f"), "x").ok());
+  EXPECT_EQ(JoinPath("a/", "b"), "a/b");
+  EXPECT_EQ(JoinPath("a", "b"), "a/b");
+}
+
 TEST(ProgressTest, PlainLinesAndMetrics) {
-  const fs::path metrics = fs::temp_directory_path() / "strobe_progress_metrics.jsonl";
-  fs::remove(metrics);
+  TempDir root;
+  const std::string metrics = root.Path("metrics.jsonl");
   char buffer[1024] = {};
   std::FILE* out = fmemopen(buffer, sizeof(buffer), "w");
   {
-    ProgressReporter reporter(out, /*is_terminal=*/false, metrics.string());
+    ProgressReporter reporter(out, /*is_terminal=*/false, metrics);
     reporter.Train(TrainProgress{0, 2, 10, 100, 0.5, 0.1, 1234.0, 65.0});
     reporter.Eval(EvalProgress{0, 50, 1000, 0.25, 0.875});
   }
@@ -80,7 +78,6 @@ TEST(ProgressTest, PlainLinesAndMetrics) {
             "{\"kind\":\"train\",\"epoch\":0,\"step\":10,\"loss\":0.5,\"lr\":0.1,\"images_per_s\":1234}\n"
             "{\"kind\":\"eval\",\"epoch\":0,\"step\":50,\"test_loss\":0.25,\"test_accuracy\":0.875,"
             "\"test_samples\":1000}\n");
-  fs::remove(metrics);
 }
 
 }  // namespace

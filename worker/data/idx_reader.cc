@@ -4,9 +4,9 @@
 #include <zlib.h>
 
 #include <cstring>
-#include <filesystem>
 
 #include "absl/strings/str_format.h"
+#include "worker/file_system.h"
 
 namespace strobe {
 namespace {
@@ -45,9 +45,8 @@ absl::StatusOr<std::string> ReadMaybeGzip(const std::string& path) {
 }
 
 std::string FindFile(const std::string& directory, const std::string& name) {
-  const std::filesystem::path gz = std::filesystem::path(directory) / (name + ".gz");
-  if (std::filesystem::exists(gz)) return gz.string();
-  return (std::filesystem::path(directory) / name).string();
+  const std::string gz = JoinPath(directory, name + ".gz");
+  return PathExists(gz) ? gz : JoinPath(directory, name);
 }
 
 }  // namespace
@@ -90,7 +89,7 @@ absl::StatusOr<IdxArray> ReadIdxFile(const std::string& path) {
 }
 
 absl::StatusOr<ImageDataset> LoadMnistSplit(const std::string& directory, MnistSplit split) {
-  if (!std::filesystem::is_directory(directory)) {
+  if (!IsDirectory(directory)) {
     return absl::NotFoundError(absl::StrFormat("--data=%s is not a directory", directory));
   }
   const std::string prefix = split == MnistSplit::kTrain ? "train" : "t10k";

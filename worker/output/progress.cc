@@ -14,7 +14,17 @@ std::string FormatDuration(double seconds) {
 
 ProgressReporter::ProgressReporter(std::FILE* out, bool is_terminal, const std::string& metrics_path)
     : out_(out), is_terminal_(is_terminal) {
-  if (!metrics_path.empty()) metrics_.open(metrics_path, std::ios::app);
+  if (!metrics_path.empty()) metrics_ = std::fopen(metrics_path.c_str(), "a");
+}
+
+ProgressReporter::~ProgressReporter() {
+  if (metrics_ != nullptr) std::fclose(metrics_);
+}
+
+void ProgressReporter::AppendMetrics(const std::string& json_line) {
+  if (metrics_ == nullptr) return;
+  std::fprintf(metrics_, "%s\n", json_line.c_str());
+  std::fflush(metrics_);
 }
 
 void ProgressReporter::Train(const TrainProgress& p) {
@@ -28,17 +38,14 @@ void ProgressReporter::Train(const TrainProgress& p) {
     std::fprintf(out_, "%s\n", line.c_str());
   }
   std::fflush(out_);
-  if (metrics_.is_open()) {
-    metrics_ << JsonLine()
+  AppendMetrics(JsonLine()
                     .Add("kind", "train")
                     .Add("epoch", p.epoch)
                     .Add("step", p.step)
                     .Add("loss", p.loss)
                     .Add("lr", p.lr)
                     .Add("images_per_s", p.images_per_s)
-                    .str()
-             << std::endl;
-  }
+                    .str());
 }
 
 void ProgressReporter::Eval(const EvalProgress& p) {
@@ -49,17 +56,14 @@ void ProgressReporter::Eval(const EvalProgress& p) {
                  .c_str(),
              out_);
   std::fflush(out_);
-  if (metrics_.is_open()) {
-    metrics_ << JsonLine()
+  AppendMetrics(JsonLine()
                     .Add("kind", "eval")
                     .Add("epoch", p.epoch)
                     .Add("step", p.step)
                     .Add("test_loss", p.test_loss)
                     .Add("test_accuracy", p.test_accuracy)
                     .Add("test_samples", p.samples)
-                    .str()
-             << std::endl;
-  }
+                    .str());
 }
 
 }  // namespace strobe

@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 namespace strobe {
@@ -34,6 +33,9 @@ class ProgressReporter {
  public:
   // An empty metrics_path writes no metrics file.
   ProgressReporter(std::FILE* out, bool is_terminal, const std::string& metrics_path);
+  ~ProgressReporter();
+  ProgressReporter(const ProgressReporter&) = delete;
+  ProgressReporter& operator=(const ProgressReporter&) = delete;
 
   void Train(const TrainProgress& progress);
   void Eval(const EvalProgress& progress);
@@ -42,7 +44,9 @@ class ProgressReporter {
   std::FILE* out_;
   bool is_terminal_;
   bool line_open_ = false;
-  std::ofstream metrics_;
+  std::FILE* metrics_ = nullptr;
+
+  void AppendMetrics(const std::string& json_line);
 };
 
 std::string FormatDuration(double seconds);

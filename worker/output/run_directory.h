@@ -12,7 +12,7 @@ inline constexpr char kConfigFileName[] = "config.json";
 inline constexpr char kMetricsFileName[] = "metrics.jsonl";
 
 // Rank 0, before training: creates `path` (and parents) if needed and writes the resolved configuration to
-// config.json, via a temporary file and a rename so a reader never sees half a file. Refuses, without touching
+// config.json, via a temporary file, fsync and a rename so a reader never sees half a file. Refuses, without touching
 // anything, a directory that already holds a run's config.json or metrics, and reports an unwritable directory
 // by name.
 absl::Status PrepareRunDirectory(const std::string& path, const std::string& config_json);
