@@ -99,8 +99,8 @@ def worker(rank, args):
     ddp = nn.parallel.DistributedDataParallel(model)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-                          lr=0.1, momentum=0.9, nesterov=True)
+    groups = [{"params": decay, "weight_decay": args.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9, nesterov=True)
     local = args.batch_size // args.ranks
     steps_per_epoch = len(xtr) // args.batch_size
     total = steps_per_epoch * args.epochs
