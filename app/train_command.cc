@@ -76,8 +76,10 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const TrainConfig& conf
 }  // namespace
 
 int RunTrainCommand(const DistributedContext& context) {
-  const TrainConfig config = TrainConfigFromFlags();
   // Flags are the same on every rank, so every rank reaches the same verdict without communicating.
+  absl::StatusOr<TrainConfig> parsed = TrainConfigFromFlags();
+  if (!parsed.ok()) return Fail(context, parsed.status(), kExitBadFlags);
+  const TrainConfig& config = *parsed;
   if (absl::Status valid = ValidateTrainConfig(config, context.world_size); !valid.ok()) {
     return Fail(context, valid, kExitBadFlags);
   }

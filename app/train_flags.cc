@@ -20,6 +20,23 @@ ABSL_FLAG(double, momentum, 0.9, "SGD momentum.");
 ABSL_FLAG(bool, nesterov, true, "Nesterov momentum.");
 ABSL_FLAG(double, weight_decay, 5e-4, "Weight decay for conv/linear weights (never BatchNorm or biases).");
 ABSL_FLAG(double, label_smoothing, 0.0, "Label smoothing in [0, 1).");
+ABSL_FLAG(double, mixup_alpha, 0.0, "Mixup: lambda ~ Beta(alpha, alpha); 0 disables (timm's --mixup).");
+ABSL_FLAG(double, cutmix_alpha, 0.0, "CutMix: box area from Beta(alpha, alpha); 0 disables (timm's --cutmix).");
+ABSL_FLAG(double, fmix_alpha, 0.0, "FMix: mask area from Beta(alpha, alpha); 0 disables.");
+ABSL_FLAG(double, fmix_decay_power, 3.0, "FMix: spectral decay power of the mask noise.");
+ABSL_FLAG(double, cutmix_min_ratio, 0.0,
+          "CutMix box sides uniform in [min, max] x image side when min < max (timm's --cutmix-minmax).");
+ABSL_FLAG(double, cutmix_max_ratio, 0.0, "See --cutmix_min_ratio.");
+ABSL_FLAG(double, mix_prob, 1.0, "Probability that a draw mixes at all (timm's --mixup-prob).");
+ABSL_FLAG(double, mix_switch_prob, 0.5,
+          "With several methods: probability of the first of CutMix, FMix, Mixup that is enabled; the others "
+          "share the rest (timm's --mixup-switch-prob for CutMix vs Mixup).");
+ABSL_FLAG(std::string, mix_mode, "batch", "New draws per 'batch', per 'pair' (i and B-1-i) or per 'elem'.");
+ABSL_FLAG(bool, mix_correct_lambda, true, "Use the exact unpasted area of a border-clipped CutMix box as lambda.");
+ABSL_FLAG(int64_t, mix_off_epoch, 0, "Stop mixing from this 0-based epoch on (0: never).");
+ABSL_FLAG(std::string, mix_partners, "flip",
+          "Where mixing partners come from: flip (B-1-i), roll (i-1), permute, previous (this rank's previous "
+          "batch), ring (another rank's batch, rotating each step).");
 ABSL_FLAG(int64_t, bucket_cap_mb, 25, "Gradient bucket size cap in MiB: gradients are averaged one bucket at a time.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of weight initialisation and the per-epoch sample order.");
 ABSL_FLAG(int64_t, log_every, 20, "Report loss, LR and throughput every N steps.");
@@ -31,7 +48,7 @@ ABSL_FLAG(int, threads, 0, "Intra-op CPU threads per rank; 0: the host's cores d
 
 namespace strobe {
 
-TrainConfig TrainConfigFromFlags() {
+absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   TrainConfig config;
   config.data_dir = absl::GetFlag(FLAGS_data);
   config.model = absl::GetFlag(FLAGS_model);
@@ -55,6 +72,23 @@ TrainConfig TrainConfigFromFlags() {
   config.log_every = absl::GetFlag(FLAGS_log_every);
   config.threads = absl::GetFlag(FLAGS_threads);
   config.progress = absl::GetFlag(FLAGS_progress);
+  MixOptions& mix = config.mix;
+  mix.mixup_alpha = absl::GetFlag(FLAGS_mixup_alpha);
+  mix.cutmix_alpha = absl::GetFlag(FLAGS_cutmix_alpha);
+  mix.fmix_alpha = absl::GetFlag(FLAGS_fmix_alpha);
+  mix.fmix_decay_power = absl::GetFlag(FLAGS_fmix_decay_power);
+  mix.cutmix_min_ratio = absl::GetFlag(FLAGS_cutmix_min_ratio);
+  mix.cutmix_max_ratio = absl::GetFlag(FLAGS_cutmix_max_ratio);
+  mix.prob = absl::GetFlag(FLAGS_mix_prob);
+  mix.switch_prob = absl::GetFlag(FLAGS_mix_switch_prob);
+  mix.correct_lambda = absl::GetFlag(FLAGS_mix_correct_lambda);
+  mix.off_epoch = absl::GetFlag(FLAGS_mix_off_epoch);
+  absl::StatusOr<LambdaMode> mode = ParseLambdaMode(absl::GetFlag(FLAGS_mix_mode));
+  if (!mode.ok()) return mode.status();
+  mix.mode = *mode;
+  absl::StatusOr<PartnerPolicy> partners = ParsePartnerPolicy(absl::GetFlag(FLAGS_mix_partners));
+  if (!partners.ok()) return partners.status();
+  mix.partners = *partners;
   return config;
 }
 

@@ -30,6 +30,9 @@ class Communicator {
   virtual void Broadcast(at::Tensor& tensor, int root) = 0;
   // Returns a tensor of shape [world_size, *tensor.shape] whose row r is rank r's `tensor`.
   virtual at::Tensor AllGather(const at::Tensor& tensor) = 0;
+  // Sends `tensor` to rank `destination` and returns what rank `source` sent this rank (same shape and dtype).
+  // Every rank calls it in the same step; the destinations must form a permutation of the ranks.
+  virtual at::Tensor SendReceive(const at::Tensor& tensor, int destination, int source) = 0;
   virtual void Barrier() = 0;
 };
 

@@ -110,6 +110,21 @@ at::Tensor MpiCommunicator::AllGather(const at::Tensor& tensor) {
   return gathered;
 }
 
+at::Tensor MpiCommunicator::SendReceive(const at::Tensor& tensor, int destination, int source) {
+  CheckCpuContiguous(tensor, "SendReceive");
+  at::Tensor received = at::empty_like(tensor);
+  if (destination == rank_ && source == rank_) return received.copy_(tensor);
+  const MPI_Datatype type = ToMpiType(tensor.scalar_type());
+  if (tensor.numel() > INT_MAX) {
+    throw std::invalid_argument("MpiCommunicator::SendReceive: tensor larger than INT_MAX elements");
+  }
+  const int count = static_cast<int>(tensor.numel());
+  constexpr int kTag = 17;
+  STROBE_MPI_CHECK(MPI_Sendrecv(tensor.data_ptr(), count, type, destination, kTag, received.data_ptr(), count, type,
+                                source, kTag, comm_, MPI_STATUS_IGNORE));
+  return received;
+}
+
 void MpiCommunicator::Barrier() { STROBE_MPI_CHECK(MPI_Barrier(comm_)); }
 
 }  // namespace strobe

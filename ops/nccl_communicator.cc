@@ -107,6 +107,22 @@ at::Tensor NcclCommunicator::AllGather(const at::Tensor& tensor) {
   return gathered;
 }
 
+at::Tensor NcclCommunicator::SendReceive(const at::Tensor& tensor, int destination, int source) {
+  CheckCudaContiguous(tensor, "SendReceive");
+  c10::cuda::CUDAGuard guard(tensor.device());
+  at::Tensor received = at::empty_like(tensor);
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
+  const ncclDataType_t type = ToNcclType(tensor.scalar_type());
+  // Grouped so that the send and the receive progress together instead of deadlocking on each other.
+  ncclResult_t result = ncclGroupStart();
+  if (result == ncclSuccess) result = ncclSend(tensor.data_ptr(), tensor.numel(), type, destination, comm_, stream);
+  if (result == ncclSuccess) result = ncclRecv(received.data_ptr(), tensor.numel(), type, source, comm_, stream);
+  const ncclResult_t ended = ncclGroupEnd();
+  if (result != ncclSuccess) Fail(result, "SendReceive");
+  if (ended != ncclSuccess) Fail(ended, "SendReceive");
+  return received;
+}
+
 void NcclCommunicator::Barrier() {
   // A one-element all-reduce, waited for on the host: NCCL has no barrier of its own.
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));

@@ -24,6 +24,7 @@ class NcclCommunicator final : public Communicator {
   void AllReduce(at::Tensor& tensor, ReduceOp op) override;
   void Broadcast(at::Tensor& tensor, int root) override;
   at::Tensor AllGather(const at::Tensor& tensor) override;
+  at::Tensor SendReceive(const at::Tensor& tensor, int destination, int source) override;
   void Barrier() override;
 
  private:

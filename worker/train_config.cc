@@ -42,6 +42,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--progress=%s is not one of auto, live, lines", c.progress));
   }
+  if (absl::Status mix = ValidateMixOptions(c.mix); !mix.ok()) return mix;
   if (c.sgd.nesterov && c.sgd.momentum <= 0) {
     return absl::InvalidArgumentError("--nesterov needs --momentum > 0");
   }
@@ -73,6 +74,18 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("nesterov", c.sgd.nesterov)
       .Add("weight_decay", c.sgd.weight_decay)
       .Add("label_smoothing", c.label_smoothing)
+      .Add("mixup_alpha", c.mix.mixup_alpha)
+      .Add("cutmix_alpha", c.mix.cutmix_alpha)
+      .Add("fmix_alpha", c.mix.fmix_alpha)
+      .Add("fmix_decay_power", c.mix.fmix_decay_power)
+      .Add("cutmix_min_ratio", c.mix.cutmix_min_ratio)
+      .Add("cutmix_max_ratio", c.mix.cutmix_max_ratio)
+      .Add("mix_prob", c.mix.prob)
+      .Add("mix_switch_prob", c.mix.switch_prob)
+      .Add("mix_mode", LambdaModeName(c.mix.mode))
+      .Add("mix_correct_lambda", c.mix.correct_lambda)
+      .Add("mix_off_epoch", c.mix.off_epoch)
+      .Add("mix_partners", PartnerPolicyName(c.mix.partners))
       .Add("bucket_cap_bytes", c.bucket_cap_bytes)
       .Add("seed", static_cast<int64_t>(c.seed))
       .Add("log_every", c.log_every)

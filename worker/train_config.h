@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "augment/mix_options.h"
 #include "worker/optimizer.h"
 
 namespace strobe {
@@ -25,6 +26,8 @@ struct TrainConfig {
   double final_lr = 0.0;
   SgdConfig sgd;
   double label_smoothing = 0.0;
+  MixOptions mix;  // CutMix / Mixup / FMix; off unless an alpha is set. Its label_smoothing and num_classes
+                   // are filled from the fields here and the data.
   int64_t bucket_cap_bytes = 25 * 1024 * 1024;
   uint64_t seed = 1;
   int64_t log_every = 20;

@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "augment/mixer.h"
+#include "augment/soft_targets.h"
 #include "coordinator/shard_plan.h"
 #include "ops/gradient_bucketer.h"
 #include "worker/optimizer.h"
@@ -40,7 +42,17 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
 
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
   GradientBucketer bucketer(communicator, model.parameters(), config.bucket_cap_bytes);
-  TrainingStep training_step(model, *optimizer, bucketer, data.train.num_classes, config.label_smoothing);
+  TrainingStep training_step(model, *optimizer, bucketer);
+  std::unique_ptr<Mixer> mixer;
+  if (config.mix.enabled()) {
+    MixOptions mix = config.mix;
+    mix.label_smoothing = config.label_smoothing;
+    mix.num_classes = data.train.num_classes;
+    absl::StatusOr<std::unique_ptr<Mixer>> made =
+        Mixer::Create(mix, RankStream{config.seed, communicator.rank()}, communicator);
+    if (!made.ok()) return made.status();
+    mixer = *std::move(made);
+  }
 
   const int64_t total_steps = plan->steps_per_epoch() * config.epochs;
   TrainSummary summary;
@@ -55,8 +67,16 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
       const StepControl control = coordinator.Decide(step);
       const SampleRange slice = plan->RankSlice(s, communicator.rank());
       const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
-      window_loss += training_step.Run(GatherImages(data.train, indices, data.norm),
-                                       data.train.labels.index_select(0, indices), control.lr);
+      torch::Tensor images = GatherImages(data.train, indices, data.norm);
+      torch::Tensor targets = data.train.labels.index_select(0, indices);
+      if (mixer != nullptr) {
+        MixResult mixed = mixer->Mix(images, targets, step, epoch);
+        images = std::move(mixed.images);
+        targets = std::move(mixed.targets);
+      } else if (config.label_smoothing > 0) {
+        targets = SmoothedOneHot(targets, data.train.num_classes, config.label_smoothing);
+      }
+      window_loss += training_step.Run(images, targets, control.lr);
       ++window_steps;
       ++step;
       if (step % config.log_every != 0 && s + 1 != plan->steps_per_epoch()) continue;

@@ -2,27 +2,18 @@
 
 #include <torch/torch.h>
 
-#include "augment/soft_targets.h"
 #include "ops/cross_entropy.h"
 #include "worker/optimizer.h"
 
 namespace strobe {
 
-TrainingStep::TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
-                           int64_t num_classes, double label_smoothing)
-    : model_(model),
-      optimizer_(optimizer),
-      bucketer_(bucketer),
-      num_classes_(num_classes),
-      label_smoothing_(label_smoothing) {}
+TrainingStep::TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer)
+    : model_(model), optimizer_(optimizer), bucketer_(bucketer) {}
 
-double TrainingStep::Run(const at::Tensor& images, const at::Tensor& labels, double lr) {
+double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, double lr) {
   model_.train();
   bucketer_.ZeroGrad();
-  const torch::Tensor logits = model_.forward(images);
-  const torch::Tensor loss =
-      label_smoothing_ > 0 ? CrossEntropy(logits, SmoothedOneHot(labels, num_classes_, label_smoothing_))
-                           : CrossEntropy(logits, labels);
+  const torch::Tensor loss = CrossEntropy(model_.forward(images), targets);
   loss.backward();
   bucketer_.AverageGradients();
   SetLearningRate(optimizer_, lr);

@@ -14,18 +14,16 @@ namespace strobe {
 // starts from the same weights and applies the same averaged gradient and LR, weights stay identical.
 class TrainingStep {
  public:
-  TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer, int64_t num_classes,
-               double label_smoothing);
+  TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer);
 
-  // Collective. Returns this rank's mean loss over its slice.
-  double Run(const at::Tensor& images, const at::Tensor& labels, double lr);
+  // Collective. `targets`: int64 labels [N] or soft target distributions [N, classes] (label smoothing, mixing).
+  // Returns this rank's mean loss over its slice.
+  double Run(const at::Tensor& images, const at::Tensor& targets, double lr);
 
  private:
   Classifier& model_;
   torch::optim::SGD& optimizer_;
   GradientBucketer& bucketer_;
-  int64_t num_classes_;
-  double label_smoothing_;
 };
 
 }  // namespace strobe

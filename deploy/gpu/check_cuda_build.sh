@@ -64,7 +64,10 @@ if [[ $rc -ne 0 ]]; then  # name each failing or crashing test
   done
 fi
 ./tests/strobe_mpi_tests 2>&1 | tail -3
-./tests/strobe_gpu_tests 2>&1 | tail -12
+./tests/strobe_gpu_tests 2>&1 | grep -E "^\[  |OK|FAILED|Failure" | tail -14
+
+echo "== mixing kernel bandwidth on the GPU vs a device-to-device copy"
+./bench/mix_bench --device=cuda --iterations=20
 
 echo "== strobe train on synthetic IDX data, CPU data plane"
 python3 - <<'PY'

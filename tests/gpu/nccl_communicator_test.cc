@@ -54,6 +54,16 @@ TEST_F(NcclCommunicatorTest, BroadcastAllGatherBarrier) {
   comm_->Barrier();
 }
 
+TEST_F(NcclCommunicatorTest, SendReceiveAlongARing) {
+  for (int offset = 0; offset < world_; ++offset) {
+    const int to = (rank_ + offset) % world_;
+    const int from = (rank_ - offset + world_) % world_;
+    at::Tensor mine = at::full({4, 3}, static_cast<float>(rank_ + 1), device_.dtype(at::kFloat));
+    const at::Tensor got = comm_->SendReceive(mine, to, from);
+    EXPECT_TRUE(at::equal(got.cpu(), at::full({4, 3}, static_cast<float>(from + 1)))) << offset;
+  }
+}
+
 TEST_F(NcclCommunicatorTest, GradientBucketerOnTheGpu) {
   std::vector<at::Tensor> params;
   for (int64_t n : {1000, 3, 70000}) params.push_back(at::zeros({n}, device_.dtype(at::kFloat)).requires_grad_(true));

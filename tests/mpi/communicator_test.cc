@@ -62,6 +62,16 @@ TEST_F(CommunicatorTest, AllGatherPutsRankRowsInOrder) {
   comm_.Barrier();
 }
 
+TEST_F(CommunicatorTest, SendReceiveAlongARing) {
+  for (int offset = 0; offset < world_; ++offset) {
+    const int to = (rank_ + offset) % world_;
+    const int from = (rank_ - offset + world_) % world_;
+    at::Tensor mine = at::full({3, 2}, static_cast<int64_t>(rank_ * 10), at::kLong);
+    const at::Tensor got = comm_.SendReceive(mine, to, from);
+    EXPECT_TRUE(at::equal(got, at::full({3, 2}, static_cast<int64_t>(from * 10), at::kLong))) << offset;
+  }
+}
+
 TEST_F(CommunicatorTest, RejectsNonContiguousTensors) {
   at::Tensor t = at::zeros({4, 4}).t();
   EXPECT_THROW(comm_.AllReduce(t, ReduceOp::kSum), std::invalid_argument);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "augment/soft_targets.h"
 #include "coordinator/lr_schedule.h"
 #include "coordinator/step_control.h"
 #include "ops/gradient_bucketer.h"
@@ -40,14 +41,16 @@ torch::Tensor FlatParameters(Classifier& model) {
 void Train(Classifier& model, Communicator& comm, int steps, int64_t global_batch, int64_t cap_bytes) {
   auto sgd = MakeSgd(model, SgdConfig{0.9, true, 1e-3});
   GradientBucketer bucketer(comm, model.parameters(), cap_bytes);
-  TrainingStep step(model, *sgd, bucketer, 5, 0.1);
+  TrainingStep step(model, *sgd, bucketer);
   const int64_t local = global_batch / comm.world_size();
   for (int s = 0; s < steps; ++s) {
     torch::manual_seed(1000 + s);  // the same global batch on every rank
     torch::Tensor images = torch::randn({global_batch, 1, 6, 6});
     torch::Tensor labels = torch::randint(0, 5, {global_batch}, torch::kLong);
     const int64_t begin = comm.rank() * local;
-    step.Run(images.slice(0, begin, begin + local), labels.slice(0, begin, begin + local), 0.05);
+    // Soft targets (label smoothing) exercise the soft-target loss path.
+    step.Run(images.slice(0, begin, begin + local), SmoothedOneHot(labels.slice(0, begin, begin + local), 5, 0.1),
+             0.05);
   }
 }
 
@@ -62,7 +65,7 @@ TEST(TrainingTest, ParametersAreBitwiseIdenticalOnAllRanksAfterSteps) {
   auto sgd = MakeSgd(*model, SgdConfig{});
   GradientBucketer bucketer(comm, model->parameters(), 64 * 1024);
   ASSERT_GT(bucketer.plan().size(), 2u);
-  TrainingStep step(*model, *sgd, bucketer, 5, 0.0);
+  TrainingStep step(*model, *sgd, bucketer);
   for (int s = 0; s < 3; ++s) {
     torch::manual_seed(100 * s + comm.rank());  // every rank sees different data
     step.Run(torch::randn({4, 1, 12, 12}), torch::randint(0, 5, {4}, torch::kLong), 0.1);
@@ -103,7 +106,7 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
   {
     auto sgd = MakeSgd(*model, SgdConfig{});
     GradientBucketer bucketer(world, model->parameters(), kDefaultBucketCapBytes);
-    TrainingStep step(*model, *sgd, bucketer, 10, 0.0);
+    TrainingStep step(*model, *sgd, bucketer);
     torch::manual_seed(world.rank());
     step.Run(GatherImages(data, torch::randint(0, 1001, {8}, torch::kLong), norm),
              torch::randint(0, 10, {8}, torch::kLong), 0.1);

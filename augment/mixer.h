@@ -1,0 +1,61 @@
+#ifndef STROBE_AUGMENT_MIXER_H_
+#define STROBE_AUGMENT_MIXER_H_
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "augment/mix_method.h"
+#include "augment/mix_options.h"
+#include "augment/mix_rng.h"
+#include "augment/partner_plan.h"
+#include "ops/communicator.h"
+
+namespace strobe {
+
+struct MixResult {
+  at::Tensor images;   // float [N, C, H, W]
+  at::Tensor targets;  // float [N, classes] soft targets, or [N, D] mixed regression targets
+  std::vector<SampleMix> plan;
+  PartnerPlan partners;
+};
+
+// This rank's CutMix / Mixup / FMix for one training batch at a time.
+//
+// Randomness: each step's draws come from RankStream::ForStep(step), so ranks differ, runs repeat from the seed,
+// and resuming at step s needs only (seed, rank) plus the previous batch under kPrevious (previous_images/targets).
+// Communication: under kRing, Mix() is a collective (two SendReceive calls); under the other policies it does none.
+class Mixer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Mixer>> Create(const MixOptions& options, RankStream stream,
+                                                       Communicator& communicator);
+
+  // `images`: float [N, C, H, W]. `targets`: int64 class labels [N] (smoothed, then mixed into soft targets) or
+  // float [N, D] regression targets (mixed with the same per-sample lambda). From options.off_epoch on, nothing is
+  // mixed (labels are still smoothed).
+  MixResult Mix(const at::Tensor& images, const at::Tensor& targets, int64_t step, int64_t epoch);
+
+  const at::Tensor& previous_images() const { return previous_images_; }
+  const at::Tensor& previous_targets() const { return previous_targets_; }
+  void RestorePrevious(at::Tensor images, at::Tensor targets);
+
+ private:
+  Mixer(const MixOptions& options, RankStream stream, Communicator& communicator);
+  const MixMethod& ChooseMethod(Rng& rng) const;
+  std::vector<SampleMix> DrawPlan(Rng& rng, int64_t batch, int64_t height, int64_t width,
+                                  std::vector<uint8_t>& masks) const;
+  at::Tensor TargetsFor(const at::Tensor& targets) const;
+
+  MixOptions options_;
+  RankStream stream_;
+  Communicator& communicator_;
+  std::vector<std::unique_ptr<MixMethod>> methods_;  // CutMix, FMix, Mixup: those enabled, in this order
+  at::Tensor previous_images_;
+  at::Tensor previous_targets_;
+};
+
+}  // namespace strobe
+
+#endif  // STROBE_AUGMENT_MIXER_H_

@@ -1,0 +1,88 @@
+// Mixing throughput: Strobe's fused mixing kernel against a plain copy of the same batch, in one run.
+// Run: build/bench/mix_bench [--device=cpu|cuda] [--threads=N] [--iterations=N]
+// Effective bandwidth counts the bytes a mix must read and write: Mixup reads the image and its partner and
+// writes the result (3 x batch bytes); CutMix reads each pixel once from one of the two and writes it (2 x); a
+// copy reads and writes (2 x).
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#ifdef STROBE_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "ops/mix_kernel.h"
+
+ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
+ABSL_FLAG(int, threads, 0, "CPU threads (0: all cores)");
+ABSL_FLAG(int, iterations, 10, "Timed iterations per measurement (after 2 warm-ups); the median is reported.");
+
+namespace strobe {
+namespace {
+
+void Synchronize(const at::Device& device) {
+#ifdef STROBE_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::device_synchronize();
+#endif
+}
+
+double MedianSeconds(const at::Device& device, const std::function<void()>& fn) {
+  std::vector<double> seconds;
+  const int iterations = absl::GetFlag(FLAGS_iterations);
+  for (int i = 0; i < iterations + 2; ++i) {
+    Synchronize(device);
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    Synchronize(device);
+    if (i >= 2) seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return seconds[seconds.size() / 2];
+}
+
+void Measure(const at::Device& device, int64_t n, int64_t c, int64_t h, int64_t w) {
+  at::manual_seed(0);
+  const at::Tensor x = at::randn({n, c, h, w}).to(device);
+  at::Tensor out = at::empty_like(x);
+  const double bytes = static_cast<double>(x.numel()) * sizeof(float);
+  std::vector<SampleMix> mixup(n);
+  std::vector<SampleMix> cutmix(n);
+  for (int64_t i = 0; i < n; ++i) {
+    mixup[i] = SampleMix{SampleMix::kBlend, 0.3f + 0.4f * i / n, 0, 0, 0, 0, -1, n - 1 - i};
+    // A centred box of half the area: timm's batch-mode CutMix with lambda 0.5.
+    const auto side_h = static_cast<int32_t>(h * 0.7071);
+    const auto side_w = static_cast<int32_t>(w * 0.7071);
+    const auto y0 = static_cast<int32_t>((h - side_h) / 2);
+    const auto x0 = static_cast<int32_t>((w - side_w) / 2);
+    cutmix[i] = SampleMix{SampleMix::kBox, 0.5f, y0, y0 + side_h, x0, x0 + side_w, -1, n - 1 - i};
+  }
+  const double copy_s = MedianSeconds(device, [&] { out.copy_(x); });
+  const double mixup_s = MedianSeconds(device, [&] { MixImages(x, x, mixup, at::Tensor(), out); });
+  const double cutmix_s = MedianSeconds(device, [&] { MixImages(x, x, cutmix, at::Tensor(), out); });
+  const double copy_gbs = 2 * bytes / copy_s / 1e9;
+  std::printf("%s %ldx%ldx%ldx%ld (%.1f MB): copy %.3f ms %.1f GB/s | mixup(elem) %.3f ms %.1f GB/s = %.2fx copy | "
+              "cutmix(batch box) %.3f ms %.1f GB/s = %.2fx copy\n",
+              device.str().c_str(), static_cast<long>(n), static_cast<long>(c), static_cast<long>(h),
+              static_cast<long>(w), bytes / 1e6, copy_s * 1e3, copy_gbs, mixup_s * 1e3, 3 * bytes / mixup_s / 1e9,
+              3 * bytes / mixup_s / 1e9 / copy_gbs, cutmix_s * 1e3, 2 * bytes / cutmix_s / 1e9,
+              2 * bytes / cutmix_s / 1e9 / copy_gbs);
+}
+
+}  // namespace
+}  // namespace strobe
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_threads) > 0) at::set_num_threads(absl::GetFlag(FLAGS_threads));
+  const at::Device device(absl::GetFlag(FLAGS_device));
+  std::printf("threads %d\n", at::get_num_threads());
+  strobe::Measure(device, 256, 3, 224, 224);
+  strobe::Measure(device, 128, 1, 28, 28);
+  return 0;
+}

@@ -1,0 +1,157 @@
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "augment/mix_method.h"
+#include "augment/mix_rng.h"
+#include "ops/mix_kernel.h"
+
+namespace strobe {
+namespace {
+
+// Regularised incomplete beta I_x(a, b) by Lentz's continued fraction (Numerical Recipes' betacf).
+double IncompleteBeta(double x, double a, double b) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  if (x > (a + 1) / (a + b + 2)) return 1 - IncompleteBeta(1 - x, b, a);
+  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
+                                b * std::log(1 - x)) / a;
+  double c = 1, d = 1 - (a + b) * x / (a + 1);
+  d = 1 / (std::abs(d) < 1e-300 ? 1e-300 : d);
+  double f = d;
+  for (int m = 1; m < 500; ++m) {
+    for (int odd = 0; odd < 2; ++odd) {
+      const double num = odd == 0 ? m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+                                  : -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+      d = 1 + num * d;
+      d = 1 / (std::abs(d) < 1e-300 ? 1e-300 : d);
+      c = 1 + num / c;
+      if (std::abs(c) < 1e-300) c = 1e-300;
+      f *= c * d;
+    }
+  }
+  return front * f;
+}
+
+TEST(MixRngTest, BetaSamplesPassKolmogorovSmirnov) {
+  for (double alpha : {0.2, 0.4, 1.0, 2.0}) {
+    Rng rng(1234);
+    std::vector<double> samples(5000);
+    for (double& s : samples) s = rng.Beta(alpha, alpha);
+    std::sort(samples.begin(), samples.end());
+    double d = 0;
+    const double n = samples.size();
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const double cdf = IncompleteBeta(samples[i], alpha, alpha);
+      d = std::max({d, cdf - i / n, (i + 1) / n - cdf});
+    }
+    // Critical value at significance 0.001: 1.95 / sqrt(n).
+    EXPECT_LT(d, 1.95 / std::sqrt(n)) << "alpha " << alpha;
+  }
+}
+
+TEST(MixRngTest, StreamsDifferByRankAndStepAndRepeat) {
+  const RankStream rank0{7, 0};
+  const RankStream rank1{7, 1};
+  EXPECT_EQ(rank0.ForStep(3).Next(), rank0.ForStep(3).Next());
+  EXPECT_NE(rank0.ForStep(3).Next(), rank1.ForStep(3).Next());
+  EXPECT_NE(rank0.ForStep(3).Next(), rank0.ForStep(4).Next());
+}
+
+TEST(CutMixTest, CorrectedLambdaIsTheExactUnpastedFractionAndBoxesFit) {
+  auto cutmix = MakeCutMix(1.0, 0, 0, /*correct_lambda=*/true);
+  Rng rng(5);
+  std::vector<uint8_t> masks;
+  for (int i = 0; i < 2000; ++i) {
+    SampleMix mix;
+    cutmix->Draw(rng, 28, 31, mix, masks);
+    ASSERT_EQ(mix.kind, SampleMix::kBox);
+    ASSERT_TRUE(0 <= mix.y0 && mix.y0 <= mix.y1 && mix.y1 <= 28 && 0 <= mix.x0 && mix.x0 <= mix.x1 && mix.x1 <= 31);
+    const double pasted = static_cast<double>((mix.y1 - mix.y0) * (mix.x1 - mix.x0)) / (28 * 31);
+    ASSERT_EQ(mix.lam, static_cast<float>(1.0 - pasted));
+  }
+}
+
+TEST(CutMixTest, MinMaxBoxesRespectTheirBounds) {
+  auto cutmix = MakeCutMix(1.0, 0.25, 0.5, true);
+  Rng rng(6);
+  std::vector<uint8_t> masks;
+  for (int i = 0; i < 2000; ++i) {
+    SampleMix mix;
+    cutmix->Draw(rng, 40, 20, mix, masks);
+    ASSERT_GE(mix.y1 - mix.y0, 10);
+    ASSERT_LE(mix.y1 - mix.y0, 20);
+    ASSERT_GE(mix.x1 - mix.x0, 5);
+    ASSERT_LE(mix.x1 - mix.x0, 10);
+    ASSERT_TRUE(mix.y0 >= 0 && mix.y1 <= 40 && mix.x0 >= 0 && mix.x1 <= 20);
+  }
+}
+
+TEST(FMixTest, MaskKeepsExactlyLambdaAndIsLowFrequency) {
+  auto fmix = MakeFMix(1.0, 3.0);
+  Rng rng(8);
+  std::vector<uint8_t> masks;
+  double agreeing = 0, pairs = 0;
+  for (int i = 0; i < 20; ++i) {
+    SampleMix mix;
+    fmix->Draw(rng, 32, 32, mix, masks);
+    ASSERT_EQ(mix.kind, SampleMix::kMask);
+    ASSERT_EQ(mix.mask, i);
+    const uint8_t* m = masks.data() + i * 32 * 32;
+    const int kept = std::count(m, m + 32 * 32, 1);
+    EXPECT_EQ(mix.lam, static_cast<float>(kept / 1024.0));
+    for (int y = 0; y < 32; ++y) {
+      for (int x = 0; x + 1 < 32; ++x, ++pairs) agreeing += m[y * 32 + x] == m[y * 32 + x + 1];
+    }
+  }
+  // Low-frequency masks are made of large blobs: neighbouring pixels almost always agree (white noise: ~50%).
+  EXPECT_GT(agreeing / pairs, 0.85);
+}
+
+TEST(MixKernelTest, CutMixLeavesOutsideUnchangedAndPastesInsideBitwise) {
+  at::manual_seed(1);
+  at::Tensor x = at::randn({3, 2, 9, 11});
+  at::Tensor out = at::empty_like(x);
+  std::vector<SampleMix> plan(3);
+  plan[0] = SampleMix{SampleMix::kBox, 0.5f, 2, 7, 3, 10, -1, 2};
+  plan[1] = SampleMix{SampleMix::kBox, 1.0f, 0, 0, 0, 0, -1, 0};  // empty box
+  plan[2] = SampleMix{SampleMix::kBox, 0.0f, 0, 9, 0, 11, -1, 0};  // whole image
+  MixImages(x, x, plan, at::Tensor(), out);
+  at::Tensor expected0 = x[0].clone();
+  expected0.slice(1, 2, 7).slice(2, 3, 10).copy_(x[2].slice(1, 2, 7).slice(2, 3, 10));
+  EXPECT_TRUE(at::equal(out[0], expected0));
+  EXPECT_TRUE(at::equal(out[1], x[1]));
+  EXPECT_TRUE(at::equal(out[2], x[0]));
+}
+
+TEST(MixKernelTest, MixupBlendsAndMasksSelect) {
+  at::manual_seed(2);
+  at::Tensor x = at::randn({2, 3, 5, 4});
+  at::Tensor p = at::randn({4, 3, 5, 4});
+  at::Tensor masks = at::randint(0, 2, {1, 5, 4}, at::kLong).to(at::kByte);
+  std::vector<SampleMix> plan(2);
+  plan[0] = SampleMix{SampleMix::kBlend, 0.3f, 0, 0, 0, 0, -1, 3};
+  plan[1] = SampleMix{SampleMix::kMask, 0.5f, 0, 0, 0, 0, 0, 1};
+  at::Tensor out = at::empty_like(x);
+  MixImages(x, p, plan, masks, out);
+  EXPECT_TRUE(at::allclose(out[0], 0.3 * x[0] + 0.7 * p[3], 1e-6, 1e-6));
+  EXPECT_TRUE(at::equal(out[1], at::where(masks[0].to(at::kBool), x[1], p[1])));
+}
+
+TEST(MixKernelTest, RejectsBadPlans) {
+  at::Tensor x = at::zeros({1, 1, 4, 4});
+  at::Tensor out = at::empty_like(x);
+  std::vector<SampleMix> plan(1);
+  plan[0] = SampleMix{SampleMix::kBox, 0.f, 0, 5, 0, 1, -1, 0};
+  EXPECT_THROW(MixImages(x, x, plan, at::Tensor(), out), std::invalid_argument);
+  plan[0] = SampleMix{SampleMix::kBlend, 0.f, 0, 0, 0, 0, -1, 1};
+  EXPECT_THROW(MixImages(x, x, plan, at::Tensor(), out), std::invalid_argument);
+  plan[0].partner = 0;
+  EXPECT_THROW(MixImages(x, x, plan, at::Tensor(), x), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace strobe
