@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "ops/mix_kernel.h"
+#include "ops/sample_mix.h"
 
 namespace strobe {
 
