@@ -40,12 +40,17 @@ expect 2 "--model=alexnet is not a known model; choose one of: resnet18, resnet2
 expect 2 "--batch_size must be positive, got 0" --batch_size=0 --run_dir="$work/r5"
 expect 2 "--batch_size=33 (the global batch) is not divisible by the 2 ranks" --batch_size=33 --run_dir="$work/r6"
 expect 2 "--epochs must be positive, got -1" --epochs=-1 --run_dir="$work/r7"
+expect 2 "--mix_partners=sideways is not a partner policy; choose one of: flip, roll, permute, previous, ring" \
+  --mix_partners=sideways --run_dir="$work/r8"
+expect 2 "--mixup_alpha=-1 must be >= 0" --mixup_alpha=-1 --run_dir="$work/r9"
+expect 2 "--cutmix_min_ratio=0.6 exceeds --cutmix_max_ratio=0.5" --cutmix_alpha=1 --cutmix_min_ratio=0.6 \
+  --cutmix_max_ratio=0.5 --run_dir="$work/r10"
 touch "$work/a_file"
 expect 1 "--run_dir=$work/a_file/run cannot be created" --run_dir="$work/a_file/run"
 mkdir -p "$work/earlier" && echo '{"old":true}' > "$work/earlier/config.json"
 expect 1 "already holds a run (config.json)" --run_dir="$work/earlier"
 [[ $(cat "$work/earlier/config.json") == '{"old":true}' ]] || { echo "FAIL: earlier run overwritten"; failures=$((failures + 1)); }
-for dir in r1 r2 r3 r4 r5 r6 r7; do
+for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10; do
   [[ ! -e "$work/$dir" ]] || { echo "FAIL: a failed run left $work/$dir behind"; failures=$((failures + 1)); }
 done
 
