@@ -2,15 +2,10 @@
 
 #include <cmath>
 
+#include "ops/random_bits.h"
+
 namespace strobe {
 namespace {
-
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -35,12 +30,7 @@ uint64_t Rng::Next() {
 double Rng::Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
 
 int64_t Rng::UniformInt(int64_t low, int64_t high) {
-  const auto span = static_cast<uint64_t>(high - low);
-  const uint64_t threshold = -span % span;  // rejection keeps it unbiased
-  while (true) {
-    const unsigned __int128 product = static_cast<unsigned __int128>(Next()) * span;
-    if (static_cast<uint64_t>(product) >= threshold) return low + static_cast<int64_t>(product >> 64);
-  }
+  return low + static_cast<int64_t>(UniformBelow([this] { return Next(); }, static_cast<uint64_t>(high - low)));
 }
 
 double Rng::Normal() {

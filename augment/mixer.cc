@@ -70,6 +70,39 @@ at::Tensor Mixer::TargetsFor(const at::Tensor& targets) const {
   return targets.to(at::kFloat);
 }
 
+Mixer::PartnerBatch Mixer::FetchPartners(const PartnerPlan& plan, const at::Tensor& images,
+                                         const at::Tensor& targets) {
+  switch (plan.source) {
+    case PartnerPlan::Source::kThisBatch:
+      return {images, targets};
+    case PartnerPlan::Source::kPreviousBatch: {
+      PartnerBatch previous{previous_images_, previous_targets_};
+      previous_images_ = images;
+      previous_targets_ = targets;
+      return plan.partner.empty() ? PartnerBatch{images, targets} : previous;
+    }
+    case PartnerPlan::Source::kPeerBatch:
+      return {communicator_.SendReceive(images.contiguous(), plan.send_to, plan.receive_from),
+              communicator_.SendReceive(targets.contiguous(), plan.send_to, plan.receive_from)};
+  }
+  return {images, targets};
+}
+
+at::Tensor Mixer::MixTargets(const at::Tensor& own_targets, const at::Tensor& partner_targets,
+                             const std::vector<SampleMix>& plan) const {
+  const int64_t batch = static_cast<int64_t>(plan.size());
+  at::Tensor lam = at::empty({batch, 1}, at::kFloat);
+  at::Tensor rows = at::empty({batch}, at::kLong);
+  for (int64_t i = 0; i < batch; ++i) {
+    lam.data_ptr<float>()[i] = plan[i].lam;
+    rows.data_ptr<int64_t>()[i] = plan[i].partner;
+  }
+  const at::Tensor own = TargetsFor(own_targets);
+  const at::Tensor theirs = TargetsFor(partner_targets).index_select(0, rows.to(own.device()));
+  lam = lam.to(own.device());
+  return own * lam + theirs * (1.0f - lam);
+}
+
 MixResult Mixer::Mix(const at::Tensor& images, const at::Tensor& targets, int64_t step, int64_t epoch) {
   if (images.dim() != 4 || images.size(0) != targets.size(0)) {
     throw std::invalid_argument("Mixer: images must be [N, C, H, W] with one target per image");
@@ -77,61 +110,29 @@ MixResult Mixer::Mix(const at::Tensor& images, const at::Tensor& targets, int64_
   const int64_t batch = images.size(0);
   Rng rng = stream_.ForStep(step);
   MixResult result;
-  result.partners = PlanPartners(options_.partners, batch, previous_targets_.defined() ? previous_targets_.size(0) : 0,
-                                 step, communicator_.rank(), communicator_.world_size(), rng);
-  at::Tensor partner_images = images;
-  at::Tensor partner_targets = targets;
-  switch (result.partners.source) {
-    case PartnerPlan::Source::kThisBatch:
-      break;
-    case PartnerPlan::Source::kPreviousBatch:
-      if (!result.partners.partner.empty()) {
-        partner_images = previous_images_;
-        partner_targets = previous_targets_;
-      }
-      previous_images_ = images;
-      previous_targets_ = targets;
-      break;
-    case PartnerPlan::Source::kPeerBatch:
-      partner_images = communicator_.SendReceive(images.contiguous(), result.partners.send_to,
-                                                 result.partners.receive_from);
-      partner_targets = communicator_.SendReceive(targets.contiguous(), result.partners.send_to,
-                                                  result.partners.receive_from);
-      break;
-  }
+  const int64_t previous_size = previous_targets_.defined() ? previous_targets_.size(0) : 0;
+  result.partners = PlanPartners(options_.partners, batch, previous_size, step, communicator_.rank(),
+                                 communicator_.world_size(), rng);
+  const PartnerBatch partners = FetchPartners(result.partners, images, targets);
 
   const bool mixing = !result.partners.partner.empty() && (options_.off_epoch <= 0 || epoch < options_.off_epoch);
-  std::vector<uint8_t> mask_bytes;
-  result.plan = mixing ? DrawPlan(rng, batch, images.size(2), images.size(3), mask_bytes)
-                       : std::vector<SampleMix>(batch);
-  for (int64_t i = 0; i < batch && mixing; ++i) result.plan[i].partner = result.partners.partner[i];
-  if (!mixing) partner_images = images;
-
-  at::Tensor masks;
-  if (!mask_bytes.empty()) {
-    const int64_t pixels = images.size(2) * images.size(3);
-    masks = at::from_blob(mask_bytes.data(), {static_cast<int64_t>(mask_bytes.size()) / pixels, images.size(2),
-                                              images.size(3)},
-                          at::kByte)
-                .to(images.device());
-  }
-  result.images = at::empty_like(images, at::MemoryFormat::Contiguous);
-  MixImages(images.contiguous(), partner_images.contiguous(), result.plan, masks, result.images);
-
-  const at::Tensor own = TargetsFor(targets);
   if (!mixing) {
-    result.targets = own;
+    result.plan.assign(batch, SampleMix{});
+    result.images = images;
+    result.targets = TargetsFor(targets);
     return result;
   }
-  at::Tensor lam = at::empty({batch, 1}, at::kFloat);
-  at::Tensor rows = at::empty({batch}, at::kLong);
-  for (int64_t i = 0; i < batch; ++i) {
-    lam.data_ptr<float>()[i] = result.plan[i].lam;
-    rows.data_ptr<int64_t>()[i] = result.plan[i].partner;
+  std::vector<uint8_t> mask_bytes;
+  result.plan = DrawPlan(rng, batch, images.size(2), images.size(3), mask_bytes);
+  for (int64_t i = 0; i < batch; ++i) result.plan[i].partner = result.partners.partner[i];
+  at::Tensor masks;
+  if (!mask_bytes.empty()) {
+    const int64_t count = static_cast<int64_t>(mask_bytes.size()) / (images.size(2) * images.size(3));
+    masks = at::from_blob(mask_bytes.data(), {count, images.size(2), images.size(3)}, at::kByte).to(images.device());
   }
-  const at::Tensor theirs = TargetsFor(partner_targets).index_select(0, rows.to(own.device()));
-  lam = lam.to(own.device());
-  result.targets = own * lam + theirs * (1.0f - lam);
+  result.images = at::empty_like(images, at::MemoryFormat::Contiguous);
+  MixImages(images.contiguous(), partners.images.contiguous(), result.plan, masks, result.images);
+  result.targets = MixTargets(targets, partners.targets, result.plan);
   return result;
 }
 

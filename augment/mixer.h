@@ -42,7 +42,16 @@ class Mixer {
   void RestorePrevious(at::Tensor images, at::Tensor targets);
 
  private:
+  struct PartnerBatch {
+    at::Tensor images;
+    at::Tensor targets;
+  };
+
   Mixer(const MixOptions& options, RankStream stream, Communicator& communicator);
+  // The batch the partners come from; under kPrevious also remembers this batch for the next step.
+  PartnerBatch FetchPartners(const PartnerPlan& plan, const at::Tensor& images, const at::Tensor& targets);
+  at::Tensor MixTargets(const at::Tensor& own_targets, const at::Tensor& partner_targets,
+                        const std::vector<SampleMix>& plan) const;
   const MixMethod& ChooseMethod(Rng& rng) const;
   std::vector<SampleMix> DrawPlan(Rng& rng, int64_t batch, int64_t height, int64_t width,
                                   std::vector<uint8_t>& masks) const;

@@ -4,34 +4,17 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "ops/random_bits.h"
 
 namespace strobe {
-namespace {
-
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-// Uniform in [0, bound) without modulo bias (Lemire's rejection method).
-uint64_t UniformBelow(uint64_t& state, uint64_t bound) {
-  const uint64_t threshold = -bound % bound;
-  while (true) {
-    const unsigned __int128 product = static_cast<unsigned __int128>(SplitMix64(state)) * bound;
-    if (static_cast<uint64_t>(product) >= threshold) return static_cast<uint64_t>(product >> 64);
-  }
-}
-
-}  // namespace
 
 std::vector<int64_t> EpochPermutation(int64_t num_samples, uint64_t seed, int64_t epoch) {
   std::vector<int64_t> order(num_samples);
   std::iota(order.begin(), order.end(), 0);
   uint64_t state = seed ^ (0xD1B54A32D192ED03ULL * static_cast<uint64_t>(epoch + 1));
   for (int64_t i = num_samples - 1; i > 0; --i) {
-    const auto j = static_cast<int64_t>(UniformBelow(state, static_cast<uint64_t>(i) + 1));
+    const auto j = static_cast<int64_t>(
+        UniformBelow([&state] { return SplitMix64(state); }, static_cast<uint64_t>(i) + 1));
     std::swap(order[i], order[j]);
   }
   return order;
