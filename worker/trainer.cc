@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "augment/mixer.h"
@@ -27,6 +28,33 @@ torch::Tensor PermutationTensor(int64_t num_samples, uint64_t seed, int64_t epoc
   return torch::from_blob(order.data(), {num_samples}, torch::kLong).clone();
 }
 
+// No mixer (nullptr) unless a mixing method is enabled.
+absl::StatusOr<std::unique_ptr<Mixer>> MakeMixer(const TrainConfig& config, int64_t num_classes,
+                                                 Communicator& communicator) {
+  if (!config.mix.enabled()) return std::unique_ptr<Mixer>();
+  MixOptions mix = config.mix;
+  mix.label_smoothing = config.label_smoothing;
+  mix.num_classes = num_classes;
+  return Mixer::Create(mix, RankStream{config.seed, communicator.rank()}, communicator);
+}
+
+// This rank's images and targets for one step: gathered, normalised, then mixed (collective under ring
+// partners) or label-smoothed.
+std::pair<torch::Tensor, torch::Tensor> PrepareBatch(const TrainConfig& config, const TrainData& data,
+                                                     const torch::Tensor& indices, Mixer* mixer, int64_t step,
+                                                     int64_t epoch) {
+  torch::Tensor images = GatherImages(data.train, indices, data.norm);
+  torch::Tensor labels = data.train.labels.index_select(0, indices);
+  if (mixer != nullptr) {
+    MixResult mixed = mixer->Mix(images, labels, step, epoch);
+    return {std::move(mixed.images), std::move(mixed.targets)};
+  }
+  if (config.label_smoothing > 0) {
+    return {images, SmoothedOneHot(labels, data.train.num_classes, config.label_smoothing)};
+  }
+  return {images, labels};
+}
+
 }  // namespace
 
 absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data, Classifier& model,
@@ -43,16 +71,8 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
   GradientBucketer bucketer(communicator, model.parameters(), config.bucket_cap_bytes);
   TrainingStep training_step(model, *optimizer, bucketer);
-  std::unique_ptr<Mixer> mixer;
-  if (config.mix.enabled()) {
-    MixOptions mix = config.mix;
-    mix.label_smoothing = config.label_smoothing;
-    mix.num_classes = data.train.num_classes;
-    absl::StatusOr<std::unique_ptr<Mixer>> made =
-        Mixer::Create(mix, RankStream{config.seed, communicator.rank()}, communicator);
-    if (!made.ok()) return made.status();
-    mixer = *std::move(made);
-  }
+  absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train.num_classes, communicator);
+  if (!mixer.ok()) return mixer.status();
 
   const int64_t total_steps = plan->steps_per_epoch() * config.epochs;
   TrainSummary summary;
@@ -67,15 +87,7 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
       const StepControl control = coordinator.Decide(step);
       const SampleRange slice = plan->RankSlice(s, communicator.rank());
       const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
-      torch::Tensor images = GatherImages(data.train, indices, data.norm);
-      torch::Tensor targets = data.train.labels.index_select(0, indices);
-      if (mixer != nullptr) {
-        MixResult mixed = mixer->Mix(images, targets, step, epoch);
-        images = std::move(mixed.images);
-        targets = std::move(mixed.targets);
-      } else if (config.label_smoothing > 0) {
-        targets = SmoothedOneHot(targets, data.train.num_classes, config.label_smoothing);
-      }
+      const auto [images, targets] = PrepareBatch(config, data, indices, mixer->get(), step, epoch);
       window_loss += training_step.Run(images, targets, control.lr);
       ++window_steps;
       ++step;
