@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <emmintrin.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -48,31 +49,51 @@ void CheckArguments(const at::Tensor& images, const at::Tensor& partners, const 
   }
 }
 
-// One image row: `width` pixels of channel c, row y of sample n.
-void MixRow(const SampleMix& s, int64_t y, int64_t width, const float* __restrict x, const float* __restrict p,
-            const uint8_t* __restrict mask_row, float* __restrict o) {
+// Blends of batches larger than this are written with non-temporal stores: the batch will not stay in cache until
+// the model reads it, and streaming stores skip reading each destination line before overwriting it. (Copies and
+// boxes use memcpy, which measured faster here than hand-written streaming of row segments.)
+constexpr int64_t kStreamingBytes = 8 << 20;
+
+// o = a*x + b*p over n pixels.
+void Blend(float a, float b, int64_t n, const float* __restrict x, const float* __restrict p,
+           float* __restrict o, bool streaming) {
+  int64_t i = 0;
+  if (streaming && reinterpret_cast<uintptr_t>(o) % 16 == 0) {
+    const __m128 va = _mm_set1_ps(a);
+    const __m128 vb = _mm_set1_ps(b);
+    for (; i + 4 <= n; i += 4) {
+      _mm_stream_ps(o + i, _mm_add_ps(_mm_mul_ps(va, _mm_loadu_ps(x + i)), _mm_mul_ps(vb, _mm_loadu_ps(p + i))));
+    }
+  }
+  for (; i < n; ++i) o[i] = a * x[i] + b * p[i];
+}
+
+// One channel plane (height x width pixels) of one sample. Whole planes keep the per-call overhead low for small
+// images, and rows outside a box are one contiguous copy.
+void MixPlane(const SampleMix& s, int64_t height, int64_t width, const float* __restrict x,
+              const float* __restrict p, const uint8_t* __restrict mask, float* __restrict o, bool streaming) {
+  const int64_t pixels = height * width;
   switch (s.kind) {
-    case SampleMix::kBlend: {
-      const float a = s.lam;
-      const float b = 1.0f - s.lam;
-      for (int64_t i = 0; i < width; ++i) o[i] = a * x[i] + b * p[i];
+    case SampleMix::kBlend:
+      Blend(s.lam, 1.0f - s.lam, pixels, x, p, o, streaming);
+      return;
+    case SampleMix::kBox: {
+      std::memcpy(o, x, s.y0 * width * sizeof(float));
+      for (int64_t y = s.y0; y < s.y1; ++y) {
+        const int64_t row = y * width;
+        std::memcpy(o + row, x + row, s.x0 * sizeof(float));
+        std::memcpy(o + row + s.x0, p + row + s.x0, (s.x1 - s.x0) * sizeof(float));
+        std::memcpy(o + row + s.x1, x + row + s.x1, (width - s.x1) * sizeof(float));
+      }
+      std::memcpy(o + s.y1 * width, x + s.y1 * width, (height - s.y1) * width * sizeof(float));
       return;
     }
-    case SampleMix::kBox:
-      if (y >= s.y0 && y < s.y1) {
-        std::memcpy(o, x, s.x0 * sizeof(float));
-        std::memcpy(o + s.x0, p + s.x0, (s.x1 - s.x0) * sizeof(float));
-        std::memcpy(o + s.x1, x + s.x1, (width - s.x1) * sizeof(float));
-        return;
-      }
-      break;
     case SampleMix::kMask:
-      for (int64_t i = 0; i < width; ++i) o[i] = mask_row[i] ? x[i] : p[i];
+      for (int64_t i = 0; i < pixels; ++i) o[i] = mask[i] ? x[i] : p[i];
       return;
     default:
-      break;
+      std::memcpy(o, x, pixels * sizeof(float));
   }
-  std::memcpy(o, x, width * sizeof(float));
 }
 
 void MixImagesCpu(const at::Tensor& images, const at::Tensor& partners, const std::vector<SampleMix>& plan,
@@ -80,22 +101,22 @@ void MixImagesCpu(const at::Tensor& images, const at::Tensor& partners, const st
   const int64_t channels = images.size(1);
   const int64_t height = images.size(2);
   const int64_t width = images.size(3);
-  const int64_t rows = images.size(0) * channels * height;
+  const int64_t pixels = height * width;
   const float* x = images.data_ptr<float>();
   const float* p = partners.data_ptr<float>();
   const uint8_t* m = masks.defined() ? masks.data_ptr<uint8_t>() : nullptr;
   float* o = out.data_ptr<float>();
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width));
-  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      const int64_t n = row / (channels * height);
-      const int64_t y = row % height;
-      const int64_t within = row % (channels * height);
-      const SampleMix& s = plan[n];
-      const uint8_t* mask_row = s.kind == SampleMix::kMask ? m + (s.mask * height + y) * width : nullptr;
-      MixRow(s, y, width, x + row * width, p + (s.partner * channels * height + within) * width, mask_row,
-             o + row * width);
+  const int64_t grain = std::max<int64_t>(1, 65536 / pixels);
+  const bool streaming = out.nbytes() > kStreamingBytes;
+  at::parallel_for(0, images.size(0) * channels, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const SampleMix& s = plan[plane / channels];
+      const int64_t channel = plane % channels;
+      const uint8_t* mask = s.kind == SampleMix::kMask ? m + s.mask * pixels : nullptr;
+      MixPlane(s, height, width, x + plane * pixels, p + (s.partner * channels + channel) * pixels, mask,
+               o + plane * pixels, streaming);
     }
+    if (streaming) _mm_sfence();  // make this thread's streaming stores visible before the batch is used
   });
 }
 
