@@ -53,6 +53,8 @@ void CheckArguments(const at::Tensor& images, const at::Tensor& partners, const 
 // the model reads it, and streaming stores skip reading each destination line before overwriting it. (Copies and
 // boxes use memcpy, which measured faster here than hand-written streaming of row segments.)
 constexpr int64_t kStreamingBytes = 8 << 20;
+// CutMix planes up to this many pixels (16 KiB of floats, well inside L1) are copied whole and then boxed.
+constexpr int64_t kSmallPlane = 4096;
 
 // o = a*x + b*p over n pixels.
 void Blend(float a, float b, int64_t n, const float* __restrict x, const float* __restrict p,
@@ -77,7 +79,16 @@ void MixPlane(const SampleMix& s, int64_t height, int64_t width, const float* __
     case SampleMix::kBlend:
       Blend(s.lam, 1.0f - s.lam, pixels, x, p, o, streaming);
       return;
-    case SampleMix::kBox: {
+    case SampleMix::kBox:
+      if (pixels <= kSmallPlane) {
+        // Small planes: one copy of the plane, then the box over it while it is in L1 (fewer, larger calls).
+        std::memcpy(o, x, pixels * sizeof(float));
+        for (int64_t y = s.y0; y < s.y1; ++y) {
+          std::memcpy(o + y * width + s.x0, p + y * width + s.x0, (s.x1 - s.x0) * sizeof(float));
+        }
+        return;
+      }
+      // Large planes: every pixel written once, from whichever source it comes.
       std::memcpy(o, x, s.y0 * width * sizeof(float));
       for (int64_t y = s.y0; y < s.y1; ++y) {
         const int64_t row = y * width;
@@ -87,7 +98,6 @@ void MixPlane(const SampleMix& s, int64_t height, int64_t width, const float* __
       }
       std::memcpy(o + s.y1 * width, x + s.y1 * width, (height - s.y1) * width * sizeof(float));
       return;
-    }
     case SampleMix::kMask:
       for (int64_t i = 0; i < pixels; ++i) o[i] = mask[i] ? x[i] : p[i];
       return;
