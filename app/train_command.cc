@@ -61,16 +61,21 @@ absl::StatusOr<TrainData> LoadData(const TrainConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const TrainConfig& config, int64_t steps_per_epoch) {
-  WarmupCosineOptions options;
-  options.peak_lr = config.scale_lr ? LinearScaledLr(config.base_lr, config.global_batch, config.reference_batch)
-                                    : config.base_lr;
-  options.total_steps = steps_per_epoch * config.epochs;
-  options.warmup_steps = std::min(options.total_steps,
-                                  static_cast<int64_t>(std::llround(config.warmup_epochs * steps_per_epoch)));
-  options.final_lr = std::min(config.final_lr, options.peak_lr);
-  absl::StatusOr<std::unique_ptr<WarmupCosineSchedule>> schedule = WarmupCosineSchedule::Create(options);
-  if (!schedule.ok()) return schedule.status();
-  return std::unique_ptr<LrSchedule>(*std::move(schedule));
+  auto epochs_to_steps = [&](double epochs) {
+    return static_cast<int64_t>(std::llround(epochs * static_cast<double>(steps_per_epoch)));
+  };
+  LrScheduleSpec spec;
+  spec.kind = config.lr_schedule;
+  spec.peak_lr = config.scale_lr ? LinearScaledLr(config.base_lr, config.global_batch, config.reference_batch)
+                                 : config.base_lr;
+  spec.total_steps = steps_per_epoch * config.epochs;
+  spec.warmup_steps = std::min(spec.total_steps, config.warmup_steps >= 0 ? config.warmup_steps
+                                                                          : epochs_to_steps(config.warmup_epochs));
+  spec.final_lr = std::min(config.final_lr, spec.peak_lr);
+  for (double epochs : config.lr_milestones) spec.milestones.push_back(epochs_to_steps(epochs));
+  spec.gamma = config.lr_gamma;
+  spec.power = config.lr_power;
+  return MakeLrSchedule(spec);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "app/train_flags.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 
 ABSL_FLAG(std::string, data, "/usr/share/datasets/fashion-mnist",
           "Directory holding MNIST-format IDX files (train-/t10k- images and labels, .gz or plain). The default is "
@@ -14,7 +16,16 @@ ABSL_FLAG(int64_t, eval_batch, 500, "Evaluation batch size per rank.");
 ABSL_FLAG(double, lr, 0.1, "Base learning rate, for a global batch of --reference_batch when --scale_lr is on.");
 ABSL_FLAG(bool, scale_lr, true, "Linear scaling rule: peak LR = lr x batch_size / reference_batch.");
 ABSL_FLAG(int64_t, reference_batch, 256, "Reference batch of the linear scaling rule.");
-ABSL_FLAG(double, warmup_epochs, 0.5, "Linear LR warmup length in epochs (fractions allowed), then cosine decay.");
+ABSL_FLAG(std::string, lr_schedule, "cosine",
+          "LR decay after warmup: constant, cosine (to --final_lr), step (x --lr_gamma at each of --lr_milestones), "
+          "poly ((1 - progress)^--lr_power down to --final_lr).");
+ABSL_FLAG(double, warmup_epochs, 0.5, "Linear LR warmup length in epochs (fractions allowed).");
+ABSL_FLAG(int64_t, warmup_steps, -1, "Linear LR warmup length in steps; overrides --warmup_epochs when >= 0.");
+ABSL_FLAG(std::vector<std::string>, lr_milestones, {},
+          "Step schedule: comma-separated epochs after warmup (fractions allowed) at which the LR is multiplied by "
+          "--lr_gamma, e.g. 30,60,80.");
+ABSL_FLAG(double, lr_gamma, 0.1, "Step schedule: LR factor at each milestone.");
+ABSL_FLAG(double, lr_power, 1.0, "Polynomial schedule: exponent.");
 ABSL_FLAG(double, final_lr, 0.0, "LR at the end of the cosine decay.");
 ABSL_FLAG(double, momentum, 0.9, "SGD momentum.");
 ABSL_FLAG(bool, nesterov, true, "Nesterov momentum.");
@@ -60,7 +71,18 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.base_lr = absl::GetFlag(FLAGS_lr);
   config.scale_lr = absl::GetFlag(FLAGS_scale_lr);
   config.reference_batch = absl::GetFlag(FLAGS_reference_batch);
+  config.lr_schedule = absl::GetFlag(FLAGS_lr_schedule);
   config.warmup_epochs = absl::GetFlag(FLAGS_warmup_epochs);
+  config.warmup_steps = absl::GetFlag(FLAGS_warmup_steps);
+  for (const std::string& milestone : absl::GetFlag(FLAGS_lr_milestones)) {
+    double epochs = 0;
+    if (!absl::SimpleAtod(milestone, &epochs)) {
+      return absl::InvalidArgumentError(absl::StrFormat("--lr_milestones: '%s' is not a number of epochs", milestone));
+    }
+    config.lr_milestones.push_back(epochs);
+  }
+  config.lr_gamma = absl::GetFlag(FLAGS_lr_gamma);
+  config.lr_power = absl::GetFlag(FLAGS_lr_power);
   config.final_lr = absl::GetFlag(FLAGS_final_lr);
   config.sgd.momentum = absl::GetFlag(FLAGS_momentum);
   config.sgd.nesterov = absl::GetFlag(FLAGS_nesterov);

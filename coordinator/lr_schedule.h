@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -19,23 +21,25 @@ class LrSchedule {
 // The linear scaling rule (Goyal et al. 2017): base_lr x global_batch / reference_batch.
 double LinearScaledLr(double base_lr, int64_t global_batch, int64_t reference_batch);
 
-struct WarmupCosineOptions {
+// A static schedule: linear warmup to peak_lr over warmup_steps (peak * (step + 1) / warmup_steps), then a decay
+// over the remaining total_steps - warmup_steps steps, counted from 0 at the end of warmup (d = that count):
+//   constant:   peak
+//   cosine:     final + (peak - final) * (1 + cos(pi * d / decay_steps)) / 2, then final
+//   step:       peak * gamma^(number of milestones <= d), milestones in steps after warmup
+//   poly:       final + (peak - final) * (1 - d / decay_steps)^power, then final
+struct LrScheduleSpec {
+  std::string kind = "cosine";
   double peak_lr = 0.1;
-  int64_t warmup_steps = 0;  // LR rises linearly to peak_lr over these steps: peak * (step + 1) / warmup
-  int64_t total_steps = 1;   // cosine decays from peak_lr at the end of warmup to final_lr at total_steps
-  double final_lr = 0.0;
+  int64_t warmup_steps = 0;
+  int64_t total_steps = 1;
+  double final_lr = 0.0;                // cosine, poly
+  std::vector<int64_t> milestones;      // step
+  double gamma = 0.1;                   // step
+  double power = 1.0;                   // poly
 };
 
-// Linear warmup, then half a cosine wave down to final_lr.
-class WarmupCosineSchedule final : public LrSchedule {
- public:
-  static absl::StatusOr<std::unique_ptr<WarmupCosineSchedule>> Create(const WarmupCosineOptions& options);
-  double LrAt(int64_t step) const override;
-
- private:
-  explicit WarmupCosineSchedule(const WarmupCosineOptions& options) : options_(options) {}
-  WarmupCosineOptions options_;
-};
+// Validates the spec (names the offending flag) and builds the schedule.
+absl::StatusOr<std::unique_ptr<LrSchedule>> MakeLrSchedule(const LrScheduleSpec& spec);
 
 }  // namespace strobe
 

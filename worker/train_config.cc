@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "worker/output/json_line.h"
 
 namespace strobe {
@@ -68,7 +69,12 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("lr", c.base_lr)
       .Add("scale_lr", c.scale_lr)
       .Add("reference_batch", c.reference_batch)
+      .Add("lr_schedule", c.lr_schedule)
       .Add("warmup_epochs", c.warmup_epochs)
+      .Add("warmup_steps", c.warmup_steps)
+      .Add("lr_milestones", absl::StrJoin(c.lr_milestones, ","))
+      .Add("lr_gamma", c.lr_gamma)
+      .Add("lr_power", c.lr_power)
       .Add("final_lr", c.final_lr)
       .Add("momentum", c.sgd.momentum)
       .Add("nesterov", c.sgd.nesterov)

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "augment/mix_options.h"
@@ -22,8 +23,13 @@ struct TrainConfig {
   double base_lr = 0.1;
   bool scale_lr = true;  // linear scaling rule: LR = base_lr x global_batch / reference_batch
   int64_t reference_batch = 256;
+  std::string lr_schedule = "cosine";  // constant | cosine | step | poly (coordinator/lr_schedule.h)
   double warmup_epochs = 0.5;
+  int64_t warmup_steps = -1;  // >= 0 overrides warmup_epochs
   double final_lr = 0.0;
+  std::vector<double> lr_milestones;  // step schedule: epochs after warmup at which the LR is multiplied by gamma
+  double lr_gamma = 0.1;
+  double lr_power = 1.0;
   SgdConfig sgd;
   double label_smoothing = 0.0;
   MixOptions mix;  // CutMix / Mixup / FMix; off unless an alpha is set. Its label_smoothing and num_classes

@@ -45,12 +45,16 @@ expect 2 "--mix_partners=sideways is not a partner policy; choose one of: flip, 
 expect 2 "--mixup_alpha=-1 must be >= 0" --mixup_alpha=-1 --run_dir="$work/r9"
 expect 2 "--cutmix_min_ratio=0.6 exceeds --cutmix_max_ratio=0.5" --cutmix_alpha=1 --cutmix_min_ratio=0.6 \
   --cutmix_max_ratio=0.5 --run_dir="$work/r10"
+expect 2 "--lr_schedule=step needs --lr_milestones" --lr_schedule=step --run_dir="$work/r11"
+expect 2 "--lr_schedule=linear is not a schedule; choose one of: constant, cosine, step, poly" \
+  --lr_schedule=linear --run_dir="$work/r12"
+expect 2 "--lr_milestones: 'ten' is not a number of epochs" --lr_milestones=ten --run_dir="$work/r13"
 touch "$work/a_file"
 expect 1 "--run_dir=$work/a_file/run cannot be created" --run_dir="$work/a_file/run"
 mkdir -p "$work/earlier" && echo '{"old":true}' > "$work/earlier/config.json"
 expect 1 "already holds a run (config.json)" --run_dir="$work/earlier"
 [[ $(cat "$work/earlier/config.json") == '{"old":true}' ]] || { echo "FAIL: earlier run overwritten"; failures=$((failures + 1)); }
-for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10; do
+for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13; do
   [[ ! -e "$work/$dir" ]] || { echo "FAIL: a failed run left $work/$dir behind"; failures=$((failures + 1)); }
 done
 
