@@ -20,8 +20,7 @@ std::vector<int64_t> EpochPermutation(int64_t num_samples, uint64_t seed, int64_
   return order;
 }
 
-absl::StatusOr<TrainShardPlan> TrainShardPlan::Create(int64_t num_samples, int64_t global_batch,
-                                                      int world_size) {
+absl::Status CheckGlobalBatch(int64_t global_batch, int world_size) {
   if (world_size <= 0) return absl::InvalidArgumentError("world size must be positive");
   if (global_batch <= 0) {
     return absl::InvalidArgumentError(absl::StrFormat("--batch_size must be positive, got %d", global_batch));
@@ -31,6 +30,12 @@ absl::StatusOr<TrainShardPlan> TrainShardPlan::Create(int64_t num_samples, int64
         "--batch_size=%d (the global batch) is not divisible by the %d ranks; use a multiple of %d", global_batch,
         world_size, world_size));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainShardPlan> TrainShardPlan::Create(int64_t num_samples, int64_t global_batch,
+                                                      int world_size) {
+  if (absl::Status batch = CheckGlobalBatch(global_batch, world_size); !batch.ok()) return batch;
   if (num_samples < global_batch) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "the training set has %d samples, fewer than one global batch of %d", num_samples, global_batch));

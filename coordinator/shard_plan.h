@@ -20,6 +20,9 @@ struct SampleRange {
 // rank, every LibTorch version and every world size, which exact and elastic resume rely on.
 std::vector<int64_t> EpochPermutation(int64_t num_samples, uint64_t seed, int64_t epoch);
 
+// The global batch must be positive and split evenly over the ranks; the message names --batch_size.
+absl::Status CheckGlobalBatch(int64_t global_batch, int world_size);
+
 // Which positions of the epoch permutation each rank trains on at each step.
 // Step s of an epoch consumes positions [s*B, (s+1)*B) (B = global batch); rank r takes the r-th of world_size
 // equal, disjoint slices of that. The last partial global batch of an epoch is dropped, so every step averages

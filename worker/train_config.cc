@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "coordinator/shard_plan.h"
 #include "worker/output/json_line.h"
 
 namespace strobe {
@@ -47,12 +48,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
   if (c.sgd.nesterov && c.sgd.momentum <= 0) {
     return absl::InvalidArgumentError("--nesterov needs --momentum > 0");
   }
-  if (c.global_batch % world_size != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--batch_size=%d (the global batch) is not divisible by the %d ranks; use a multiple of %d", c.global_batch,
-        world_size, world_size));
-  }
-  return absl::OkStatus();
+  return CheckGlobalBatch(c.global_batch, world_size);
 }
 
 std::string TrainConfigJson(const TrainConfig& c, int world_size) {
