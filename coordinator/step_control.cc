@@ -2,21 +2,67 @@
 
 #include <ATen/ATen.h>
 
+#include "absl/strings/str_format.h"
+
 namespace strobe {
 
-StepCoordinator::StepCoordinator(Communicator& communicator, std::unique_ptr<LrSchedule> schedule)
+StepCoordinator::StepCoordinator(Communicator& communicator, LrController controller, CheckpointCadence cadence,
+                                 std::optional<ControlFileWatcher> control_file)
     : communicator_(communicator),
-      schedule_(std::move(schedule)),
-      word_(at::zeros({2}, at::TensorOptions().dtype(at::kDouble))) {}
+      controller_(std::move(controller)),
+      cadence_(cadence),
+      control_file_(communicator.rank() == 0 ? std::move(control_file) : std::nullopt),
+      word_(at::zeros({3}, at::TensorOptions().dtype(at::kDouble))) {}
 
-StepControl StepCoordinator::Decide(int64_t step) {
-  double* word = word_.data_ptr<double>();
-  if (communicator_.rank() == 0) {
-    word[0] = schedule_->LrAt(step);
-    word[1] = 0.0;
+uint32_t StepCoordinator::RankZeroRequests(int64_t step, std::string& notice) {
+  uint32_t flags = 0;
+  if (control_file_.has_value()) {
+    if (std::optional<absl::StatusOr<ControlCommand>> polled = control_file_->Poll(); polled.has_value()) {
+      if (!polled->ok()) {
+        notice = std::string(polled->status().message());
+      } else {
+        const ControlCommand& command = **polled;
+        if (command.lr.has_value()) controller_.SetOverride(*command.lr);
+        if (command.checkpoint) flags |= kStepFlagCheckpoint;
+        if (command.stop) flags |= kStepFlagStop;
+        notice = absl::StrFormat("%s applied from step %d", control_file_->path(), step);
+      }
+    }
   }
-  communicator_.Broadcast(word_, /*root=*/0);
-  return StepControl{word[0], static_cast<uint32_t>(word[1])};
+  const bool due_by_steps =
+      cadence_.every_steps > 0 && step % cadence_.every_steps == 0 && step != last_checkpoint_step_;
+  const bool due_by_time =
+      cadence_.every_minutes > 0 &&
+      std::chrono::duration<double>(Clock::now() - last_checkpoint_time_).count() >= cadence_.every_minutes * 60;
+  if (step > 0 && step != last_checkpoint_step_ && (due_by_steps || due_by_time)) flags |= kStepFlagCheckpoint;
+  return flags;
+}
+
+StepControl StepCoordinator::Decide(int64_t step, uint32_t local_requests) {
+  StepControl control;
+  uint32_t requests = local_requests;
+  double* word = word_.data_ptr<double>();
+  word[0] = 0.0;
+  if (communicator_.rank() == 0) {
+    requests |= RankZeroRequests(step, control.notice);
+    word[0] = controller_.LrAt(step);
+  }
+  word[1] = (requests & kStepFlagStop) != 0 ? 1.0 : 0.0;
+  word[2] = (requests & kStepFlagCheckpoint) != 0 ? 1.0 : 0.0;
+  communicator_.AllReduce(word_, ReduceOp::kMax);
+  control.lr = word[0];
+  if (word[1] > 0) control.flags |= kStepFlagStop;
+  if (word[2] > 0) control.flags |= kStepFlagCheckpoint;
+  return control;
+}
+
+bool StepCoordinator::ObserveGlobal(PlateauMetric metric, double value) {
+  return communicator_.rank() == 0 && controller_.Observe(metric, value);
+}
+
+void StepCoordinator::CheckpointSaved(int64_t step) {
+  last_checkpoint_step_ = step;
+  last_checkpoint_time_ = Clock::now();
 }
 
 }  // namespace strobe

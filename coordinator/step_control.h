@@ -1,41 +1,73 @@
 #ifndef STROBE_COORDINATOR_STEP_CONTROL_H_
 #define STROBE_COORDINATOR_STEP_CONTROL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
-#include "coordinator/lr_schedule.h"
+#include "coordinator/control_file.h"
+#include "coordinator/lr_controller.h"
 #include "ops/communicator.h"
 
 namespace strobe {
 
-// What every rank must agree on before a step runs. Flags leave room for control that rank 0 decides
-// (stop, checkpoint now) without changing the per-step protocol.
+enum StepFlag : uint32_t {
+  kStepFlagCheckpoint = 1u << 0,  // save a checkpoint before this step
+  kStepFlagStop = 1u << 1,        // save a checkpoint before this step, then exit
+};
+
+// What every rank must agree on before a step runs.
 struct StepControl {
   double lr = 0.0;
   uint32_t flags = 0;
+  std::string notice;  // rank 0 only: what the coordinator did this step (an override applied, a file rejected)
 };
 
-enum StepFlag : uint32_t {
-  kStepFlagStop = 1u << 0,
+// When rank 0 asks for periodic checkpoints (epoch ends and the last step are the trainer's, not these).
+struct CheckpointCadence {
+  int64_t every_steps = 0;     // 0: never by step count
+  double every_minutes = 0.0;  // 0: never by time
 };
 
-// The coordinator's per-step decision, made on rank 0 and broadcast.
+// The coordinator's per-step decision.
 //
 // Design:
-//  1. Only rank 0 consults the schedule (dynamic schedules may hold state fed by globally reduced statistics).
-//  2. Every rank calls Decide(step) once per step, in step order, before its forward pass: it is a collective.
-//  3. The control word travels as one small float64 tensor through the communicator (NCCL in CUDA builds, MPI on
-//     CPU), so all ranks apply bit-identical values.
+//  1. Only rank 0 consults the LR controller, the operator's control file and the checkpoint cadence, so dynamic
+//     state fed by globally reduced statistics exists once and cannot drift between ranks.
+//  2. Every rank calls Decide(step, local_requests) once per step, in step order, before its forward pass: it is a
+//     collective. `local_requests` carries what only this rank may know (a SIGTERM delivered to it alone).
+//  3. The control word is three float64 slots [lr, stop, checkpoint] combined with one all-reduce(max) through the
+//     communicator (NCCL in CUDA builds, MPI on CPU): rank 0 alone fills the LR slot (others put 0, LRs are >= 0),
+//     so every rank applies bit-identical values, and a request raised on any rank reaches all of them in the same
+//     step. One collective, the same cost as a broadcast.
 class StepCoordinator {
  public:
-  StepCoordinator(Communicator& communicator, std::unique_ptr<LrSchedule> schedule);
+  StepCoordinator(Communicator& communicator, LrController controller, CheckpointCadence cadence,
+                  std::optional<ControlFileWatcher> control_file);
 
-  StepControl Decide(int64_t step);
+  StepControl Decide(int64_t step, uint32_t local_requests);
+
+  // Every rank reports global metrics (identical on all ranks); rank 0's controller acts on them. Returns true
+  // on rank 0 when the LR was reduced.
+  bool ObserveGlobal(PlateauMetric metric, double value);
+  // Every rank calls this after a checkpoint was committed at `step`, to restart the cadence.
+  void CheckpointSaved(int64_t step);
+
+  const LrController& controller() const { return controller_; }
+  LrController& controller() { return controller_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  uint32_t RankZeroRequests(int64_t step, std::string& notice);
+
   Communicator& communicator_;
-  std::unique_ptr<LrSchedule> schedule_;  // consulted on rank 0 only
+  LrController controller_;  // consulted on rank 0 only
+  CheckpointCadence cadence_;
+  std::optional<ControlFileWatcher> control_file_;  // rank 0 only
+  int64_t last_checkpoint_step_ = -1;
+  Clock::time_point last_checkpoint_time_ = Clock::now();
   at::Tensor word_;
 };
 

@@ -131,9 +131,10 @@ TEST(TrainingTest, EveryRankAppliesRankZerosLearningRate) {
     int rank_;
   };
   MpiCommunicator comm;
-  StepCoordinator coordinator(comm, std::make_unique<RankSchedule>(comm.rank()));
+  StepCoordinator coordinator(comm, LrController(std::make_unique<RankSchedule>(comm.rank()), std::nullopt),
+                              CheckpointCadence{}, std::nullopt);
   for (int64_t step = 0; step < 5; ++step) {
-    const StepControl control = coordinator.Decide(step);
+    const StepControl control = coordinator.Decide(step, 0);
     EXPECT_EQ(control.lr, 0.001 * step);
     EXPECT_EQ(control.flags, 0u);
   }
