@@ -1,41 +1,44 @@
 // strobe: data-parallel image-classification training over MPI.
 //   strobe train [flags]            (world size 1)
 //   mpirun -np N strobe train ...   or   srun --mpi=pmix -n N strobe train ...
+//   strobe inspect CKPT | strobe export CKPT OUT
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "app/checkpoint_commands.h"
 #include "app/train_command.h"
 #include "ops/distributed_context.h"
 
 namespace {
 
+constexpr int kExitUsage = 2;
+
 constexpr char kUsage[] =
     "strobe COMMAND [--flag=value ...] [--flagfile=FILE]\n"
     "\n"
     "Commands:\n"
-    "  train   data-parallel training; run under mpirun/srun for several ranks\n"
+    "  train              data-parallel training; run under mpirun/srun for several ranks\n"
+    "  inspect CKPT       print what a checkpoint holds and verify its checksums\n"
+    "  export CKPT OUT    write the checkpoint's model state_dict to OUT for Python's torch.load\n"
     "\n"
     "Examples:\n"
     "  strobe train --run_dir=runs/fmnist\n"
     "  mpirun -np 2 strobe train --model=resnet20 --epochs=1 --run_dir=runs/fmnist2\n"
+    "  mpirun -np 2 strobe train --run_dir=runs/fmnist2 --resume=auto   (continue after a stop or crash)\n"
+    "  strobe inspect runs/fmnist2/checkpoints/step-000000468\n"
     "\n"
     "Run 'strobe --helpfull' for every flag.";
 
-}  // namespace
+int Usage(const std::string& problem) {
+  std::fprintf(stderr, "strobe: %s\n\nusage: %s\n", problem.c_str(), kUsage);
+  return kExitUsage;
+}
 
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() != 2 || std::strcmp(positional[1], "train") != 0) {
-    std::fprintf(stderr, "strobe: expected exactly one command, 'train'\n\nusage: %s\n", kUsage);
-    return 2;
-  }
-
+int RunTrain(int argc, char** argv) {
   strobe::DistributedContext context = strobe::InitDistributed(&argc, &argv);
   int exit_code = 0;
   try {
@@ -47,4 +50,20 @@ int main(int argc, char** argv) {
   }
   strobe::FinalizeDistributed();
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  const std::string command = positional.size() > 1 ? positional[1] : "";
+  const size_t operands = positional.size() > 2 ? positional.size() - 2 : 0;
+  if (command == "train" && operands == 0) return RunTrain(argc, argv);
+  if (command == "inspect" && operands == 1) return strobe::RunInspectCommand(positional[2]);
+  if (command == "export" && operands == 2) return strobe::RunExportCommand(positional[2], positional[3]);
+  if (command == "train" || command == "inspect" || command == "export") {
+    return Usage("wrong number of operands for '" + command + "'");
+  }
+  return Usage(command.empty() ? "expected a command" : "unknown command '" + command + "'");
 }

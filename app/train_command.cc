@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "app/resume_point.h"
+#include "app/stop_signals.h"
 #include "app/train_flags.h"
 #include "coordinator/lr_schedule.h"
 #include "coordinator/shard_plan.h"
@@ -56,8 +58,17 @@ absl::StatusOr<TrainData> LoadData(const TrainConfig& config) {
     data.train.images = data.train.images.slice(0, 0, config.train_samples);
     data.train.labels = data.train.labels.slice(0, 0, config.train_samples);
   }
+  if (config.eval_samples > 0 && config.eval_samples < data.test.size()) {
+    data.test.images = data.test.images.slice(0, 0, config.eval_samples);
+    data.test.labels = data.test.labels.slice(0, 0, config.eval_samples);
+  }
   data.norm = ComputeNormalization(data.train);
   return data;
+}
+
+double PeakLr(const TrainConfig& config) {
+  return config.scale_lr ? LinearScaledLr(config.base_lr, config.global_batch, config.reference_batch)
+                         : config.base_lr;
 }
 
 absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const TrainConfig& config, int64_t steps_per_epoch) {
@@ -66,8 +77,7 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const TrainConfig& conf
   };
   LrScheduleSpec spec;
   spec.kind = config.lr_schedule;
-  spec.peak_lr = config.scale_lr ? LinearScaledLr(config.base_lr, config.global_batch, config.reference_batch)
-                                 : config.base_lr;
+  spec.peak_lr = PeakLr(config);
   spec.total_steps = steps_per_epoch * config.epochs;
   spec.warmup_steps = std::min(spec.total_steps, config.warmup_steps >= 0 ? config.warmup_steps
                                                                           : epochs_to_steps(config.warmup_epochs));
@@ -76,6 +86,20 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const TrainConfig& conf
   spec.gamma = config.lr_gamma;
   spec.power = config.lr_power;
   return MakeLrSchedule(spec);
+}
+
+absl::StatusOr<LrController> MakeLrController(const TrainConfig& config, int64_t steps_per_epoch) {
+  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule = MakeSchedule(config, steps_per_epoch);
+  if (!schedule.ok()) return schedule.status();
+  std::optional<PlateauOptions> plateau;
+  if (!config.plateau_metric.empty()) {
+    absl::StatusOr<PlateauMetric> metric = ParsePlateauMetric(config.plateau_metric);
+    if (!metric.ok()) return metric.status();
+    plateau = PlateauOptions{*metric,          config.plateau_patience,  config.plateau_factor,
+                             config.plateau_cooldown, config.plateau_threshold, config.plateau_min_lr / PeakLr(config)};
+    if (absl::Status valid = ValidatePlateauOptions(*plateau); !valid.ok()) return valid;
+  }
+  return LrController(*std::move(schedule), plateau);
 }
 
 }  // namespace
@@ -100,8 +124,8 @@ int RunTrainCommand(const DistributedContext& context) {
   absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train.size(), config.global_batch,
                                                                context.world_size);
   if (!plan.ok()) return Fail(context, plan.status(), kExitFailure);
-  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule = MakeSchedule(config, plan->steps_per_epoch());
-  if (!schedule.ok()) return Fail(context, schedule.status(), kExitBadFlags);
+  absl::StatusOr<LrController> lr_controller = MakeLrController(config, plan->steps_per_epoch());
+  if (!lr_controller.ok()) return Fail(context, lr_controller.status(), kExitBadFlags);
 
   torch::manual_seed(config.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
@@ -110,11 +134,16 @@ int RunTrainCommand(const DistributedContext& context) {
 
   absl::Status run_dir_ready = absl::OkStatus();
   if (context.rank == 0) {
-    run_dir_ready = PrepareRunDirectory(config.run_dir, TrainConfigJson(config, context.world_size));
+    const std::string config_json = TrainConfigJson(config, context.world_size);
+    run_dir_ready = config.resume.empty() ? PrepareRunDirectory(config.run_dir, config_json)
+                                          : PrepareResumedRunDirectory(config.run_dir, config_json);
   }
   if (absl::Status agreed = AgreeOnStatus(comm, run_dir_ready); !agreed.ok()) {
     return Fail(context, agreed, kExitFailure);
   }
+  absl::StatusOr<ResumePoint> resume = SelectResumePoint(comm, config.resume, config.run_dir);
+  if (!resume.ok()) return Fail(context, resume.status(), kExitFailure);
+  InstallStopSignalHandlers();
 
   std::unique_ptr<ProgressReporter> reporter;
   if (context.rank == 0) {
@@ -125,10 +154,29 @@ int RunTrainCommand(const DistributedContext& context) {
         stdout, LiveProgress(config, context),
         JoinPath(config.run_dir, kMetricsFileName));
   }
-  StepCoordinator coordinator(comm, *std::move(schedule));
-  absl::StatusOr<TrainSummary> summary =
-      RunTraining(config, *data, **model, coordinator, comm, reporter.get());
+  if (reporter != nullptr) {
+    for (const std::string& skipped : resume->skipped) {
+      reporter->Event("warning", 0, absl::StrFormat("skipped an invalid checkpoint: %s", skipped));
+    }
+    if (config.resume == "auto" && !resume->checkpoint.has_value()) {
+      reporter->Event("resume", 0, "--resume=auto: no valid checkpoint yet, starting from scratch");
+    }
+  }
+  StepCoordinator coordinator(comm, *std::move(lr_controller),
+                              CheckpointCadence{config.checkpoint_every_steps, config.checkpoint_every_minutes},
+                              ControlFileWatcher(config.run_dir));
+  TrainHooks hooks;
+  hooks.resume_from = resume->checkpoint.has_value() ? &*resume->checkpoint : nullptr;
+  hooks.local_requests = PendingStopRequest;
+  absl::StatusOr<TrainSummary> summary = RunTraining(config, *data, **model, coordinator, comm, reporter.get(), hooks);
   if (!summary.ok()) return Fail(context, summary.status(), kExitFailure);
+  if (summary->stopped) {
+    if (context.rank == 0) {
+      std::printf("strobe: stopped on request at step %d; continue with --resume=auto (checkpoint %s)\n",
+                  static_cast<int>(summary->steps), summary->last_checkpoint.c_str());
+    }
+    return kExitStoppedForResume;
+  }
   if (context.rank == 0) {
     std::printf("strobe: done: %d steps, %.1f img/s, test accuracy %.4f (%d images)\n",
                 static_cast<int>(summary->steps), summary->images_per_s, summary->final_eval.accuracy(),

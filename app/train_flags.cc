@@ -12,6 +12,7 @@ ABSL_FLAG(std::string, run_dir, "", "Directory for config.json and metrics.jsonl
 ABSL_FLAG(int64_t, epochs, 1, "Training epochs.");
 ABSL_FLAG(int64_t, batch_size, 128, "Global batch size over all ranks; must be divisible by the number of ranks.");
 ABSL_FLAG(int64_t, train_samples, 0, "Train on only the first N training samples (0: all). For quick runs.");
+ABSL_FLAG(int64_t, eval_samples, 0, "Evaluate on only the first N test samples (0: all). For quick runs.");
 ABSL_FLAG(int64_t, eval_batch, 500, "Evaluation batch size per rank.");
 ABSL_FLAG(double, lr, 0.1, "Base learning rate, for a global batch of --reference_batch when --scale_lr is on.");
 ABSL_FLAG(bool, scale_lr, true, "Linear scaling rule: peak LR = lr x batch_size / reference_batch.");
@@ -27,6 +28,15 @@ ABSL_FLAG(std::vector<std::string>, lr_milestones, {},
 ABSL_FLAG(double, lr_gamma, 0.1, "Step schedule: LR factor at each milestone.");
 ABSL_FLAG(double, lr_power, 1.0, "Polynomial schedule: exponent.");
 ABSL_FLAG(double, final_lr, 0.0, "LR at the end of the cosine decay.");
+ABSL_FLAG(std::string, plateau_metric, "",
+          "Reduce the LR when this global metric stops improving: val_loss, val_accuracy (each epoch's distributed "
+          "evaluation) or train_loss (all-reduced, every --log_every steps). Empty: off. Multiplies the schedule.");
+ABSL_FLAG(int64_t, plateau_patience, 5,
+          "Plateau: reduce at the N-th observation in a row without improvement (PyTorch's patience=N-1).");
+ABSL_FLAG(double, plateau_factor, 0.1, "Plateau: LR factor per reduction, in (0, 1).");
+ABSL_FLAG(int64_t, plateau_cooldown, 0, "Plateau: observations ignored after a reduction.");
+ABSL_FLAG(double, plateau_threshold, 1e-4, "Plateau: relative improvement that counts, in [0, 1).");
+ABSL_FLAG(double, plateau_min_lr, 0.0, "Plateau: reductions never take the peak LR below this.");
 ABSL_FLAG(double, momentum, 0.9, "SGD momentum.");
 ABSL_FLAG(bool, nesterov, true, "Nesterov momentum.");
 ABSL_FLAG(double, weight_decay, 5e-4, "Weight decay for conv/linear weights (never BatchNorm or biases).");
@@ -51,6 +61,16 @@ ABSL_FLAG(std::string, mix_partners, "flip",
 ABSL_FLAG(int64_t, bucket_cap_mb, 25, "Gradient bucket size cap in MiB: gradients are averaged one bucket at a time.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of weight initialisation and the per-epoch sample order.");
 ABSL_FLAG(int64_t, log_every, 20, "Report loss, LR and throughput every N steps.");
+ABSL_FLAG(int64_t, checkpoint_every_steps, 0, "Save a checkpoint every N global steps (0: not by step count).");
+ABSL_FLAG(double, checkpoint_every_minutes, 0.0, "Save a checkpoint every T minutes of rank 0's clock (0: off).");
+ABSL_FLAG(bool, checkpoint_at_epoch_end, true, "Save a checkpoint after each epoch's evaluation.");
+ABSL_FLAG(int64_t, keep_checkpoints, 3, "Keep the newest N checkpoints (0: keep all).");
+ABSL_FLAG(bool, keep_best_checkpoint, true, "Also keep the checkpoint with the best validation accuracy.");
+ABSL_FLAG(std::string, resume, "",
+          "'auto': continue from the newest valid checkpoint in --run_dir (start fresh if there is none); a path: "
+          "continue from exactly that checkpoint directory or fail. Empty: a new run (--run_dir must be new).");
+ABSL_FLAG(bool, trace_samples, false,
+          "Write each rank's sample indices per step to RUN_DIR/trace/ (to check sample order across resumes).");
 ABSL_FLAG(std::string, progress, "auto",
           "Rank 0's progress display: 'live' rewrites one line in place, 'lines' prints a line per report, 'auto' "
           "is live only for a single process on a terminal (under mpirun/srun rank 0 cannot tell whether the "
@@ -67,6 +87,7 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.epochs = absl::GetFlag(FLAGS_epochs);
   config.global_batch = absl::GetFlag(FLAGS_batch_size);
   config.train_samples = absl::GetFlag(FLAGS_train_samples);
+  config.eval_samples = absl::GetFlag(FLAGS_eval_samples);
   config.eval_batch = absl::GetFlag(FLAGS_eval_batch);
   config.base_lr = absl::GetFlag(FLAGS_lr);
   config.scale_lr = absl::GetFlag(FLAGS_scale_lr);
@@ -84,6 +105,19 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.lr_gamma = absl::GetFlag(FLAGS_lr_gamma);
   config.lr_power = absl::GetFlag(FLAGS_lr_power);
   config.final_lr = absl::GetFlag(FLAGS_final_lr);
+  config.plateau_metric = absl::GetFlag(FLAGS_plateau_metric);
+  config.plateau_patience = absl::GetFlag(FLAGS_plateau_patience);
+  config.plateau_factor = absl::GetFlag(FLAGS_plateau_factor);
+  config.plateau_cooldown = absl::GetFlag(FLAGS_plateau_cooldown);
+  config.plateau_threshold = absl::GetFlag(FLAGS_plateau_threshold);
+  config.plateau_min_lr = absl::GetFlag(FLAGS_plateau_min_lr);
+  config.checkpoint_every_steps = absl::GetFlag(FLAGS_checkpoint_every_steps);
+  config.checkpoint_every_minutes = absl::GetFlag(FLAGS_checkpoint_every_minutes);
+  config.checkpoint_at_epoch_end = absl::GetFlag(FLAGS_checkpoint_at_epoch_end);
+  config.keep_checkpoints = absl::GetFlag(FLAGS_keep_checkpoints);
+  config.keep_best_checkpoint = absl::GetFlag(FLAGS_keep_best_checkpoint);
+  config.resume = absl::GetFlag(FLAGS_resume);
+  config.trace_samples = absl::GetFlag(FLAGS_trace_samples);
   config.sgd.momentum = absl::GetFlag(FLAGS_momentum);
   config.sgd.nesterov = absl::GetFlag(FLAGS_nesterov);
   config.sgd.weight_decay = absl::GetFlag(FLAGS_weight_decay);

@@ -1,11 +1,16 @@
 #include "worker/file_system.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_format.h"
 
@@ -43,18 +48,74 @@ absl::Status MakeDirectories(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents) {
-  const std::string temp_path = path + ".tmp";
-  std::FILE* file = std::fopen(temp_path.c_str(), "wb");
-  if (file == nullptr) return absl::PermissionDeniedError(absl::StrFormat("%s: %s", temp_path, std::strerror(errno)));
+absl::Status WriteFileDurably(const std::string& path, std::string_view contents) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) return absl::PermissionDeniedError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
   const bool written = std::fwrite(contents.data(), 1, contents.size(), file) == contents.size() &&
                        std::fflush(file) == 0 && ::fsync(fileno(file)) == 0;
   const int saved_errno = errno;
   if (std::fclose(file) != 0 || !written) {
-    std::remove(temp_path.c_str());
-    return absl::DataLossError(absl::StrFormat("%s: write failed: %s", temp_path, std::strerror(saved_errno)));
+    std::remove(path.c_str());
+    return absl::DataLossError(absl::StrFormat("%s: write failed: %s", path, std::strerror(saved_errno)));
   }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+  const std::string temp_path = path + ".tmp";
+  if (absl::Status written = WriteFileDurably(temp_path, contents); !written.ok()) return written;
   return RenameFile(temp_path, path);
+}
+
+absl::Status SyncDirectory(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  const bool synced = ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  ::close(fd);
+  if (!synced) return absl::DataLossError(absl::StrFormat("fsync %s: %s", path, std::strerror(saved_errno)));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrFormat("%s: read failed", path));
+  return contents.str();
+}
+
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return absl::NotFoundError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::Status RemoveTree(const std::string& path) {
+  struct stat info;
+  if (::lstat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::PermissionDeniedError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  }
+  if (S_ISDIR(info.st_mode)) {
+    absl::StatusOr<std::vector<std::string>> names = ListDirectory(path);
+    if (!names.ok()) return names.status();
+    for (const std::string& name : *names) {
+      if (absl::Status removed = RemoveTree(JoinPath(path, name)); !removed.ok()) return removed;
+    }
+    if (::rmdir(path.c_str()) == 0) return absl::OkStatus();
+  } else if (::unlink(path.c_str()) == 0) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrFormat("remove %s: %s", path, std::strerror(errno)));
 }
 
 absl::Status RenameFile(const std::string& from, const std::string& to) {

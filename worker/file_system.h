@@ -3,8 +3,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace strobe {
 
@@ -23,6 +25,20 @@ absl::Status MakeDirectories(const std::string& path);
 // Writes `contents` to `path` via `path`.tmp, fsync and rename, so a reader or a crash sees either the old file
 // or the complete new one.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
+
+// Creates or truncates `path`, writes `contents` and fsyncs it: on disk when this returns OK.
+absl::Status WriteFileDurably(const std::string& path, std::string_view contents);
+
+// fsync on a directory, so entries created or renamed in it survive a power loss.
+absl::Status SyncDirectory(const std::string& path);
+
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// The names in `path` (without "." and ".."), sorted.
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& path);
+
+// Like `rm -r`: removes `path` and, for a directory, everything below it. OK if `path` does not exist.
+absl::Status RemoveTree(const std::string& path);
 
 // Atomically replaces `to` by `from` (same file system), like rename(2).
 absl::Status RenameFile(const std::string& from, const std::string& to);

@@ -2,7 +2,29 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <sstream>
+#include <type_traits>
+
+#include "absl/strings/str_format.h"
+
 namespace strobe {
+namespace {
+
+// LibTorch 1.13 keys optimizer state by the parameter's TensorImpl address printed as a string, 2.x by the
+// address itself.
+template <typename StateMap>
+typename StateMap::key_type StateKey(const StateMap&, const at::Tensor& parameter) {
+  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) {
+    std::ostringstream key;
+    key << parameter.unsafeGetTensorImpl();
+    return key.str();
+  } else {
+    return parameter.unsafeGetTensorImpl();
+  }
+}
+
+}  // namespace
 
 std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& config) {
   std::vector<torch::Tensor> decayed;
@@ -26,6 +48,46 @@ void SetLearningRate(torch::optim::SGD& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) {
     static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
   }
+}
+
+std::vector<std::pair<std::string, at::Tensor>> MomentumBuffers(torch::optim::SGD& optimizer, Classifier& model) {
+  std::vector<std::pair<std::string, at::Tensor>> buffers;
+  auto& state = optimizer.state();
+  for (const auto& named : model.named_parameters()) {
+    const auto found = state.find(StateKey(state, named.value()));
+    if (found == state.end()) continue;
+    const auto& sgd_state = static_cast<const torch::optim::SGDParamState&>(*found->second);
+    if (sgd_state.momentum_buffer().defined()) buffers.emplace_back(named.key(), sgd_state.momentum_buffer());
+  }
+  return buffers;
+}
+
+absl::Status RestoreMomentumBuffers(torch::optim::SGD& optimizer, Classifier& model,
+                                    const std::vector<std::pair<std::string, at::Tensor>>& buffers) {
+  const auto parameters = model.named_parameters();
+  std::map<std::string, at::Tensor> by_name(buffers.begin(), buffers.end());
+  for (const auto& [name, buffer] : by_name) {
+    const at::Tensor* parameter = parameters.find(name);
+    if (parameter == nullptr || !buffer.sizes().equals(parameter->sizes()) ||
+        buffer.scalar_type() != parameter->scalar_type()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("momentum buffer '%s' does not match a parameter of this model", name));
+    }
+  }
+  auto& state = optimizer.state();
+  torch::NoGradGuard no_grad;
+  for (const auto& named : parameters) {
+    const auto key = StateKey(state, named.value());
+    const auto buffer = by_name.find(named.key());
+    if (buffer == by_name.end()) {
+      state.erase(key);
+      continue;
+    }
+    auto sgd_state = std::make_unique<torch::optim::SGDParamState>();
+    sgd_state->momentum_buffer(buffer->second.to(named.value().device()).clone());
+    state[key] = std::move(sgd_state);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace strobe

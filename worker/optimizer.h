@@ -4,6 +4,11 @@
 #include <torch/optim/sgd.h>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
 
 #include "worker/models/classifier.h"
 
@@ -21,6 +26,16 @@ struct SgdConfig {
 std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& config);
 
 void SetLearningRate(torch::optim::SGD& optimizer, double lr);
+
+// The optimizer's state that training depends on: each parameter's momentum buffer, keyed by the parameter's name
+// in `model` (absent before the parameter's first step). Works across LibTorch 1.13 and 2.x, whose optimizers key
+// their state differently.
+std::vector<std::pair<std::string, at::Tensor>> MomentumBuffers(torch::optim::SGD& optimizer, Classifier& model);
+
+// Replaces the optimizer's momentum buffers by `buffers` (as returned by MomentumBuffers, copied in); parameters
+// missing from `buffers` get none, as before their first step. Names must belong to `model` with matching shapes.
+absl::Status RestoreMomentumBuffers(torch::optim::SGD& optimizer, Classifier& model,
+                                    const std::vector<std::pair<std::string, at::Tensor>>& buffers);
 
 }  // namespace strobe
 

@@ -36,8 +36,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
         InRange("label_smoothing", c.label_smoothing, 0, 1, true)}) {
     if (!status.ok()) return status;
   }
-  if (c.train_samples < 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("--train_samples must be >= 0, got %d", c.train_samples));
+  if (c.train_samples < 0 || c.eval_samples < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("--%s must be >= 0, got %d",
+                                                      c.train_samples < 0 ? "train_samples" : "eval_samples",
+                                                      c.train_samples < 0 ? c.train_samples : c.eval_samples));
   }
   if (c.threads < 0) return absl::InvalidArgumentError(absl::StrFormat("--threads must be >= 0, got %d", c.threads));
   if (c.progress != "auto" && c.progress != "live" && c.progress != "lines") {
@@ -45,6 +47,11 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
         absl::StrFormat("--progress=%s is not one of auto, live, lines", c.progress));
   }
   if (absl::Status mix = ValidateMixOptions(c.mix); !mix.ok()) return mix;
+  if (c.checkpoint_every_steps < 0 || c.keep_checkpoints < 0 || !(c.checkpoint_every_minutes >= 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--checkpoint_every_steps (%d), --checkpoint_every_minutes (%g) and --keep_checkpoints (%d) must be >= 0",
+        c.checkpoint_every_steps, c.checkpoint_every_minutes, c.keep_checkpoints));
+  }
   if (c.sgd.nesterov && c.sgd.momentum <= 0) {
     return absl::InvalidArgumentError("--nesterov needs --momentum > 0");
   }
@@ -61,6 +68,7 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("batch_size", c.global_batch)
       .Add("local_batch_size", c.global_batch / world_size)
       .Add("train_samples", c.train_samples)
+      .Add("eval_samples", c.eval_samples)
       .Add("eval_batch", c.eval_batch)
       .Add("lr", c.base_lr)
       .Add("scale_lr", c.scale_lr)
@@ -72,6 +80,12 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("lr_gamma", c.lr_gamma)
       .Add("lr_power", c.lr_power)
       .Add("final_lr", c.final_lr)
+      .Add("plateau_metric", c.plateau_metric)
+      .Add("plateau_patience", c.plateau_patience)
+      .Add("plateau_factor", c.plateau_factor)
+      .Add("plateau_cooldown", c.plateau_cooldown)
+      .Add("plateau_threshold", c.plateau_threshold)
+      .Add("plateau_min_lr", c.plateau_min_lr)
       .Add("momentum", c.sgd.momentum)
       .Add("nesterov", c.sgd.nesterov)
       .Add("weight_decay", c.sgd.weight_decay)
@@ -91,6 +105,13 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("bucket_cap_bytes", c.bucket_cap_bytes)
       .Add("seed", static_cast<int64_t>(c.seed))
       .Add("log_every", c.log_every)
+      .Add("checkpoint_every_steps", c.checkpoint_every_steps)
+      .Add("checkpoint_every_minutes", c.checkpoint_every_minutes)
+      .Add("checkpoint_at_epoch_end", c.checkpoint_at_epoch_end)
+      .Add("keep_checkpoints", c.keep_checkpoints)
+      .Add("keep_best_checkpoint", c.keep_best_checkpoint)
+      .Add("resume", c.resume)
+      .Add("trace_samples", c.trace_samples)
       .Add("threads", c.threads)
       .Add("progress", c.progress)
       .str();

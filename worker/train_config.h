@@ -19,6 +19,7 @@ struct TrainConfig {
   int64_t epochs = 1;
   int64_t global_batch = 128;
   int64_t train_samples = 0;  // 0: the whole training split; N: only its first N samples (quick runs, tests)
+  int64_t eval_samples = 0;  // 0: the whole test split; N: only its first N samples
   int64_t eval_batch = 500;
   double base_lr = 0.1;
   bool scale_lr = true;  // linear scaling rule: LR = base_lr x global_batch / reference_batch
@@ -30,6 +31,12 @@ struct TrainConfig {
   std::vector<double> lr_milestones;  // step schedule: epochs after warmup at which the LR is multiplied by gamma
   double lr_gamma = 0.1;
   double lr_power = 1.0;
+  std::string plateau_metric;  // empty: no plateau; else val_loss | val_accuracy | train_loss (coordinator/plateau.h)
+  int64_t plateau_patience = 5;
+  double plateau_factor = 0.1;
+  int64_t plateau_cooldown = 0;
+  double plateau_threshold = 1e-4;
+  double plateau_min_lr = 0.0;
   SgdConfig sgd;
   double label_smoothing = 0.0;
   MixOptions mix;  // CutMix / Mixup / FMix; off unless an alpha is set. Its label_smoothing and num_classes
@@ -37,6 +44,14 @@ struct TrainConfig {
   int64_t bucket_cap_bytes = 25 * 1024 * 1024;
   uint64_t seed = 1;
   int64_t log_every = 20;
+  // Checkpoints (worker/training_state.h) in RUN_DIR/checkpoints.
+  int64_t checkpoint_every_steps = 0;  // 0: not by step count
+  double checkpoint_every_minutes = 0.0;  // 0: not by time
+  bool checkpoint_at_epoch_end = true;
+  int64_t keep_checkpoints = 3;  // the newest K are kept (0: all)
+  bool keep_best_checkpoint = true;  // and the one with the best validation accuracy
+  std::string resume;  // empty: fresh run; "auto": newest valid checkpoint of run_dir if any; else a checkpoint path
+  bool trace_samples = false;  // record each rank's sample indices per step in RUN_DIR/trace
   int threads = 0;  // intra-op threads per rank; 0: this host's cores divided by its ranks
   std::string progress = "auto";  // auto | live | lines
 };

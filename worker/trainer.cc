@@ -4,14 +4,20 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "augment/mixer.h"
 #include "augment/soft_targets.h"
 #include "coordinator/shard_plan.h"
 #include "ops/gradient_bucketer.h"
+#include "ops/status_agreement.h"
+#include "worker/checkpoint/checkpoint_commit.h"
+#include "worker/file_system.h"
 #include "worker/optimizer.h"
+#include "worker/training_state.h"
 #include "worker/training_step.h"
 
 namespace strobe {
@@ -55,72 +61,228 @@ std::pair<torch::Tensor, torch::Tensor> PrepareBatch(const TrainConfig& config, 
   return {images, labels};
 }
 
+// Appends "STEP INDEX..." per step to RUN_DIR/trace/samples-rank-NNNNN.txt (--trace_samples): the record that
+// tests compare to prove that a resumed run, on any world size, visits the same samples.
+class SampleTrace {
+ public:
+  SampleTrace(const TrainConfig& config, int rank) {
+    if (!config.trace_samples) return;
+    const std::string dir = JoinPath(config.run_dir, "trace");
+    if (!MakeDirectories(dir).ok()) return;
+    file_ = std::fopen(JoinPath(dir, absl::StrFormat("samples-rank-%05d.txt", rank)).c_str(), "a");
+  }
+  ~SampleTrace() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  SampleTrace(const SampleTrace&) = delete;
+  SampleTrace& operator=(const SampleTrace&) = delete;
+
+  void Record(int64_t step, const torch::Tensor& indices) {
+    if (file_ == nullptr) return;
+    const int64_t* index = indices.data_ptr<int64_t>();
+    std::fprintf(file_, "%lld %s\n", static_cast<long long>(step),
+                 absl::StrJoin(index, index + indices.numel(), " ").c_str());
+    std::fflush(file_);
+  }
+
+ private:
+  std::FILE* file_ = nullptr;
+};
+
+// One run of the training loop; see RunTraining.
+class TrainLoop {
+ public:
+  TrainLoop(const TrainConfig& config, const TrainData& data, Classifier& model, StepCoordinator& coordinator,
+            Communicator& communicator, ProgressReporter* reporter, const TrainHooks& hooks,
+            const TrainShardPlan& plan, torch::optim::SGD& optimizer, std::unique_ptr<Mixer> mixer)
+      : config_(config),
+        data_(data),
+        communicator_(communicator),
+        reporter_(reporter),
+        hooks_(hooks),
+        plan_(plan),
+        bucketer_(communicator, model.parameters(), config.bucket_cap_bytes),
+        training_step_(model, optimizer, bucketer_),
+        mixer_(std::move(mixer)),
+        state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{}},
+        trace_(config, communicator.rank()) {}
+
+  absl::StatusOr<TrainSummary> Run();
+
+ private:
+  absl::Status Start();
+  absl::Status TrainEpoch(const torch::Tensor& order);
+  absl::Status ReportWindow();
+  absl::Status EndEpoch();
+  absl::Status Save(const EvalResult* eval);
+  void Event(const std::string& kind, const std::string& message) {
+    if (reporter_ != nullptr) reporter_->Event(kind, state_.position.step, message);
+  }
+
+  const TrainConfig& config_;
+  const TrainData& data_;
+  Communicator& communicator_;
+  ProgressReporter* reporter_;
+  const TrainHooks& hooks_;
+  const TrainShardPlan& plan_;
+  GradientBucketer bucketer_;
+  TrainingStep training_step_;
+  std::unique_ptr<Mixer> mixer_;
+  TrainingState state_;
+  SampleTrace trace_;
+  TrainSummary summary_;
+  double training_seconds_ = 0.0;
+  int64_t steps_timed_ = 0;
+  double last_lr_ = 0.0;
+  Clock::time_point window_start_ = Clock::now();
+  bool evaluated_ = false;
+};
+
+absl::Status TrainLoop::Start() {
+  if (hooks_.resume_from == nullptr) {
+    std::vector<torch::Tensor> tensors = state_.model.parameters();
+    for (const torch::Tensor& buffer : state_.model.buffers()) tensors.push_back(buffer);
+    BroadcastTensors(communicator_, tensors, /*root=*/0);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> resumed =
+      RestoreTrainingState(*hooks_.resume_from, config_, data_.train.size(), communicator_, state_);
+  if (absl::Status agreed = AgreeOnStatus(communicator_, resumed.status()); !agreed.ok()) return agreed;
+  state_.coordinator.CheckpointSaved(state_.position.step);  // it was saved here: no second save at this step
+  Event("resume", *resumed);
+  return absl::OkStatus();
+}
+
+absl::Status TrainLoop::Save(const EvalResult* eval) {
+  absl::StatusOr<std::string> committed =
+      SaveTrainingState(communicator_, config_, data_.train.size(), state_, eval);
+  if (!committed.ok()) return committed.status();
+  state_.coordinator.CheckpointSaved(state_.position.step);
+  summary_.last_checkpoint = *committed;
+  std::string message = absl::StrFormat("checkpoint saved: %s", *committed);
+  if (communicator_.rank() == 0) {
+    absl::StatusOr<std::vector<std::string>> deleted =
+        ApplyRetention(config_.run_dir, config_.keep_checkpoints, config_.keep_best_checkpoint);
+    // Retention failing costs disk space, not the run: report it and go on.
+    if (!deleted.ok()) absl::StrAppendFormat(&message, " (retention failed: %s)", deleted.status().message());
+  }
+  Event("checkpoint", message);
+  return absl::OkStatus();
+}
+
+absl::Status TrainLoop::ReportWindow() {
+  LossWindow& window = state_.loss_window;
+  torch::Tensor loss = torch::tensor({window.sum / window.steps}, torch::kDouble);
+  communicator_.AllReduce(loss, ReduceOp::kAverage);
+  const double global_loss = loss.item<double>();
+  const double seconds = SecondsSince(window_start_);
+  training_seconds_ += seconds;
+  if (!std::isfinite(global_loss)) {
+    return absl::InternalError(absl::StrFormat(
+        "training diverged at step %d: the loss is %f (try a lower --lr or a longer warmup)", state_.position.step,
+        global_loss));
+  }
+  if (reporter_ != nullptr) {
+    const int64_t total_steps = plan_.steps_per_epoch() * config_.epochs;
+    const double images_per_s = window.steps * config_.global_batch / std::max(seconds, 1e-9);
+    const double eta = training_seconds_ / std::max<int64_t>(steps_timed_, 1) * (total_steps - state_.position.step);
+    reporter_->Train(TrainProgress{state_.position.epoch, config_.epochs, state_.position.step, total_steps,
+                                   global_loss, last_lr_, images_per_s, eta});
+  }
+  if (state_.coordinator.ObserveGlobal(PlateauMetric::kTrainLoss, global_loss)) {
+    Event("lr", absl::StrFormat("plateau in train_loss: LR scale now %g",
+                                state_.coordinator.controller().state().plateau.scale));
+  }
+  window = LossWindow{};
+  window_start_ = Clock::now();
+  return absl::OkStatus();
+}
+
+absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
+  DataPosition& position = state_.position;
+  while (plan_.HasBatchAt(position.epoch_samples_done)) {
+    const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
+    const StepControl control = state_.coordinator.Decide(position.step, local);
+    if (!control.notice.empty()) Event("control", control.notice);
+    if ((control.flags & (kStepFlagCheckpoint | kStepFlagStop)) != 0) {
+      if (absl::Status saved = Save(nullptr); !saved.ok()) return saved;
+      if ((control.flags & kStepFlagStop) != 0) {
+        summary_.stopped = true;
+        return absl::OkStatus();
+      }
+    }
+    const SampleRange slice = plan_.RankSliceFrom(position.epoch_samples_done, communicator_.rank());
+    const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
+    trace_.Record(position.step, indices);
+    const auto [images, targets] = PrepareBatch(config_, data_, indices, mixer_.get(), position.step, position.epoch);
+    state_.loss_window.sum += training_step_.Run(images, targets, control.lr);
+    ++state_.loss_window.steps;
+    last_lr_ = control.lr;
+    ++position.step;
+    ++steps_timed_;
+    position.epoch_samples_done += config_.global_batch;
+    if (position.step % config_.log_every == 0 || !plan_.HasBatchAt(position.epoch_samples_done)) {
+      if (absl::Status reported = ReportWindow(); !reported.ok()) return reported;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TrainLoop::EndEpoch() {
+  SyncModelBuffers(state_.model, communicator_);
+  summary_.final_eval =
+      EvaluateDistributed(state_.model, data_.test, data_.norm, communicator_, config_.eval_batch);
+  evaluated_ = true;
+  const EvalResult& eval = summary_.final_eval;
+  if (reporter_ != nullptr) {
+    reporter_->Eval(EvalProgress{state_.position.epoch, state_.position.step, eval.samples, eval.mean_loss(),
+                                 eval.accuracy()});
+  }
+  StepCoordinator& coordinator = state_.coordinator;
+  const bool reduced = coordinator.ObserveGlobal(PlateauMetric::kValLoss, eval.mean_loss()) |
+                       coordinator.ObserveGlobal(PlateauMetric::kValAccuracy, eval.accuracy());
+  if (reduced) {
+    Event("lr", absl::StrFormat("plateau in the validation metric: LR scale now %g",
+                                coordinator.controller().state().plateau.scale));
+  }
+  state_.position.epoch += 1;
+  state_.position.epoch_samples_done = 0;
+  return config_.checkpoint_at_epoch_end ? Save(&eval) : absl::OkStatus();
+}
+
+absl::StatusOr<TrainSummary> TrainLoop::Run() {
+  if (absl::Status started = Start(); !started.ok()) return started;
+  while (state_.position.epoch < config_.epochs) {
+    const torch::Tensor order = PermutationTensor(data_.train.size(), config_.seed, state_.position.epoch);
+    window_start_ = Clock::now();
+    if (absl::Status trained = TrainEpoch(order); !trained.ok()) return trained;
+    if (summary_.stopped) break;
+    if (absl::Status ended = EndEpoch(); !ended.ok()) return ended;
+  }
+  if (!evaluated_ && !summary_.stopped) {  // resumed from a finished run: report the weights as they are
+    SyncModelBuffers(state_.model, communicator_);
+    summary_.final_eval =
+        EvaluateDistributed(state_.model, data_.test, data_.norm, communicator_, config_.eval_batch);
+  }
+  summary_.steps = state_.position.step;
+  summary_.images_per_s = steps_timed_ * config_.global_batch / std::max(training_seconds_, 1e-9);
+  return summary_;
+}
+
 }  // namespace
 
 absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data, Classifier& model,
                                          StepCoordinator& coordinator, Communicator& communicator,
-                                         ProgressReporter* reporter) {
+                                         ProgressReporter* reporter, const TrainHooks& hooks) {
   absl::StatusOr<TrainShardPlan> plan =
       TrainShardPlan::Create(data.train.size(), config.global_batch, communicator.world_size());
   if (!plan.ok()) return plan.status();
-
-  std::vector<torch::Tensor> state = model.parameters();
-  for (const torch::Tensor& buffer : model.buffers()) state.push_back(buffer);
-  BroadcastTensors(communicator, state, /*root=*/0);
-
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
-  GradientBucketer bucketer(communicator, model.parameters(), config.bucket_cap_bytes);
-  TrainingStep training_step(model, *optimizer, bucketer);
   absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train.num_classes, communicator);
   if (!mixer.ok()) return mixer.status();
-
-  const int64_t total_steps = plan->steps_per_epoch() * config.epochs;
-  TrainSummary summary;
-  double training_seconds = 0.0;
-  int64_t step = 0;
-  for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
-    const torch::Tensor order = PermutationTensor(data.train.size(), config.seed, epoch);
-    double window_loss = 0.0;
-    int64_t window_steps = 0;
-    Clock::time_point window_start = Clock::now();
-    for (int64_t s = 0; s < plan->steps_per_epoch(); ++s) {
-      const StepControl control = coordinator.Decide(step);
-      const SampleRange slice = plan->RankSlice(s, communicator.rank());
-      const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
-      const auto [images, targets] = PrepareBatch(config, data, indices, mixer->get(), step, epoch);
-      window_loss += training_step.Run(images, targets, control.lr);
-      ++window_steps;
-      ++step;
-      if (step % config.log_every != 0 && s + 1 != plan->steps_per_epoch()) continue;
-
-      torch::Tensor loss = torch::tensor({window_loss / window_steps}, torch::kDouble);
-      communicator.AllReduce(loss, ReduceOp::kAverage);
-      const double seconds = SecondsSince(window_start);
-      training_seconds += seconds;
-      if (!std::isfinite(loss.item<double>())) {
-        return absl::InternalError(absl::StrFormat(
-            "training diverged at step %d: the loss is %f (try a lower --lr or a longer warmup)", step,
-            loss.item<double>()));
-      }
-      if (reporter != nullptr) {
-        const double images_per_s = window_steps * config.global_batch / std::max(seconds, 1e-9);
-        reporter->Train(TrainProgress{epoch, config.epochs, step, total_steps, loss.item<double>(), control.lr,
-                                      images_per_s, training_seconds / step * (total_steps - step)});
-      }
-      window_loss = 0.0;
-      window_steps = 0;
-      window_start = Clock::now();
-    }
-    SyncModelBuffers(model, communicator);
-    summary.final_eval = EvaluateDistributed(model, data.test, data.norm, communicator, config.eval_batch);
-    if (reporter != nullptr) {
-      reporter->Eval(EvalProgress{epoch, step, summary.final_eval.samples, summary.final_eval.mean_loss(),
-                                  summary.final_eval.accuracy()});
-    }
-  }
-  summary.steps = step;
-  summary.images_per_s = step * config.global_batch / std::max(training_seconds, 1e-9);
-  return summary;
+  TrainLoop loop(config, data, model, coordinator, communicator, reporter, hooks, *plan, *optimizer,
+                 *std::move(mixer));
+  return loop.Run();
 }
 
 }  // namespace strobe

@@ -1,9 +1,14 @@
 #ifndef STROBE_WORKER_TRAINER_H_
 #define STROBE_WORKER_TRAINER_H_
 
+#include <cstdint>
+#include <functional>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
+#include "worker/checkpoint/checkpoint_store.h"
 #include "worker/data/image_dataset.h"
 #include "worker/evaluator.h"
 #include "worker/models/classifier.h"
@@ -20,16 +25,28 @@ struct TrainData {
 
 struct TrainSummary {
   EvalResult final_eval;
-  int64_t steps = 0;
+  int64_t steps = 0;          // the global step reached
   double images_per_s = 0.0;  // training images over all ranks per second of training (evaluation excluded)
+  bool stopped = false;       // a stop request ended training early, after saving a checkpoint
+  std::string last_checkpoint;
 };
 
-// Collective: every rank calls it with the same config and data. Broadcasts rank 0's initial weights, then runs
-// config.epochs epochs of synchronous data-parallel SGD over the shard plan, with the LR decided by `coordinator`
-// each step, and a distributed evaluation after each epoch. `reporter` is non-null on rank 0 only.
+// What the run is asked to do besides training.
+struct TrainHooks {
+  const VerifiedCheckpoint* resume_from = nullptr;  // continue from this checkpoint (verified by the caller)
+  // StepFlag bits raised on this rank alone (a signal); polled once per step. May be empty.
+  std::function<uint32_t()> local_requests;
+};
+
+// Collective: every rank calls it with the same config and data. Broadcasts rank 0's initial weights (or restores
+// hooks.resume_from), then runs synchronous data-parallel SGD over the shard plan from the data position on to
+// config.epochs, with the LR decided by `coordinator` each step and a distributed evaluation after each epoch.
+// Checkpoints (see worker/training_state.h) are committed at each epoch end, at the coordinator's cadence, on its
+// checkpoint flag, and on a stop request, after which training returns with `stopped` set. `reporter` is non-null on
+// rank 0 only.
 absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data, Classifier& model,
                                          StepCoordinator& coordinator, Communicator& communicator,
-                                         ProgressReporter* reporter);
+                                         ProgressReporter* reporter, const TrainHooks& hooks);
 
 }  // namespace strobe
 

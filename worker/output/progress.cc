@@ -66,4 +66,12 @@ void ProgressReporter::Eval(const EvalProgress& p) {
                     .str());
 }
 
+void ProgressReporter::Event(const std::string& kind, int64_t step, const std::string& message) {
+  if (line_open_) std::fprintf(out_, "\n");
+  line_open_ = false;
+  std::fprintf(out_, "strobe: %s\n", message.c_str());
+  std::fflush(out_);
+  AppendMetrics(JsonLine().Add("kind", kind).Add("step", step).Add("message", message).str());
+}
+
 }  // namespace strobe

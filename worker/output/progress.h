@@ -39,6 +39,9 @@ class ProgressReporter {
 
   void Train(const TrainProgress& progress);
   void Eval(const EvalProgress& progress);
+  // Something the run did that a reader of the log must know (a resume, a checkpoint, an LR override, a rejected
+  // control file): printed as "strobe: <message>" and recorded as {"kind": KIND, "step": STEP, "message": ...}.
+  void Event(const std::string& kind, int64_t step, const std::string& message);
 
  private:
   std::FILE* out_;

@@ -17,6 +17,10 @@ inline constexpr char kMetricsFileName[] = "metrics.jsonl";
 // by name.
 absl::Status PrepareRunDirectory(const std::string& path, const std::string& config_json);
 
+// Rank 0, before a resumed run (--resume): creates `path` if needed; an existing run's files are kept as they are
+// (config.json is written only if absent; metrics are appended to).
+absl::Status PrepareResumedRunDirectory(const std::string& path, const std::string& config_json);
+
 }  // namespace strobe
 
 #endif  // STROBE_WORKER_OUTPUT_RUN_DIRECTORY_H_

@@ -1,0 +1,84 @@
+#include "app/checkpoint_commands.h"
+
+#include <torch/serialize.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "worker/checkpoint/checkpoint_store.h"
+#include "worker/file_system.h"
+
+namespace strobe {
+namespace {
+
+constexpr char kModelFile[] = "model.pt";
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "strobe: error: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+// "N tensors, M values" of a verified model.pt, or why it cannot be decoded.
+std::string DescribeModel(const std::string& bytes) {
+  try {
+    const c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    if (!value.isGenericDict()) return "not a state_dict";
+    int64_t values = 0;
+    for (const auto& entry : value.toGenericDict()) {
+      if (entry.value().isTensor()) values += entry.value().toTensor().numel();
+    }
+    return absl::StrFormat("%d tensors, %d values", value.toGenericDict().size(), values);
+  } catch (const c10::Error& error) {
+    return absl::StrFormat("cannot be decoded: %s", error.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+int RunInspectCommand(const std::string& checkpoint_path) {
+  absl::StatusOr<VerifiedCheckpoint> checkpoint = OpenCheckpoint(checkpoint_path);
+  if (!checkpoint.ok()) return Fail(checkpoint.status());
+  std::printf("checkpoint %s (format version %d)\n", checkpoint->path.c_str(), checkpoint->manifest.format_version());
+  std::string config;
+  for (const auto& [key, value] : checkpoint->manifest.metadata()) {
+    if (key == "config") {
+      config = value;
+    } else {
+      std::printf("  %-28s %s\n", key.c_str(), value.c_str());
+    }
+  }
+  std::printf("files:\n");
+  int problems = 0;
+  for (const ManifestFile& file : checkpoint->manifest.files()) {
+    absl::StatusOr<std::string> contents = ReadCheckpointFile(*checkpoint, file.name);
+    std::string verdict = contents.ok() ? "ok" : std::string(contents.status().message());
+    if (contents.ok() && file.name == kModelFile) verdict += " (" + DescribeModel(*contents) + ")";
+    problems += contents.ok() ? 0 : 1;
+    std::printf("  %-16s %12lld bytes  crc32 %08x  %s\n", file.name.c_str(), static_cast<long long>(file.size),
+                file.crc32, verdict.c_str());
+  }
+  if (!config.empty()) std::printf("config %s\n", config.c_str());
+  if (problems > 0) {
+    std::fprintf(stderr, "strobe: error: checkpoint %s is invalid: %d file(s) fail their checks\n",
+                 checkpoint->path.c_str(), problems);
+    return 1;
+  }
+  std::printf("valid: every file matches its checksum\n");
+  return 0;
+}
+
+int RunExportCommand(const std::string& checkpoint_path, const std::string& output_path) {
+  if (PathExists(output_path)) {
+    return Fail(absl::AlreadyExistsError(absl::StrFormat("%s already exists; not overwriting it", output_path)));
+  }
+  absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(checkpoint_path);
+  if (!checkpoint.ok()) return Fail(checkpoint.status());
+  absl::StatusOr<std::string> model = ReadCheckpointFile(*checkpoint, kModelFile);
+  if (!model.ok()) return Fail(model.status());
+  if (absl::Status written = WriteFileAtomically(output_path, *model); !written.ok()) return Fail(written);
+  std::printf("strobe: wrote %s (%s) from %s; load it in Python with torch.load\n", output_path.c_str(),
+              DescribeModel(*model).c_str(), checkpoint->path.c_str());
+  return 0;
+}
+
+}  // namespace strobe

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Exact resume, with CutMix + Mixup, the previous-batch partner buffer and a plateau LR schedule all active:
+#  1. 2 ranks straight through (reference run A, checkpoints every 10 steps, 16 steps per epoch);
+#  2. a new process resumes A's mid-epoch checkpoint at step 10 on 2 ranks: its last checkpoint is bitwise A's
+#     (model, momentum, every rank's state) and its logged losses and LRs equal A's from step 10 on;
+#  3. the same checkpoint resumed on 1 and on 4 ranks visits exactly A's global sample order;
+#  4. SIGTERM to one rank of a run like A: every rank saves at the next step boundary and the job exits with 75
+#     within seconds; --resume=auto then finishes it, bitwise equal to A.
+# Usage: checkpoint_resume_test.sh STROBE_BINARY MPIEXEC
+set -euo pipefail
+strobe=$1
+mpiexec=$2
+data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+common=(train --data="$data" --train_samples=1024 --batch_size=64 --epochs=3 --log_every=3
+        --checkpoint_every_steps=10 --keep_checkpoints=0 --mixup_alpha=0.2 --cutmix_alpha=1.0
+        --mix_partners=previous --plateau_metric=train_loss --plateau_patience=2 --eval_samples=500
+        --eval_batch=250 --trace_samples)
+fail() { echo "FAIL: $*"; exit 1; }
+train() {  # RANKS RUN_DIR [flags...]
+  local ranks=$1 dir=$2
+  shift 2
+  timeout 300 "$mpiexec" -np "$ranks" "$strobe" "${common[@]}" --run_dir="$dir" "$@" >"$dir.log" 2>&1 \
+    || { cat "$dir.log"; fail "$dir exited with $?"; }
+}
+# The file table (names, sizes, CRC-32s) of a checkpoint's manifest: equal tables mean bitwise equal state.
+files_of() { grep '^file ' "$1/MANIFEST"; }
+# Training reports from step $2 on, without the timing fields.
+reports_from() {
+  grep '"kind":"train"' "$1/metrics.jsonl" | sed 's/,"images_per_s":[^,}]*//' |
+    awk -v from="$2" -F'"step":' '{ split($2, a, ","); if (a[1] + 0 > from) print }'
+}
+# "STEP INDEX..." of each global batch from step $2 on: every rank's indices of a step, in rank order.
+global_order_from() {
+  awk -v from="$2" '$1 >= from { order[$1] = order[$1] substr($0, index($0, " ")) } END { for (s in order) print s order[s] }' \
+    $(ls "$1"/trace/samples-rank-*.txt | sort) | sort -n
+}
+final=checkpoints/step-000000048
+
+train 2 "$work/A"
+[[ -d $work/A/$final ]] || fail "reference run left no final checkpoint"
+grep -q '"kind":"lr"' "$work/A/metrics.jsonl" || fail "the plateau never reduced the LR: the dynamic schedule is not exercised"
+
+train 2 "$work/B" --resume="$work/A/checkpoints/step-000000010"
+grep -q "resumed from .*step-000000010: step 10, epoch 1, 640 samples" "$work/B.log" || fail "no resume line in B"
+diff <(files_of "$work/A/$final") <(files_of "$work/B/$final") || fail "resumed state differs from the straight run"
+diff <(reports_from "$work/A" 10) <(reports_from "$work/B" 10) || fail "resumed losses or LRs differ"
+echo "ok: resume at step 10 on 2 ranks is bitwise identical to the straight run"
+
+for ranks in 1 4; do
+  train "$ranks" "$work/W$ranks" --resume="$work/A/checkpoints/step-000000010"
+  grep -q "world size 2 -> $ranks" "$work/W$ranks.log" || fail "no world-size change logged for $ranks ranks"
+  diff <(global_order_from "$work/A" 10) <(global_order_from "$work/W$ranks" 10) >/dev/null \
+    || fail "sample order on $ranks ranks differs from the 2-rank run"
+  [[ $(global_order_from "$work/W$ranks" 10 | wc -l) -eq 38 ]] || fail "expected 38 resumed steps on $ranks ranks"
+done
+echo "ok: resumed on 1 and 4 ranks, the global sample order equals the 2-rank run's"
+
+mkdir -p "$work/S"
+timeout 300 "$mpiexec" -np 2 "$strobe" "${common[@]}" --run_dir="$work/S" >"$work/S.log" 2>&1 &
+launcher=$!
+for _ in $(seq 600); do
+  grep -q '"step":6,' "$work/S/metrics.jsonl" 2>/dev/null && break
+  sleep 0.1
+done
+launcher_child=$(pgrep -P "$launcher")  # mpirun, under timeout; the ranks are its children
+victim=$(pgrep -P "$launcher_child" | tail -1)
+[[ -n $victim ]] || fail "no rank process to signal"
+signalled=$(date +%s%N)
+kill -TERM "$victim"
+status=0
+wait "$launcher" || status=$?
+milliseconds=$(( ($(date +%s%N) - signalled) / 1000000 ))
+[[ $status -eq 75 ]] || { cat "$work/S.log"; fail "SIGTERM run exited with $status, expected 75"; }
+grep -q "stopped on request at step" "$work/S.log" || fail "no stop message"
+echo "ok: SIGTERM to one rank: all ranks saved and the job exited 75 after $milliseconds ms"
+(( milliseconds < 30000 )) || fail "stopping took $milliseconds ms"
+train 2 "$work/S" --resume=auto
+grep -q "resumed from" "$work/S.log" || fail "--resume=auto did not resume"
+diff <(files_of "$work/A/$final") <(files_of "$work/S/$final") || fail "stop + resume differs from the straight run"
+echo "PASS: exact resume (2 ranks), elastic sample order (1, 4 ranks), SIGTERM stop and resume"

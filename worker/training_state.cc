@@ -1,0 +1,372 @@
+#include "worker/training_state.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <ctime>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "coordinator/shard_plan.h"
+#include "ops/gradient_bucketer.h"
+#include "worker/checkpoint/checkpoint_commit.h"
+#include "worker/optimizer.h"
+
+namespace strobe {
+namespace {
+
+constexpr char kModelFile[] = "model.pt";
+constexpr char kOptimizerFile[] = "optimizer.pt";
+
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+std::string Pickle(const c10::IValue& value) {
+  const std::vector<char> bytes = torch::pickle_save(value);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+c10::Dict<std::string, at::Tensor> TensorDict(const NamedTensors& tensors) {
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& [name, tensor] : tensors) dict.insert(name, tensor.cpu().contiguous());
+  return dict;
+}
+
+NamedTensors Named(const torch::OrderedDict<std::string, at::Tensor>& tensors) {
+  NamedTensors named;
+  for (const auto& item : tensors) named.emplace_back(item.key(), item.value());
+  return named;
+}
+
+// Checksums were verified before this is called, so a failure here means a file Strobe did not write.
+absl::StatusOr<c10::impl::GenericDict> UnpickleDict(const std::string& bytes, const std::string& what) {
+  try {
+    c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    if (value.isGenericDict()) return value.toGenericDict();
+  } catch (const c10::Error& error) {
+    return absl::DataLossError(absl::StrFormat("%s cannot be decoded: %s", what, error.what_without_backtrace()));
+  }
+  return absl::DataLossError(absl::StrFormat("%s does not hold a dictionary", what));
+}
+
+absl::StatusOr<NamedTensors> TensorsFrom(const c10::impl::GenericDict& dict, const std::string& what) {
+  NamedTensors tensors;
+  for (const auto& entry : dict) {
+    if (!entry.key().isString() || !entry.value().isTensor()) {
+      return absl::DataLossError(absl::StrFormat("%s holds an entry that is not a named tensor", what));
+    }
+    tensors.emplace_back(entry.key().toStringRef(), entry.value().toTensor());
+  }
+  return tensors;
+}
+
+absl::StatusOr<c10::impl::GenericDict> ReadDict(const VerifiedCheckpoint& checkpoint, const std::string& name) {
+  absl::StatusOr<std::string> bytes = ReadCheckpointFile(checkpoint, name);
+  if (!bytes.ok()) return bytes.status();
+  return UnpickleDict(*bytes, absl::StrFormat("checkpoint %s: %s", checkpoint.path, name));
+}
+
+// Copies `saved` into `live` (a model's parameters or buffers) after checking that names, shapes and dtypes match
+// one to one, so a checkpoint of another model never loads partially.
+absl::Status CopyMatching(const NamedTensors& saved, const NamedTensors& live, const std::string& what) {
+  if (saved.size() != live.size()) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s holds %d tensors, this model has %d: another model?", what,
+                                                      saved.size(), live.size()));
+  }
+  for (size_t i = 0; i < live.size(); ++i) {
+    const auto& [name, tensor] = live[i];
+    const auto found = std::find_if(saved.begin(), saved.end(), [&](const auto& s) { return s.first == name; });
+    if (found == saved.end()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s has no '%s': another model?", what, name));
+    }
+    if (!found->second.sizes().equals(tensor.sizes()) || found->second.scalar_type() != tensor.scalar_type()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: '%s' has shape %s, this model's has %s", what, name,
+                          c10::str(found->second.sizes()), c10::str(tensor.sizes())));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : live) {
+    const auto found = std::find_if(saved.begin(), saved.end(), [&](const auto& s) { return s.first == name; });
+    tensor.copy_(found->second);
+  }
+  return absl::OkStatus();
+}
+
+std::string Exact(double value) { return absl::StrFormat("%.17g", value); }
+
+void AddLrState(const LrControllerState& lr, Manifest& manifest) {
+  manifest.Set("lr.plateau_best", Exact(lr.plateau.best));
+  manifest.Set("lr.plateau_has_best", lr.plateau.has_best ? "1" : "0");
+  manifest.Set("lr.plateau_bad_observations", absl::StrCat(lr.plateau.bad_observations));
+  manifest.Set("lr.plateau_cooldown_left", absl::StrCat(lr.plateau.cooldown_left));
+  manifest.Set("lr.plateau_scale", Exact(lr.plateau.scale));
+  manifest.Set("lr.plateau_reductions", absl::StrCat(lr.plateau.reductions));
+  manifest.Set("lr.override_kind", absl::StrCat(static_cast<int>(lr.override.kind)));
+  manifest.Set("lr.override_value", Exact(lr.override.value));
+}
+
+absl::StatusOr<LrControllerState> ReadLrState(const Manifest& manifest, const std::string& source) {
+  LrControllerState lr;
+  int64_t has_best = 0;
+  int64_t kind = 0;
+  const bool parsed = absl::SimpleAtod(manifest.Get("lr.plateau_best"), &lr.plateau.best) &&
+                      absl::SimpleAtoi(manifest.Get("lr.plateau_has_best"), &has_best) &&
+                      absl::SimpleAtoi(manifest.Get("lr.plateau_bad_observations"), &lr.plateau.bad_observations) &&
+                      absl::SimpleAtoi(manifest.Get("lr.plateau_cooldown_left"), &lr.plateau.cooldown_left) &&
+                      absl::SimpleAtod(manifest.Get("lr.plateau_scale"), &lr.plateau.scale) &&
+                      absl::SimpleAtoi(manifest.Get("lr.plateau_reductions"), &lr.plateau.reductions) &&
+                      absl::SimpleAtoi(manifest.Get("lr.override_kind"), &kind) &&
+                      absl::SimpleAtod(manifest.Get("lr.override_value"), &lr.override.value) && kind >= 0 &&
+                      kind <= 2;
+  if (!parsed) return absl::DataLossError(absl::StrFormat("%s: the LR-controller state is incomplete", source));
+  lr.plateau.has_best = has_best != 0;
+  lr.override.kind = static_cast<LrOverride::Kind>(kind);
+  return lr;
+}
+
+std::string UtcNow() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+Manifest SharedMetadata(const TrainConfig& config, int64_t dataset_size, int world_size, const TrainingState& state,
+                        const EvalResult* eval, double loss_window_mean) {
+  Manifest manifest;
+  manifest.Set("step", absl::StrCat(state.position.step));
+  manifest.Set("epoch", absl::StrCat(state.position.epoch));
+  manifest.Set("epoch_samples_done", absl::StrCat(state.position.epoch_samples_done));
+  manifest.Set("world_size", absl::StrCat(world_size));
+  manifest.Set("global_batch", absl::StrCat(config.global_batch));
+  manifest.Set("model", config.model);
+  manifest.Set("dataset_size", absl::StrCat(dataset_size));
+  manifest.Set("seed", absl::StrCat(config.seed));
+  manifest.Set("mix_partners", config.mix.enabled() ? PartnerPolicyName(config.mix.partners) : "none");
+  if (eval != nullptr) {
+    manifest.Set("val_accuracy", Exact(eval->accuracy()));
+    manifest.Set("val_loss", Exact(eval->mean_loss()));
+  }
+  manifest.Set("loss_window_steps", absl::StrCat(state.loss_window.steps));
+  manifest.Set("loss_window_mean_sum", Exact(loss_window_mean));
+  AddLrState(state.coordinator.controller().state(), manifest);
+  manifest.Set("strobe_version", STROBE_VERSION);
+  manifest.Set("libtorch_version", TORCH_VERSION);
+  manifest.Set("created_utc", UtcNow());
+  manifest.Set("config", TrainConfigJson(config, world_size));
+  return manifest;
+}
+
+std::string RankFile(const TrainingState& state, int rank) {
+  c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());
+  dict.insert("rank", static_cast<int64_t>(rank));
+  dict.insert("buffers", TensorDict(Named(state.model.named_buffers())));
+  dict.insert("torch_cpu_generator", at::detail::getDefaultCPUGenerator().get_state());
+  dict.insert("loss_window_sum", state.loss_window.sum);
+  dict.insert("loss_window_steps", state.loss_window.steps);
+  if (state.mixer != nullptr && state.mixer->previous_images().defined()) {
+    dict.insert("mix_previous_images", state.mixer->previous_images().contiguous());
+    dict.insert("mix_previous_targets", state.mixer->previous_targets().contiguous());
+  }
+  return Pickle(dict);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const TrainConfig& config,
+                                              int64_t dataset_size, const TrainingState& state,
+                                              const EvalResult* eval) {
+  // The shared model file holds rank-averaged BatchNorm statistics (what a different world size resumes with and
+  // what an export should hold); the live model keeps each rank's own, so saving changes nothing in training.
+  NamedTensors model_tensors = Named(state.model.named_parameters());
+  std::vector<at::Tensor> averaged_buffers;
+  for (const auto& item : state.model.named_buffers()) {
+    averaged_buffers.push_back(item.value().clone());
+    model_tensors.emplace_back(item.key(), averaged_buffers.back());
+  }
+  AverageTensors(communicator, averaged_buffers);
+  at::Tensor window_sum = at::full({1}, state.loss_window.sum, at::kDouble);
+  communicator.AllReduce(window_sum, ReduceOp::kAverage);
+
+  CheckpointContribution contribution;
+  contribution.own = RankFile(state, communicator.rank());
+  if (communicator.rank() == 0) {
+    contribution.shared.emplace_back(kModelFile, Pickle(TensorDict(model_tensors)));
+    contribution.shared.emplace_back(kOptimizerFile,
+                                     Pickle(TensorDict(MomentumBuffers(state.optimizer, state.model))));
+    contribution.metadata = SharedMetadata(config, dataset_size, communicator.world_size(), state, eval,
+                                           window_sum.item<double>());
+  }
+  return CommitCheckpoint(communicator, config.run_dir, state.position.step, std::move(contribution));
+}
+
+namespace {
+
+struct SavedRun {
+  int64_t step = 0;
+  int64_t epoch = 0;
+  int64_t epoch_samples_done = 0;
+  int64_t world_size = 0;
+  int64_t global_batch = 0;
+};
+
+absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
+                                         int64_t dataset_size) {
+  const Manifest& m = checkpoint.manifest;
+  const std::string& path = checkpoint.path;
+  if (m.Get("model") != config.model) {
+    return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s holds a %s model, but --model=%s", path,
+                                                      m.Get("model"), config.model));
+  }
+  SavedRun run;
+  for (auto [key, field] : {std::pair{"step", &run.step}, {"epoch", &run.epoch},
+                            {"epoch_samples_done", &run.epoch_samples_done}, {"world_size", &run.world_size},
+                            {"global_batch", &run.global_batch}}) {
+    absl::StatusOr<int64_t> value = m.GetInt(key);
+    if (!value.ok()) return absl::DataLossError(absl::StrFormat("checkpoint %s: %s", path, value.status().message()));
+    *field = *value;
+  }
+  if (m.Get("dataset_size") != absl::StrCat(dataset_size)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint %s was trained on %s samples, this run has %d (--data / --train_samples differ): the sample "
+        "order would not continue",
+        path, m.Get("dataset_size"), dataset_size));
+  }
+  if (m.Get("seed") != absl::StrCat(config.seed)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint %s was trained with --seed=%s, this run has --seed=%d: the sample order would not continue",
+        path, m.Get("seed"), config.seed));
+  }
+  return run;
+}
+
+// This rank's share of the previous global batch (the mixer's partner buffer under `previous`), cut from the old
+// ranks' files that overlap it.
+absl::Status RestorePreviousBatch(const VerifiedCheckpoint& checkpoint, const SavedRun& saved,
+                                  const TrainConfig& config, Communicator& communicator, Mixer& mixer) {
+  const int64_t old_local = saved.global_batch / saved.world_size;
+  const SampleRange wanted =
+      saved.global_batch == config.global_batch
+          ? SampleRange{communicator.rank() * (config.global_batch / communicator.world_size()),
+                        (communicator.rank() + 1) * (config.global_batch / communicator.world_size())}
+          : EvalShard(saved.global_batch, communicator.rank(), communicator.world_size());
+  std::vector<at::Tensor> images;
+  std::vector<at::Tensor> targets;
+  for (int64_t old_rank = wanted.begin / old_local; old_rank * old_local < wanted.end; ++old_rank) {
+    absl::StatusOr<c10::impl::GenericDict> file = ReadDict(checkpoint, RankFileName(static_cast<int>(old_rank)));
+    if (!file.ok()) return file.status();
+    if (!file->contains("mix_previous_images")) return absl::OkStatus();  // saved before any batch: nothing to keep
+    const int64_t begin = std::max(wanted.begin, old_rank * old_local) - old_rank * old_local;
+    const int64_t end = std::min(wanted.end, (old_rank + 1) * old_local) - old_rank * old_local;
+    images.push_back(file->at("mix_previous_images").toTensor().slice(0, begin, end));
+    targets.push_back(file->at("mix_previous_targets").toTensor().slice(0, begin, end));
+  }
+  if (!images.empty()) mixer.RestorePrevious(at::cat(images), at::cat(targets));
+  return absl::OkStatus();
+}
+
+// Same world size and global batch: this rank's own statistics, generator, loss window and partner buffer, so the
+// continuation is bitwise identical.
+absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communicator& communicator,
+                                 TrainingState& state) {
+  const std::string name = RankFileName(communicator.rank());
+  absl::StatusOr<c10::impl::GenericDict> file = ReadDict(checkpoint, name);
+  if (!file.ok()) return file.status();
+  const std::string what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, name);
+  if (!file->contains("buffers") || !file->contains("torch_cpu_generator") || !file->contains("loss_window_sum") ||
+      !file->contains("loss_window_steps")) {
+    return absl::DataLossError(absl::StrFormat("%s: incomplete rank state", what));
+  }
+  absl::StatusOr<NamedTensors> buffers = TensorsFrom(file->at("buffers").toGenericDict(), what);
+  if (!buffers.ok()) return buffers.status();
+  if (absl::Status copied = CopyMatching(*buffers, Named(state.model.named_buffers()), what); !copied.ok()) {
+    return copied;
+  }
+  at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the process-wide generator
+  generator.set_state(file->at("torch_cpu_generator").toTensor());
+  state.loss_window = LossWindow{file->at("loss_window_sum").toDouble(), file->at("loss_window_steps").toInt()};
+  if (state.mixer != nullptr && file->contains("mix_previous_images")) {
+    state.mixer->RestorePrevious(file->at("mix_previous_images").toTensor(),
+                                 file->at("mix_previous_targets").toTensor());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
+                                                 int64_t dataset_size, Communicator& communicator,
+                                                 TrainingState& state) {
+  absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, config, dataset_size);
+  if (!saved.ok()) return saved.status();
+
+  absl::StatusOr<c10::impl::GenericDict> model_file = ReadDict(checkpoint, kModelFile);
+  if (!model_file.ok()) return model_file.status();
+  const std::string model_what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, kModelFile);
+  absl::StatusOr<NamedTensors> model_tensors = TensorsFrom(*model_file, model_what);
+  if (!model_tensors.ok()) return model_tensors.status();
+  NamedTensors live = Named(state.model.named_parameters());
+  for (const auto& buffer : state.model.named_buffers()) live.emplace_back(buffer.key(), buffer.value());
+  if (absl::Status copied = CopyMatching(*model_tensors, live, model_what); !copied.ok()) return copied;
+
+  absl::StatusOr<c10::impl::GenericDict> optimizer_file = ReadDict(checkpoint, kOptimizerFile);
+  if (!optimizer_file.ok()) return optimizer_file.status();
+  const std::string optimizer_what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, kOptimizerFile);
+  absl::StatusOr<NamedTensors> momentum = TensorsFrom(*optimizer_file, optimizer_what);
+  if (!momentum.ok()) return momentum.status();
+  if (absl::Status restored = RestoreMomentumBuffers(state.optimizer, state.model, *momentum); !restored.ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: %s", optimizer_what, restored.message()));
+  }
+
+  absl::StatusOr<LrControllerState> lr = ReadLrState(checkpoint.manifest, checkpoint.path);
+  if (!lr.ok()) return lr.status();
+  state.coordinator.controller().Restore(*lr);
+
+  const bool same_layout =
+      saved->world_size == communicator.world_size() && saved->global_batch == config.global_batch;
+  if (same_layout) {
+    if (absl::Status own = RestoreOwnRankState(checkpoint, communicator, state); !own.ok()) return own;
+  } else {
+    double mean_sum = 0;
+    absl::StatusOr<int64_t> steps = checkpoint.manifest.GetInt("loss_window_steps");
+    if (!steps.ok() || !absl::SimpleAtod(checkpoint.manifest.Get("loss_window_mean_sum"), &mean_sum)) {
+      return absl::DataLossError(absl::StrFormat("checkpoint %s: the loss window is missing", checkpoint.path));
+    }
+    state.loss_window = LossWindow{mean_sum, *steps};
+    if (state.mixer != nullptr) {
+      if (absl::Status previous = RestorePreviousBatch(checkpoint, *saved, config, communicator, *state.mixer);
+          !previous.ok()) {
+        return previous;
+      }
+    }
+  }
+
+  const int64_t steps_per_epoch = dataset_size / config.global_batch;
+  state.position.epoch = saved->epoch;
+  state.position.epoch_samples_done = saved->epoch_samples_done;
+  state.position.step = saved->global_batch == config.global_batch
+                            ? saved->step
+                            : saved->epoch * steps_per_epoch + saved->epoch_samples_done / config.global_batch;
+  std::string description =
+      absl::StrFormat("resumed from %s: step %d, epoch %d, %d samples of the epoch done", checkpoint.path,
+                      state.position.step, state.position.epoch + 1, state.position.epoch_samples_done);
+  if (saved->world_size != communicator.world_size()) {
+    absl::StrAppendFormat(&description, "; world size %d -> %d (same sample order; rank-averaged BatchNorm "
+                                        "statistics)", saved->world_size, communicator.world_size());
+  }
+  if (saved->global_batch != config.global_batch) {
+    absl::StrAppendFormat(&description,
+                          "; global batch %d -> %d: the LR follows the linear scaling rule for the new batch and the "
+                          "schedule continues from step %d (was %d), the same point in samples",
+                          saved->global_batch, config.global_batch, state.position.step, saved->step);
+  }
+  return description;
+}
+
+}  // namespace strobe

@@ -1,0 +1,72 @@
+#ifndef STROBE_WORKER_TRAINING_STATE_H_
+#define STROBE_WORKER_TRAINING_STATE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "augment/mixer.h"
+#include "coordinator/step_control.h"
+#include "ops/communicator.h"
+#include "worker/checkpoint/checkpoint_store.h"
+#include "worker/evaluator.h"
+#include "worker/models/classifier.h"
+#include "worker/train_config.h"
+
+namespace torch::optim {
+class SGD;
+}
+
+namespace strobe {
+
+// Where the run is in the data: the next step to run, the epoch it belongs to and how many samples of that epoch's
+// permutation earlier steps consumed. Positions count samples, not steps, so a run can resume with another global
+// batch.
+struct DataPosition {
+  int64_t step = 0;
+  int64_t epoch = 0;
+  int64_t epoch_samples_done = 0;
+};
+
+// The training-loss sums since the last report (this rank's), so a resumed run reports the same averages.
+struct LossWindow {
+  double sum = 0.0;
+  int64_t steps = 0;
+};
+
+// Everything that must survive a restart, named in one place and saved and restored as one unit:
+//   shared (rank 0 writes, identical on all ranks):
+//     model.pt      parameters and rank-averaged buffers, a state_dict that Python's torch.load reads
+//     optimizer.pt  SGD momentum buffers by parameter name
+//     MANIFEST      data position, LR-controller state (plateau counters, operator override), configuration,
+//                   versions, checksums
+//   per rank (rank-NNNNN.pt): this rank's BatchNorm running statistics, its mixer's previous batch (partner buffer),
+//     its LibTorch CPU generator state, its loss window. Augmentation draws are a function of (seed, rank, step), so
+//     the step is their whole stream state.
+struct TrainingState {
+  Classifier& model;
+  torch::optim::SGD& optimizer;
+  Mixer* mixer;  // null when mixing is off
+  StepCoordinator& coordinator;
+  DataPosition position;
+  LossWindow loss_window;
+};
+
+// Collective. Saves `state` as a checkpoint of the run in config.run_dir (see CommitCheckpoint); `eval` (may be null)
+// is the validation result at this position, recorded for keep-best retention. Returns the committed path.
+absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const TrainConfig& config,
+                                              int64_t train_samples, const TrainingState& state,
+                                              const EvalResult* eval);
+
+// Every rank, independently (agree on the status afterwards). Loads `checkpoint` into `state` after checking that it
+// belongs to this model, data and seed. On the world size and global batch it was saved with, the restore is
+// exact; on another world size each rank takes the rank-averaged BatchNorm statistics and its share of the previous
+// global batch; with another global batch the data position is kept in samples and the step re-derived from it.
+// Returns a one-line description of what was resumed (and what changed) for the log.
+absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
+                                                 int64_t train_samples, Communicator& communicator,
+                                                 TrainingState& state);
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_TRAINING_STATE_H_
