@@ -44,7 +44,11 @@ absl::StatusOr<TrainShardPlan> TrainShardPlan::Create(int64_t num_samples, int64
 }
 
 SampleRange TrainShardPlan::RankSlice(int64_t step_in_epoch, int rank) const {
-  const int64_t begin = step_in_epoch * global_batch_ + rank * local_batch();
+  return RankSliceFrom(step_in_epoch * global_batch_, rank);
+}
+
+SampleRange TrainShardPlan::RankSliceFrom(int64_t batch_begin, int rank) const {
+  const int64_t begin = batch_begin + rank * local_batch();
   return SampleRange{begin, begin + local_batch()};
 }
 

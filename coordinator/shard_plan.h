@@ -35,6 +35,11 @@ class TrainShardPlan {
   int64_t local_batch() const { return global_batch_ / world_size_; }
   int64_t global_batch() const { return global_batch_; }
   SampleRange RankSlice(int64_t step_in_epoch, int rank) const;
+  // The same for a global batch that starts at permutation position `batch_begin`: a run resumed with another
+  // global batch continues from a position that need not be a multiple of B.
+  SampleRange RankSliceFrom(int64_t batch_begin, int rank) const;
+  // Whether a whole global batch starting at `batch_begin` fits in the epoch.
+  bool HasBatchAt(int64_t batch_begin) const { return batch_begin + global_batch_ <= num_samples_; }
 
  private:
   TrainShardPlan(int64_t num_samples, int64_t global_batch, int world_size)
