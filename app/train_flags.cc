@@ -69,8 +69,9 @@ ABSL_FLAG(bool, keep_best_checkpoint, true, "Also keep the checkpoint with the b
 ABSL_FLAG(std::string, resume, "",
           "'auto': continue from the newest valid checkpoint in --run_dir (start fresh if there is none); a path: "
           "continue from exactly that checkpoint directory or fail. Empty: a new run (--run_dir must be new).");
-ABSL_FLAG(bool, trace_samples, false,
-          "Write each rank's sample indices per step to RUN_DIR/trace/ (to check sample order across resumes).");
+ABSL_FLAG(bool, trace, false,
+          "Write each rank's applied LR and sample indices per step to RUN_DIR/trace/rank-N.txt (to check that ranks "
+          "agree and that resumes keep the sample order).");
 ABSL_FLAG(std::string, progress, "auto",
           "Rank 0's progress display: 'live' rewrites one line in place, 'lines' prints a line per report, 'auto' "
           "is live only for a single process on a terminal (under mpirun/srun rank 0 cannot tell whether the "
@@ -117,7 +118,7 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.keep_checkpoints = absl::GetFlag(FLAGS_keep_checkpoints);
   config.keep_best_checkpoint = absl::GetFlag(FLAGS_keep_best_checkpoint);
   config.resume = absl::GetFlag(FLAGS_resume);
-  config.trace_samples = absl::GetFlag(FLAGS_trace_samples);
+  config.trace = absl::GetFlag(FLAGS_trace);
   config.sgd.momentum = absl::GetFlag(FLAGS_momentum);
   config.sgd.nesterov = absl::GetFlag(FLAGS_nesterov);
   config.sgd.weight_decay = absl::GetFlag(FLAGS_weight_decay);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running Strobe (CPU build) needs on Debian 12, as root.
-# Usage: bash deploy/install.sh [--bench]   (--bench adds Debian's python3-torch for the PyTorch DDP comparison)
+# Usage: bash deploy/install.sh [--test | --bench]
+#   --test   adds Debian's python3-torch: the test suite shows that Python's torch.load reads Strobe's model export
+#   --bench  adds it for the side-by-side comparisons with PyTorch in bench/
 set -euo pipefail
 if [[ $(id -u) -ne 0 ]]; then
   echo "deploy/install.sh: run as root (apt-get install needs it), e.g. sudo bash deploy/install.sh" >&2
@@ -8,7 +10,11 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 packages=(g++ make cmake ccache libtorch-dev libopenmpi-dev openmpi-bin libabsl-dev libgtest-dev zlib1g-dev
           dataset-fashion-mnist)
-if [[ ${1:-} == --bench ]]; then packages+=(python3-torch); fi
+case ${1:-} in
+  --test | --bench) packages+=(python3-torch) ;;
+  "") ;;
+  *) echo "deploy/install.sh: unknown option '$1' (expected --test or --bench)" >&2; exit 2 ;;
+esac
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"

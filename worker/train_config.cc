@@ -111,7 +111,7 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("keep_checkpoints", c.keep_checkpoints)
       .Add("keep_best_checkpoint", c.keep_best_checkpoint)
       .Add("resume", c.resume)
-      .Add("trace_samples", c.trace_samples)
+      .Add("trace", c.trace)
       .Add("threads", c.threads)
       .Add("progress", c.progress)
       .str();

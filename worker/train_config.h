@@ -51,7 +51,7 @@ struct TrainConfig {
   int64_t keep_checkpoints = 3;  // the newest K are kept (0: all)
   bool keep_best_checkpoint = true;  // and the one with the best validation accuracy
   std::string resume;  // empty: fresh run; "auto": newest valid checkpoint of run_dir if any; else a checkpoint path
-  bool trace_samples = false;  // record each rank's sample indices per step in RUN_DIR/trace
+  bool trace = false;  // record each rank's LR and sample indices per step in RUN_DIR/trace
   int threads = 0;  // intra-op threads per rank; 0: this host's cores divided by its ranks
   std::string progress = "auto";  // auto | live | lines
 };

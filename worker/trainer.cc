@@ -61,26 +61,26 @@ std::pair<torch::Tensor, torch::Tensor> PrepareBatch(const TrainConfig& config, 
   return {images, labels};
 }
 
-// Appends "STEP INDEX..." per step to RUN_DIR/trace/samples-rank-NNNNN.txt (--trace_samples): the record that
-// tests compare to prove that a resumed run, on any world size, visits the same samples.
-class SampleTrace {
+// Appends "STEP LR INDEX..." per step to RUN_DIR/trace/rank-NNNNN.txt (--trace): what this rank applied and
+// trained on, which tests compare across ranks (identical LRs) and across resumes (identical sample order).
+class StepTrace {
  public:
-  SampleTrace(const TrainConfig& config, int rank) {
-    if (!config.trace_samples) return;
+  StepTrace(const TrainConfig& config, int rank) {
+    if (!config.trace) return;
     const std::string dir = JoinPath(config.run_dir, "trace");
     if (!MakeDirectories(dir).ok()) return;
-    file_ = std::fopen(JoinPath(dir, absl::StrFormat("samples-rank-%05d.txt", rank)).c_str(), "a");
+    file_ = std::fopen(JoinPath(dir, absl::StrFormat("rank-%05d.txt", rank)).c_str(), "a");
   }
-  ~SampleTrace() {
+  ~StepTrace() {
     if (file_ != nullptr) std::fclose(file_);
   }
-  SampleTrace(const SampleTrace&) = delete;
-  SampleTrace& operator=(const SampleTrace&) = delete;
+  StepTrace(const StepTrace&) = delete;
+  StepTrace& operator=(const StepTrace&) = delete;
 
-  void Record(int64_t step, const torch::Tensor& indices) {
+  void Record(int64_t step, double lr, const torch::Tensor& indices) {
     if (file_ == nullptr) return;
     const int64_t* index = indices.data_ptr<int64_t>();
-    std::fprintf(file_, "%lld %s\n", static_cast<long long>(step),
+    std::fprintf(file_, "%lld %.17g %s\n", static_cast<long long>(step), lr,
                  absl::StrJoin(index, index + indices.numel(), " ").c_str());
     std::fflush(file_);
   }
@@ -129,7 +129,7 @@ class TrainLoop {
   TrainingStep training_step_;
   std::unique_ptr<Mixer> mixer_;
   TrainingState state_;
-  SampleTrace trace_;
+  StepTrace trace_;
   TrainSummary summary_;
   double training_seconds_ = 0.0;
   int64_t steps_timed_ = 0;
@@ -213,7 +213,7 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     }
     const SampleRange slice = plan_.RankSliceFrom(position.epoch_samples_done, communicator_.rank());
     const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
-    trace_.Record(position.step, indices);
+    trace_.Record(position.step, control.lr, indices);
     const auto [images, targets] = PrepareBatch(config_, data_, indices, mixer_.get(), position.step, position.epoch);
     state_.loss_window.sum += training_step_.Run(images, targets, control.lr);
     ++state_.loss_window.steps;

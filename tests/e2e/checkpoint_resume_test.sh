@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 common=(train --data="$data" --train_samples=1024 --batch_size=64 --epochs=3 --log_every=3
         --checkpoint_every_steps=10 --keep_checkpoints=0 --mixup_alpha=0.2 --cutmix_alpha=1.0
         --mix_partners=previous --plateau_metric=train_loss --plateau_patience=2 --eval_samples=500
-        --eval_batch=250 --trace_samples)
+        --eval_batch=250 --trace)
 fail() { echo "FAIL: $*"; exit 1; }
 train() {  # RANKS RUN_DIR [flags...]
   local ranks=$1 dir=$2
@@ -31,16 +31,25 @@ reports_from() {
   grep '"kind":"train"' "$1/metrics.jsonl" | sed 's/,"images_per_s":[^,}]*//' |
     awk -v from="$2" -F'"step":' '{ split($2, a, ","); if (a[1] + 0 > from) print }'
 }
-# "STEP INDEX..." of each global batch from step $2 on: every rank's indices of a step, in rank order.
+# "STEP INDEX..." of each global batch from step $2 on: every rank's indices of a step, in rank order (the trace
+# lines are "STEP LR INDEX...").
 global_order_from() {
-  awk -v from="$2" '$1 >= from { order[$1] = order[$1] substr($0, index($0, " ")) } END { for (s in order) print s order[s] }' \
-    $(ls "$1"/trace/samples-rank-*.txt | sort) | sort -n
+  awk -v from="$2" '$1 >= from { $2 = ""; order[$1] = order[$1] substr($0, index($0, "  ") + 1) }
+                    END { for (s in order) print s order[s] }' $(ls "$1"/trace/rank-*.txt | sort) | sort -n
+}
+# Fails unless every rank of run $1 applied the same LR at every step.
+same_lr_on_every_rank() {
+  local disagreements
+  disagreements=$(awk '{ if (($1 in lr) && lr[$1] != $2) print "step " $1 ": " lr[$1] " vs " $2; lr[$1] = $2 }' \
+    "$1"/trace/rank-*.txt)
+  [[ -z $disagreements ]] || fail "ranks of $1 applied different LRs: $disagreements"
 }
 final=checkpoints/step-000000048
 
 train 2 "$work/A"
 [[ -d $work/A/$final ]] || fail "reference run left no final checkpoint"
 grep -q '"kind":"lr"' "$work/A/metrics.jsonl" || fail "the plateau never reduced the LR: the dynamic schedule is not exercised"
+same_lr_on_every_rank "$work/A"
 
 train 2 "$work/B" --resume="$work/A/checkpoints/step-000000010"
 grep -q "resumed from .*step-000000010: step 10, epoch 1, 640 samples" "$work/B.log" || fail "no resume line in B"
@@ -51,11 +60,12 @@ echo "ok: resume at step 10 on 2 ranks is bitwise identical to the straight run"
 for ranks in 1 4; do
   train "$ranks" "$work/W$ranks" --resume="$work/A/checkpoints/step-000000010"
   grep -q "world size 2 -> $ranks" "$work/W$ranks.log" || fail "no world-size change logged for $ranks ranks"
+  same_lr_on_every_rank "$work/W$ranks"
   diff <(global_order_from "$work/A" 10) <(global_order_from "$work/W$ranks" 10) >/dev/null \
     || fail "sample order on $ranks ranks differs from the 2-rank run"
   [[ $(global_order_from "$work/W$ranks" 10 | wc -l) -eq 38 ]] || fail "expected 38 resumed steps on $ranks ranks"
 done
-echo "ok: resumed on 1 and 4 ranks, the global sample order equals the 2-rank run's"
+echo "ok: resumed on 1 and 4 ranks, the global sample order equals the 2-rank run's; every rank applied the same LRs"
 
 mkdir -p "$work/S"
 timeout 300 "$mpiexec" -np 2 "$strobe" "${common[@]}" --run_dir="$work/S" >"$work/S.log" 2>&1 &

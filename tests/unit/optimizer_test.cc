@@ -44,5 +44,59 @@ TEST(OptimizerTest, NesterovStepMatchesHandComputedUpdate) {
   EXPECT_NEAR(tiny.w.item<double>(), w1 - 0.1 * (d + 0.9 * buf), 1e-12);
 }
 
+// One SGD step of `model` on a fixed batch.
+void Step(Classifier& model, torch::optim::SGD& sgd, double lr) {
+  torch::manual_seed(7);
+  const torch::Tensor images = torch::randn({4, 1, 28, 28});
+  sgd.zero_grad();
+  model.forward(images).pow(2).mean().backward();
+  SetLearningRate(sgd, lr);
+  sgd.step();
+}
+
+TEST(OptimizerTest, MomentumBuffersRestoreBitwiseContinuation) {
+  torch::manual_seed(1);
+  auto original = *MakeModel("resnet20", 1, 10);
+  auto original_sgd = MakeSgd(*original, SgdConfig{});
+  EXPECT_TRUE(MomentumBuffers(*original_sgd, *original).empty());  // no state before the first step
+  Step(*original, *original_sgd, 0.1);
+  Step(*original, *original_sgd, 0.1);
+  const auto buffers = MomentumBuffers(*original_sgd, *original);
+  ASSERT_EQ(buffers.size(), original->parameters().size());
+
+  torch::manual_seed(2);
+  auto restored = *MakeModel("resnet20", 1, 10);
+  auto forgetful = *MakeModel("resnet20", 1, 10);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto* model : {&restored, &forgetful}) {
+      auto from = original->named_parameters();
+      for (auto& item : (*model)->named_parameters()) item.value().copy_(from[item.key()]);
+      auto buffers_from = original->named_buffers();
+      for (auto& item : (*model)->named_buffers()) item.value().copy_(buffers_from[item.key()]);
+    }
+  }
+  auto restored_sgd = MakeSgd(*restored, SgdConfig{});
+  ASSERT_TRUE(RestoreMomentumBuffers(*restored_sgd, *restored, buffers).ok());
+  auto forgetful_sgd = MakeSgd(*forgetful, SgdConfig{});
+
+  Step(*original, *original_sgd, 0.1);
+  Step(*restored, *restored_sgd, 0.1);
+  Step(*forgetful, *forgetful_sgd, 0.1);
+  const auto expected = original->named_parameters();
+  bool forgetful_differs = false;
+  for (const auto& item : restored->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
+  }
+  for (const auto& item : forgetful->named_parameters()) {
+    forgetful_differs |= !torch::equal(item.value(), expected[item.key()]);
+  }
+  EXPECT_TRUE(forgetful_differs);  // the momentum state matters, so the check above can fail
+
+  const auto wrong = std::vector<std::pair<std::string, at::Tensor>>{{"fc.weight", torch::zeros({3, 3})}};
+  EXPECT_EQ(RestoreMomentumBuffers(*restored_sgd, *restored, wrong).message(),
+            "momentum buffer 'fc.weight' does not match a parameter of this model");
+}
+
 }  // namespace
 }  // namespace strobe

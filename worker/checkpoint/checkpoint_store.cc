@@ -57,7 +57,8 @@ absl::StatusOr<VerifiedCheckpoint> OpenCheckpoint(const std::string& path) {
     return absl::DataLossError(absl::StrFormat("checkpoint %s: %s is missing: not a committed checkpoint", path,
                                                kManifestFileName));
   }
-  absl::StatusOr<Manifest> manifest = Manifest::Parse(*text, manifest_path);
+  absl::StatusOr<Manifest> manifest =
+      Manifest::Parse(*text, absl::StrFormat("checkpoint %s: %s", path, kManifestFileName));
   if (!manifest.ok()) return manifest.status();
   return VerifiedCheckpoint{path, *std::move(manifest)};
 }
