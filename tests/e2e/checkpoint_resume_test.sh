@@ -3,7 +3,8 @@
 #  1. 2 ranks straight through (reference run A, checkpoints every 10 steps, 16 steps per epoch);
 #  2. a new process resumes A's mid-epoch checkpoint at step 10 on 2 ranks: its last checkpoint is bitwise A's
 #     (model, momentum, every rank's state) and its logged losses and LRs equal A's from step 10 on;
-#  3. the same checkpoint resumed on 1 and on 4 ranks visits exactly A's global sample order;
+#  3. the same checkpoint resumed on 1 and on 4 ranks visits exactly A's global sample order, and every rank
+#     applies the same LR at every step; resumed with global batch 128 the stream of samples is A's;
 #  4. SIGTERM to one rank of a run like A: every rank saves at the next step boundary and the job exits with 75
 #     within seconds; --resume=auto then finishes it, bitwise equal to A.
 # Usage: checkpoint_resume_test.sh STROBE_BINARY MPIEXEC
@@ -66,6 +67,14 @@ for ranks in 1 4; do
   [[ $(global_order_from "$work/W$ranks" 10 | wc -l) -eq 38 ]] || fail "expected 38 resumed steps on $ranks ranks"
 done
 echo "ok: resumed on 1 and 4 ranks, the global sample order equals the 2-rank run's; every rank applied the same LRs"
+
+# Another global batch: the position is kept in samples, so the stream of samples continues unchanged.
+train 2 "$work/G" --resume="$work/A/checkpoints/step-000000010" --batch_size=128
+grep -q "global batch 64 -> 128: the LR follows the linear scaling rule" "$work/G.log" || fail "no batch change logged"
+diff <(global_order_from "$work/A" 10 | cut -d' ' -f2- | tr ' ' '\n') \
+     <(global_order_from "$work/G" 0 | cut -d' ' -f2- | tr ' ' '\n') >/dev/null \
+  || fail "the sample stream changed with the global batch"
+echo "ok: resumed with global batch 128, the sample stream continues exactly"
 
 mkdir -p "$work/S"
 timeout 300 "$mpiexec" -np 2 "$strobe" "${common[@]}" --run_dir="$work/S" >"$work/S.log" 2>&1 &

@@ -89,6 +89,17 @@ TEST(CoordinatorTest, CheckpointCadenceInStepsAndAfterASave) {
   }
 }
 
+TEST(CoordinatorTest, CheckpointCadenceInTime) {
+  MpiCommunicator comm;
+  StepCoordinator coordinator(comm, LrController(std::make_unique<StepLinearSchedule>(), std::nullopt),
+                              CheckpointCadence{0, 0.5 / 60.0}, std::nullopt);  // every half second
+  EXPECT_EQ(coordinator.Decide(1, 0).flags & kStepFlagCheckpoint, 0u);
+  ::usleep(600 * 1000);
+  EXPECT_NE(coordinator.Decide(2, 0).flags & kStepFlagCheckpoint, 0u);  // rank 0's clock decides for everyone
+  coordinator.CheckpointSaved(2);
+  EXPECT_EQ(coordinator.Decide(3, 0).flags & kStepFlagCheckpoint, 0u);
+}
+
 TEST(CoordinatorTest, ControlFileOverrideReachesEveryRankAtTheSameStepAndBadFilesAreIgnored) {
   MpiCommunicator comm;
   const std::string dir = SharedTempDir(comm);
