@@ -154,12 +154,13 @@ absl::Status TrainLoop::Start() {
 }
 
 absl::Status TrainLoop::Save(const EvalResult* eval) {
+  const Clock::time_point start = Clock::now();
   absl::StatusOr<std::string> committed =
       SaveTrainingState(communicator_, config_, data_.train.size(), state_, eval);
   if (!committed.ok()) return committed.status();
   state_.coordinator.CheckpointSaved(state_.position.step);
   summary_.last_checkpoint = *committed;
-  std::string message = absl::StrFormat("checkpoint saved: %s", *committed);
+  std::string message = absl::StrFormat("checkpoint saved: %s (%.0f ms)", *committed, 1e3 * SecondsSince(start));
   if (communicator_.rank() == 0) {
     absl::StatusOr<std::vector<std::string>> deleted =
         ApplyRetention(config_.run_dir, config_.keep_checkpoints, config_.keep_best_checkpoint);
