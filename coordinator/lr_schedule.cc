@@ -28,6 +28,60 @@ class WarmupThenDecay final : public LrSchedule {
   std::function<double(int64_t)> decay_;
 };
 
+// anneal(a, b, p): a at p = 0, b at p = 1, along half a cosine (fastai's SchedCos).
+double Anneal(double from, double to, double progress) {
+  return from + (to - from) * 0.5 * (1.0 - std::cos(M_PI * std::min(1.0, progress)));
+}
+
+class OneCycle final : public LrSchedule {
+ public:
+  explicit OneCycle(const LrScheduleSpec& spec) : spec_(spec) {}
+
+  double LrAt(int64_t step) const override {
+    const double peak = spec_.peak_lr;
+    if (step < spec_.warmup_steps) return Anneal(peak / spec_.onecycle_div, peak, WarmupProgress(step));
+    return Anneal(peak, peak / spec_.onecycle_final_div, DecayProgress(step));
+  }
+
+  std::optional<double> MomentumAt(int64_t step) const override {
+    if (step < spec_.warmup_steps) {
+      return Anneal(spec_.onecycle_max_momentum, spec_.onecycle_min_momentum, WarmupProgress(step));
+    }
+    return Anneal(spec_.onecycle_min_momentum, spec_.onecycle_max_momentum, DecayProgress(step));
+  }
+
+ private:
+  double WarmupProgress(int64_t step) const {
+    return static_cast<double>(step) / static_cast<double>(spec_.warmup_steps);
+  }
+  double DecayProgress(int64_t step) const {
+    return static_cast<double>(step - spec_.warmup_steps) /
+           static_cast<double>(std::max<int64_t>(1, spec_.total_steps - spec_.warmup_steps));
+  }
+
+  LrScheduleSpec spec_;
+};
+
+absl::Status ValidateOneCycle(const LrScheduleSpec& s) {
+  if (s.warmup_steps < 1 || s.warmup_steps >= s.total_steps) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--lr_schedule=onecycle needs a warmup of 1 to %d steps (--onecycle_pct_start x steps), got %d",
+        s.total_steps - 1, s.warmup_steps));
+  }
+  if (!(s.onecycle_div >= 1) || !(s.onecycle_final_div >= 1)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--onecycle_div=%g and --onecycle_final_div=%g must be >= 1", s.onecycle_div, s.onecycle_final_div));
+  }
+  if (!(s.onecycle_min_momentum >= 0 && s.onecycle_min_momentum <= s.onecycle_max_momentum &&
+        s.onecycle_max_momentum < 1)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--onecycle_min_momentum=%g and --onecycle_max_momentum=%g must satisfy 0 <= min <= max < 1",
+        s.onecycle_min_momentum,
+        s.onecycle_max_momentum));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateSpec(const LrScheduleSpec& s) {
   if (!(s.peak_lr > 0) || !std::isfinite(s.peak_lr)) {
     return absl::InvalidArgumentError(absl::StrFormat("the peak learning rate must be positive, got %g", s.peak_lr));
@@ -65,6 +119,10 @@ double LinearScaledLr(double base_lr, int64_t global_batch, int64_t reference_ba
 
 absl::StatusOr<std::unique_ptr<LrSchedule>> MakeLrSchedule(const LrScheduleSpec& spec) {
   if (absl::Status valid = ValidateSpec(spec); !valid.ok()) return valid;
+  if (spec.kind == "onecycle") {
+    if (absl::Status valid = ValidateOneCycle(spec); !valid.ok()) return valid;
+    return std::unique_ptr<LrSchedule>(new OneCycle(spec));
+  }
   const double peak = spec.peak_lr;
   const double floor = spec.final_lr;
   const double decay_steps = static_cast<double>(std::max<int64_t>(1, spec.total_steps - spec.warmup_steps));
@@ -88,7 +146,7 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeLrSchedule(const LrScheduleSpec&
     };
   } else {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--lr_schedule=%s is not a schedule; choose one of: constant, cosine, step, poly", spec.kind));
+        "--lr_schedule=%s is not a schedule; choose one of: constant, cosine, step, poly, onecycle", spec.kind));
   }
   return std::unique_ptr<LrSchedule>(new WarmupThenDecay(peak, spec.warmup_steps, std::move(decay)));
 }

@@ -12,7 +12,7 @@ StepCoordinator::StepCoordinator(Communicator& communicator, LrController contro
       controller_(std::move(controller)),
       cadence_(cadence),
       control_file_(communicator.rank() == 0 ? std::move(control_file) : std::nullopt),
-      word_(at::zeros({3}, at::TensorOptions().dtype(at::kDouble))) {}
+      word_(at::zeros({4}, at::TensorOptions().dtype(at::kDouble))) {}
 
 uint32_t StepCoordinator::RankZeroRequests(int64_t step, std::string& notice) {
   uint32_t flags = 0;
@@ -42,17 +42,21 @@ StepControl StepCoordinator::Decide(int64_t step, uint32_t local_requests) {
   StepControl control;
   uint32_t requests = local_requests;
   double* word = word_.data_ptr<double>();
+  constexpr double kNoMomentum = -1.0;
   word[0] = 0.0;
+  word[1] = kNoMomentum;
   if (communicator_.rank() == 0) {
     requests |= RankZeroRequests(step, control.notice);
     word[0] = controller_.LrAt(step);
+    word[1] = controller_.MomentumAt(step).value_or(kNoMomentum);
   }
-  word[1] = (requests & kStepFlagStop) != 0 ? 1.0 : 0.0;
-  word[2] = (requests & kStepFlagCheckpoint) != 0 ? 1.0 : 0.0;
+  word[2] = (requests & kStepFlagStop) != 0 ? 1.0 : 0.0;
+  word[3] = (requests & kStepFlagCheckpoint) != 0 ? 1.0 : 0.0;
   communicator_.AllReduce(word_, ReduceOp::kMax);
   control.lr = word[0];
-  if (word[1] > 0) control.flags |= kStepFlagStop;
-  if (word[2] > 0) control.flags |= kStepFlagCheckpoint;
+  if (word[1] >= 0) control.momentum = word[1];
+  if (word[2] > 0) control.flags |= kStepFlagStop;
+  if (word[3] > 0) control.flags |= kStepFlagCheckpoint;
   return control;
 }
 

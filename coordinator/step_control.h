@@ -21,6 +21,7 @@ enum StepFlag : uint32_t {
 // What every rank must agree on before a step runs.
 struct StepControl {
   double lr = 0.0;
+  std::optional<double> momentum;  // set by schedules that cycle momentum (one-cycle)
   uint32_t flags = 0;
   std::string notice;  // rank 0 only: what the coordinator did this step (an override applied, a file rejected)
 };
@@ -38,9 +39,10 @@ struct CheckpointCadence {
 //     state fed by globally reduced statistics exists once and cannot drift between ranks.
 //  2. Every rank calls Decide(step, local_requests) once per step, in step order, before its forward pass: it is a
 //     collective. `local_requests` carries what only this rank may know (a SIGTERM delivered to it alone).
-//  3. The control word is three float64 slots [lr, stop, checkpoint] combined with one all-reduce(max) through the
-//     communicator (NCCL in CUDA builds, MPI on CPU): rank 0 alone fills the LR slot (others put 0, LRs are >= 0),
-//     so every rank applies bit-identical values, and a request raised on any rank reaches all of them in the same
+//  3. The control word is four float64 slots [lr, momentum, stop, checkpoint] combined with one all-reduce(max)
+//     through the communicator (NCCL in CUDA builds, MPI on CPU): rank 0 alone fills the LR and momentum slots
+//     (others put 0 and -1, below any valid value; -1 from rank 0 too means "no momentum from the schedule"), so
+//     every rank applies bit-identical values, and a request raised on any rank reaches all of them in the same
 //     step. One collective, the same cost as a broadcast.
 class StepCoordinator {
  public:
@@ -52,6 +54,10 @@ class StepCoordinator {
   // Every rank reports global metrics (identical on all ranks); rank 0's controller acts on them. Returns true
   // on rank 0 when the LR was reduced.
   bool ObserveGlobal(PlateauMetric metric, double value);
+  // Every rank reports each step's (globally reduced) gradient statistics when the controller uses them.
+  void ObserveGradients(const GradientStatistics& statistics) {
+    if (communicator_.rank() == 0) controller_.ObserveGradients(statistics);
+  }
   // Every rank calls this after a checkpoint was committed at `step`, to restart the cadence.
   void CheckpointSaved(int64_t step);
 

@@ -44,9 +44,16 @@ std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& c
   return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(0.0));
 }
 
-void SetLearningRate(torch::optim::SGD& optimizer, double lr) {
+void SetLearningRate(torch::optim::SGD& optimizer, double lr, double no_decay_lr_factor) {
+  auto& groups = optimizer.param_groups();
+  for (size_t i = 0; i < groups.size(); ++i) {
+    static_cast<torch::optim::SGDOptions&>(groups[i].options()).lr(i == 1 ? lr * no_decay_lr_factor : lr);
+  }
+}
+
+void SetMomentum(torch::optim::SGD& optimizer, double momentum) {
   for (auto& group : optimizer.param_groups()) {
-    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    static_cast<torch::optim::SGDOptions&>(group.options()).momentum(momentum);
   }
 }
 

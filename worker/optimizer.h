@@ -18,6 +18,7 @@ struct SgdConfig {
   double momentum = 0.9;
   bool nesterov = true;
   double weight_decay = 5e-4;
+  double no_decay_lr_factor = 1.0;  // LR multiplier of group 1 (BatchNorm parameters and biases)
 };
 
 // SGD with two parameter groups: group 0 holds weights of convolutions and linear layers and gets weight decay;
@@ -25,7 +26,11 @@ struct SgdConfig {
 // as in the standard ImageNet recipes. The LR is set per step by SetLearningRate().
 std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& config);
 
-void SetLearningRate(torch::optim::SGD& optimizer, double lr);
+// Group 0 gets `lr`, group 1 (BatchNorm parameters, biases) lr x no_decay_lr_factor.
+void SetLearningRate(torch::optim::SGD& optimizer, double lr, double no_decay_lr_factor = 1.0);
+
+// For schedules that cycle momentum (one-cycle): every group's momentum.
+void SetMomentum(torch::optim::SGD& optimizer, double momentum);
 
 // The optimizer's state that training depends on: each parameter's momentum buffer, keyed by the parameter's name
 // in `model` (absent before the parameter's first step). Works across LibTorch 1.13 and 2.x, whose optimizers key

@@ -4,6 +4,8 @@
 #include <ATen/core/Tensor.h>
 #include <torch/optim/sgd.h>
 
+#include <optional>
+
 #include "ops/gradient_bucketer.h"
 #include "worker/models/classifier.h"
 
@@ -14,16 +16,26 @@ namespace strobe {
 // starts from the same weights and applies the same averaged gradient and LR, weights stay identical.
 class TrainingStep {
  public:
-  TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer);
+  // `no_decay_lr_factor`: see SgdConfig.
+  TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
+               double no_decay_lr_factor = 1.0);
 
   // Collective. `targets`: int64 labels [N] or soft target distributions [N, classes] (label smoothing, mixing).
-  // Returns this rank's mean loss over its slice.
-  double Run(const at::Tensor& images, const at::Tensor& targets, double lr);
+  // `momentum`: set only by schedules that cycle it. Returns this rank's mean loss over its slice.
+  double Run(const at::Tensor& images, const at::Tensor& targets, double lr,
+             std::optional<double> momentum = std::nullopt);
+
+  // From now on Run() also measures gradient statistics (costs one more all-reduce of one number per step).
+  void MeasureGradients() { measure_gradients_ = true; }
+  const GradientStatistics& last_gradient_statistics() const { return last_gradient_statistics_; }
 
  private:
   Classifier& model_;
   torch::optim::SGD& optimizer_;
   GradientBucketer& bucketer_;
+  double no_decay_lr_factor_;
+  bool measure_gradients_ = false;
+  GradientStatistics last_gradient_statistics_;
 };
 
 }  // namespace strobe

@@ -46,7 +46,7 @@ expect 2 "--mixup_alpha=-1 must be >= 0" --mixup_alpha=-1 --run_dir="$work/r9"
 expect 2 "--cutmix_min_ratio=0.6 exceeds --cutmix_max_ratio=0.5" --cutmix_alpha=1 --cutmix_min_ratio=0.6 \
   --cutmix_max_ratio=0.5 --run_dir="$work/r10"
 expect 2 "--lr_schedule=step needs --lr_milestones" --lr_schedule=step --run_dir="$work/r11"
-expect 2 "--lr_schedule=linear is not a schedule; choose one of: constant, cosine, step, poly" \
+expect 2 "--lr_schedule=linear is not a schedule; choose one of: constant, cosine, step, poly, onecycle" \
   --lr_schedule=linear --run_dir="$work/r12"
 expect 2 "--lr_milestones: 'ten' is not a number of epochs" --lr_milestones=ten --run_dir="$work/r13"
 touch "$work/a_file"

@@ -80,7 +80,7 @@ TEST(LrScheduleTest, PolynomialAndConstant) {
 TEST(LrScheduleTest, RejectsBadSpecsByName) {
   auto message = [](LrScheduleSpec spec) { return std::string(MakeLrSchedule(spec).status().message()); };
   EXPECT_EQ(message(Spec("linear", 0.1, 0, 10, 0.0)),
-            "--lr_schedule=linear is not a schedule; choose one of: constant, cosine, step, poly");
+            "--lr_schedule=linear is not a schedule; choose one of: constant, cosine, step, poly, onecycle");
   EXPECT_EQ(message(Spec("step", 0.1, 0, 10, 0.0)), "--lr_schedule=step needs --lr_milestones");
   EXPECT_EQ(message(Spec("cosine", 0.1, 11, 10, 0.0)), "warmup of 11 steps does not fit a run of 10 steps");
   EXPECT_FALSE(MakeLrSchedule(Spec("cosine", 0.0, 0, 10, 0.0)).ok());
@@ -93,6 +93,30 @@ TEST(LrScheduleTest, RejectsBadSpecsByName) {
   gamma.milestones = {5};
   gamma.gamma = 1.5;
   EXPECT_EQ(message(gamma), "--lr_gamma=1.5 must lie in (0, 1]");
+}
+
+TEST(LrScheduleTest, OneCycleAnnealsLrUpThenDownAndMomentumTheOtherWay) {
+  LrScheduleSpec spec = Spec("onecycle", 1.0, 10, 110, 0.0);  // fastai defaults: div 25, final div 1e5, 0.85-0.95
+  auto schedule = Make(spec);
+  ASSERT_NE(schedule, nullptr);
+  EXPECT_DOUBLE_EQ(schedule->LrAt(0), 0.04);
+  EXPECT_DOUBLE_EQ(*schedule->MomentumAt(0), 0.95);
+  EXPECT_DOUBLE_EQ(schedule->LrAt(5), 0.52);  // halfway up the first cosine
+  EXPECT_DOUBLE_EQ(*schedule->MomentumAt(5), 0.90);
+  EXPECT_DOUBLE_EQ(schedule->LrAt(10), 1.0);  // warmup end: the peak, the lowest momentum
+  EXPECT_DOUBLE_EQ(*schedule->MomentumAt(10), 0.85);
+  EXPECT_DOUBLE_EQ(schedule->LrAt(60), 0.500005);  // halfway down to peak / 1e5
+  EXPECT_DOUBLE_EQ(*schedule->MomentumAt(60), 0.90);
+  EXPECT_DOUBLE_EQ(schedule->LrAt(109), 1.0 + (1e-5 - 1.0) * 0.5 * (1.0 - std::cos(M_PI * 0.99)));  // last step
+  EXPECT_FALSE(Make(Spec("cosine", 1.0, 10, 110, 0.0))->MomentumAt(5).has_value());
+
+  spec.warmup_steps = 0;
+  EXPECT_EQ(MakeLrSchedule(spec).status().message(),
+            "--lr_schedule=onecycle needs a warmup of 1 to 109 steps (--onecycle_pct_start x steps), got 0");
+  spec.warmup_steps = 10;
+  spec.onecycle_min_momentum = 0.99;
+  EXPECT_EQ(MakeLrSchedule(spec).status().message(),
+            "--onecycle_min_momentum=0.99 and --onecycle_max_momentum=0.95 must satisfy 0 <= min <= max < 1");
 }
 
 }  // namespace

@@ -98,5 +98,18 @@ TEST(OptimizerTest, MomentumBuffersRestoreBitwiseContinuation) {
             "momentum buffer 'fc.weight' does not match a parameter of this model");
 }
 
+TEST(OptimizerTest, PerGroupLrFactorAndMomentum) {
+  auto model = *MakeModel("resnet20", 1, 10);
+  auto sgd = MakeSgd(*model, SgdConfig{});
+  SetLearningRate(*sgd, 0.4, /*no_decay_lr_factor=*/0.25);
+  SetMomentum(*sgd, 0.85);
+  const auto& decayed = static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[0].options());
+  const auto& plain = static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[1].options());
+  EXPECT_EQ(decayed.lr(), 0.4);
+  EXPECT_EQ(plain.lr(), 0.1);  // BatchNorm parameters and biases
+  EXPECT_EQ(decayed.momentum(), 0.85);
+  EXPECT_EQ(plain.momentum(), 0.85);
+}
+
 }  // namespace
 }  // namespace strobe
