@@ -1,17 +1,28 @@
 #include "coordinator/lr_controller.h"
 
+#include <cmath>
 #include <utility>
 
 namespace strobe {
 
-LrController::LrController(std::unique_ptr<LrSchedule> schedule, std::optional<PlateauOptions> plateau)
-    : schedule_(std::move(schedule)) {
+LrController::LrController(std::unique_ptr<LrSchedule> schedule, std::optional<PlateauOptions> plateau,
+                           std::optional<AdaScale> adascale)
+    : schedule_(std::move(schedule)), adascale_(std::move(adascale)) {
   if (plateau.has_value()) plateau_.emplace(*plateau);
+}
+
+int64_t LrController::ScheduleStep(int64_t step) const {
+  return adascale_.has_value() ? static_cast<int64_t>(std::floor(adascale_->progress())) : step;
 }
 
 double LrController::LrAt(int64_t step) const {
   const double scale = plateau_.has_value() ? plateau_->scale() : 1.0;
-  return override_.Apply(schedule_->LrAt(step) * scale);
+  const double gain = adascale_.has_value() ? adascale_->gain() : 1.0;
+  return override_.Apply(gain * schedule_->LrAt(ScheduleStep(step)) * scale);
+}
+
+void LrController::ObserveGradients(const GradientStatistics& statistics) {
+  if (adascale_.has_value()) adascale_->Observe(statistics);
 }
 
 bool LrController::Observe(PlateauMetric metric, double value) {
@@ -23,12 +34,14 @@ LrControllerState LrController::state() const {
   LrControllerState state;
   if (plateau_.has_value()) state.plateau = plateau_->state();
   state.override = override_;
+  if (adascale_.has_value()) state.adascale = adascale_->state();
   return state;
 }
 
 void LrController::Restore(const LrControllerState& state) {
   if (plateau_.has_value()) plateau_->Restore(state.plateau);
   override_ = state.override;
+  if (adascale_.has_value()) adascale_->Restore(state.adascale);
 }
 
 }  // namespace strobe

@@ -68,6 +68,23 @@ void GradientBucketer::AverageGradients() {
   for (at::Tensor& buffer : buffers_) communicator_.AllReduce(buffer, ReduceOp::kAverage);
 }
 
+namespace {
+
+double SquaredNorm(const std::vector<at::Tensor>& buffers) {
+  double sum = 0.0;
+  for (const at::Tensor& buffer : buffers) sum += buffer.to(at::kDouble).pow(2).sum().item<double>();
+  return sum;
+}
+
+}  // namespace
+
+GradientStatistics GradientBucketer::AverageGradientsMeasured() {
+  at::Tensor local = at::full({1}, SquaredNorm(buffers_), at::kDouble);
+  communicator_.AllReduce(local, ReduceOp::kAverage);
+  AverageGradients();
+  return GradientStatistics{local.item<double>(), SquaredNorm(buffers_)};
+}
+
 void BroadcastTensors(Communicator& communicator, const std::vector<at::Tensor>& tensors, int root) {
   if (communicator.world_size() == 1) return;
   ApplyFlat(tensors, [&](at::Tensor& flat) { communicator.Broadcast(flat, root); });

@@ -7,6 +7,7 @@
 
 #include "ops/bucket_plan.h"
 #include "ops/communicator.h"
+#include "ops/gradient_statistics.h"
 
 namespace strobe {
 
@@ -25,6 +26,9 @@ class GradientBucketer {
 
   void ZeroGrad();
   void AverageGradients();
+  // The same, also measuring the gradients' squared norms before and after averaging (one more all-reduce of one
+  // number): what AdaScale estimates gradient noise from.
+  GradientStatistics AverageGradientsMeasured();
 
   const std::vector<Bucket>& plan() const { return plan_; }
   const std::vector<at::Tensor>& buffers() const { return buffers_; }

@@ -102,10 +102,13 @@ class TrainLoop {
         hooks_(hooks),
         plan_(plan),
         bucketer_(communicator, model.parameters(), config.bucket_cap_bytes),
-        training_step_(model, optimizer, bucketer_),
+        training_step_(model, optimizer, bucketer_, config.sgd.no_decay_lr_factor),
         mixer_(std::move(mixer)),
         state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{}},
-        trace_(config, communicator.rank()) {}
+        trace_(config, communicator.rank()),
+        measure_gradients_(coordinator.controller().uses_gradient_statistics()) {
+    if (measure_gradients_) training_step_.MeasureGradients();
+  }
 
   absl::StatusOr<TrainSummary> Run();
 
@@ -136,6 +139,7 @@ class TrainLoop {
   double last_lr_ = 0.0;
   Clock::time_point window_start_ = Clock::now();
   bool evaluated_ = false;
+  const bool measure_gradients_;
 };
 
 absl::Status TrainLoop::Start() {
@@ -216,7 +220,8 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
     trace_.Record(position.step, control.lr, indices);
     const auto [images, targets] = PrepareBatch(config_, data_, indices, mixer_.get(), position.step, position.epoch);
-    state_.loss_window.sum += training_step_.Run(images, targets, control.lr);
+    state_.loss_window.sum += training_step_.Run(images, targets, control.lr, control.momentum);
+    if (measure_gradients_) state_.coordinator.ObserveGradients(training_step_.last_gradient_statistics());
     ++state_.loss_window.steps;
     last_lr_ = control.lr;
     ++position.step;

@@ -107,12 +107,18 @@ void AddLrState(const LrControllerState& lr, Manifest& manifest) {
   manifest.Set("lr.plateau_reductions", absl::StrCat(lr.plateau.reductions));
   manifest.Set("lr.override_kind", absl::StrCat(static_cast<int>(lr.override.kind)));
   manifest.Set("lr.override_value", Exact(lr.override.value));
+  manifest.Set("lr.adascale_progress", Exact(lr.adascale.progress));
+  manifest.Set("lr.adascale_gain", Exact(lr.adascale.gain));
+  manifest.Set("lr.adascale_variance", Exact(lr.adascale.variance));
+  manifest.Set("lr.adascale_squared_mean", Exact(lr.adascale.squared_mean));
+  manifest.Set("lr.adascale_has_estimates", lr.adascale.has_estimates ? "1" : "0");
 }
 
 absl::StatusOr<LrControllerState> ReadLrState(const Manifest& manifest, const std::string& source) {
   LrControllerState lr;
   int64_t has_best = 0;
   int64_t kind = 0;
+  int64_t has_estimates = 0;
   const bool parsed = absl::SimpleAtod(manifest.Get("lr.plateau_best"), &lr.plateau.best) &&
                       absl::SimpleAtoi(manifest.Get("lr.plateau_has_best"), &has_best) &&
                       absl::SimpleAtoi(manifest.Get("lr.plateau_bad_observations"), &lr.plateau.bad_observations) &&
@@ -121,10 +127,15 @@ absl::StatusOr<LrControllerState> ReadLrState(const Manifest& manifest, const st
                       absl::SimpleAtoi(manifest.Get("lr.plateau_reductions"), &lr.plateau.reductions) &&
                       absl::SimpleAtoi(manifest.Get("lr.override_kind"), &kind) &&
                       absl::SimpleAtod(manifest.Get("lr.override_value"), &lr.override.value) && kind >= 0 &&
-                      kind <= 2;
+                      kind <= 2 && absl::SimpleAtod(manifest.Get("lr.adascale_progress"), &lr.adascale.progress) &&
+                      absl::SimpleAtod(manifest.Get("lr.adascale_gain"), &lr.adascale.gain) &&
+                      absl::SimpleAtod(manifest.Get("lr.adascale_variance"), &lr.adascale.variance) &&
+                      absl::SimpleAtod(manifest.Get("lr.adascale_squared_mean"), &lr.adascale.squared_mean) &&
+                      absl::SimpleAtoi(manifest.Get("lr.adascale_has_estimates"), &has_estimates);
   if (!parsed) return absl::DataLossError(absl::StrFormat("%s: the LR-controller state is incomplete", source));
   lr.plateau.has_best = has_best != 0;
   lr.override.kind = static_cast<LrOverride::Kind>(kind);
+  lr.adascale.has_estimates = has_estimates != 0;
   return lr;
 }
 
