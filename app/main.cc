@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "app/checkpoint_commands.h"
+#include "app/lr_commands.h"
 #include "app/train_command.h"
 #include "ops/distributed_context.h"
 
@@ -24,12 +25,16 @@ constexpr char kUsage[] =
     "  train              data-parallel training; run under mpirun/srun for several ranks\n"
     "  inspect CKPT       print what a checkpoint holds and verify its checksums\n"
     "  export CKPT OUT    write the checkpoint's model state_dict to OUT for Python's torch.load\n"
+    "  lr-find            LR range test across all ranks: loss against an exponentially growing LR, a suggestion\n"
+    "  lr-plot            draw the configured LR schedule (--output=FILE.png) before launching\n"
     "\n"
     "Examples:\n"
     "  strobe train --run_dir=runs/fmnist\n"
     "  mpirun -np 2 strobe train --model=resnet20 --epochs=1 --run_dir=runs/fmnist2\n"
     "  mpirun -np 2 strobe train --run_dir=runs/fmnist2 --resume=auto   (continue after a stop or crash)\n"
     "  strobe inspect runs/fmnist2/checkpoints/step-000000468\n"
+    "  mpirun -np 2 strobe lr-find --run_dir=runs/lrfind\n"
+    "  strobe lr-plot --lr_schedule=onecycle --epochs=5 --output=onecycle.png\n"
     "\n"
     "Run 'strobe --helpfull' for every flag.";
 
@@ -38,11 +43,12 @@ int Usage(const std::string& problem) {
   return kExitUsage;
 }
 
-int RunTrain(int argc, char** argv) {
+// Commands that run on every rank of an MPI job.
+int RunDistributed(int argc, char** argv, int (*command)(const strobe::DistributedContext&)) {
   strobe::DistributedContext context = strobe::InitDistributed(&argc, &argv);
   int exit_code = 0;
   try {
-    exit_code = strobe::RunTrainCommand(context);
+    exit_code = command(context);
   } catch (const std::exception& error) {
     // An exception on one rank leaves the others waiting in a collective: report, then end the whole job.
     std::fprintf(stderr, "strobe: rank %d on %s: fatal: %s\n", context.rank, context.host.c_str(), error.what());
@@ -59,10 +65,13 @@ int main(int argc, char** argv) {
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   const std::string command = positional.size() > 1 ? positional[1] : "";
   const size_t operands = positional.size() > 2 ? positional.size() - 2 : 0;
-  if (command == "train" && operands == 0) return RunTrain(argc, argv);
+  if (command == "train" && operands == 0) return RunDistributed(argc, argv, strobe::RunTrainCommand);
+  if (command == "lr-find" && operands == 0) return RunDistributed(argc, argv, strobe::RunLrFindCommand);
+  if (command == "lr-plot" && operands == 0) return strobe::RunLrPlotCommand();
   if (command == "inspect" && operands == 1) return strobe::RunInspectCommand(positional[2]);
   if (command == "export" && operands == 2) return strobe::RunExportCommand(positional[2], positional[3]);
-  if (command == "train" || command == "inspect" || command == "export") {
+  if (command == "train" || command == "inspect" || command == "export" || command == "lr-find" ||
+      command == "lr-plot") {
     return Usage("wrong number of operands for '" + command + "'");
   }
   return Usage(command.empty() ? "expected a command" : "unknown command '" + command + "'");

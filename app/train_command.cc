@@ -1,15 +1,14 @@
 #include "app/train_command.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
-#include <thread>
 
 #include "absl/strings/str_format.h"
+#include "app/lr_setup.h"
 #include "app/resume_point.h"
+#include "app/run_setup.h"
 #include "app/stop_signals.h"
 #include "app/train_flags.h"
 #include "coordinator/lr_schedule.h"
@@ -26,81 +25,11 @@
 namespace strobe {
 namespace {
 
-constexpr int kExitFailure = 1;
-constexpr int kExitBadFlags = 2;
-
-// Errors are printed once, by rank 0, after all ranks agreed on them.
-int Fail(const DistributedContext& context, const absl::Status& status, int exit_code) {
-  if (context.rank == 0) std::fprintf(stderr, "strobe: error: %s\n", std::string(status.message()).c_str());
-  return exit_code;
-}
-
-void SetCpuThreads(const TrainConfig& config, const DistributedContext& context) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = config.threads > 0 ? config.threads : std::max(1, cores / context.local_size);
-  at::set_num_threads(threads);
-}
-
 bool LiveProgress(const TrainConfig& config, const DistributedContext& context) {
   if (config.progress != "auto") return config.progress == "live";
   return context.world_size == 1 && isatty(fileno(stdout)) != 0;
 }
 
-absl::StatusOr<TrainData> LoadData(const TrainConfig& config) {
-  TrainData data;
-  absl::StatusOr<ImageDataset> train = LoadMnistSplit(config.data_dir, MnistSplit::kTrain);
-  if (!train.ok()) return train.status();
-  absl::StatusOr<ImageDataset> test = LoadMnistSplit(config.data_dir, MnistSplit::kTest);
-  if (!test.ok()) return test.status();
-  data.train = *std::move(train);
-  data.test = *std::move(test);
-  if (config.train_samples > 0 && config.train_samples < data.train.size()) {
-    data.train.images = data.train.images.slice(0, 0, config.train_samples);
-    data.train.labels = data.train.labels.slice(0, 0, config.train_samples);
-  }
-  if (config.eval_samples > 0 && config.eval_samples < data.test.size()) {
-    data.test.images = data.test.images.slice(0, 0, config.eval_samples);
-    data.test.labels = data.test.labels.slice(0, 0, config.eval_samples);
-  }
-  data.norm = ComputeNormalization(data.train);
-  return data;
-}
-
-double PeakLr(const TrainConfig& config) {
-  return config.scale_lr ? LinearScaledLr(config.base_lr, config.global_batch, config.reference_batch)
-                         : config.base_lr;
-}
-
-absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const TrainConfig& config, int64_t steps_per_epoch) {
-  auto epochs_to_steps = [&](double epochs) {
-    return static_cast<int64_t>(std::llround(epochs * static_cast<double>(steps_per_epoch)));
-  };
-  LrScheduleSpec spec;
-  spec.kind = config.lr_schedule;
-  spec.peak_lr = PeakLr(config);
-  spec.total_steps = steps_per_epoch * config.epochs;
-  spec.warmup_steps = std::min(spec.total_steps, config.warmup_steps >= 0 ? config.warmup_steps
-                                                                          : epochs_to_steps(config.warmup_epochs));
-  spec.final_lr = std::min(config.final_lr, spec.peak_lr);
-  for (double epochs : config.lr_milestones) spec.milestones.push_back(epochs_to_steps(epochs));
-  spec.gamma = config.lr_gamma;
-  spec.power = config.lr_power;
-  return MakeLrSchedule(spec);
-}
-
-absl::StatusOr<LrController> MakeLrController(const TrainConfig& config, int64_t steps_per_epoch) {
-  absl::StatusOr<std::unique_ptr<LrSchedule>> schedule = MakeSchedule(config, steps_per_epoch);
-  if (!schedule.ok()) return schedule.status();
-  std::optional<PlateauOptions> plateau;
-  if (!config.plateau_metric.empty()) {
-    absl::StatusOr<PlateauMetric> metric = ParsePlateauMetric(config.plateau_metric);
-    if (!metric.ok()) return metric.status();
-    plateau = PlateauOptions{*metric,          config.plateau_patience,  config.plateau_factor,
-                             config.plateau_cooldown, config.plateau_threshold, config.plateau_min_lr / PeakLr(config)};
-    if (absl::Status valid = ValidatePlateauOptions(*plateau); !valid.ok()) return valid;
-  }
-  return LrController(*std::move(schedule), plateau);
-}
 
 }  // namespace
 
@@ -117,14 +46,15 @@ int RunTrainCommand(const DistributedContext& context) {
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
 
-  absl::StatusOr<TrainData> data = LoadData(config);
+  absl::StatusOr<TrainData> data = LoadTrainData(config);
   if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {
     return Fail(context, agreed, kExitFailure);
   }
   absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train.size(), config.global_batch,
                                                                context.world_size);
   if (!plan.ok()) return Fail(context, plan.status(), kExitFailure);
-  absl::StatusOr<LrController> lr_controller = MakeLrController(config, plan->steps_per_epoch());
+  absl::StatusOr<LrController> lr_controller =
+      MakeLrController(config, plan->steps_per_epoch(), context.world_size);
   if (!lr_controller.ok()) return Fail(context, lr_controller.status(), kExitBadFlags);
 
   torch::manual_seed(config.seed);

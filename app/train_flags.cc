@@ -19,7 +19,8 @@ ABSL_FLAG(bool, scale_lr, true, "Linear scaling rule: peak LR = lr x batch_size 
 ABSL_FLAG(int64_t, reference_batch, 256, "Reference batch of the linear scaling rule.");
 ABSL_FLAG(std::string, lr_schedule, "cosine",
           "LR decay after warmup: constant, cosine (to --final_lr), step (x --lr_gamma at each of --lr_milestones), "
-          "poly ((1 - progress)^--lr_power down to --final_lr).");
+          "poly ((1 - progress)^--lr_power down to --final_lr), or onecycle (fastai's fit_one_cycle: LR and "
+          "momentum annealed over --onecycle_* settings; the warmup flags do not apply).");
 ABSL_FLAG(double, warmup_epochs, 0.5, "Linear LR warmup length in epochs (fractions allowed).");
 ABSL_FLAG(int64_t, warmup_steps, -1, "Linear LR warmup length in steps; overrides --warmup_epochs when >= 0.");
 ABSL_FLAG(std::vector<std::string>, lr_milestones, {},
@@ -28,6 +29,16 @@ ABSL_FLAG(std::vector<std::string>, lr_milestones, {},
 ABSL_FLAG(double, lr_gamma, 0.1, "Step schedule: LR factor at each milestone.");
 ABSL_FLAG(double, lr_power, 1.0, "Polynomial schedule: exponent.");
 ABSL_FLAG(double, final_lr, 0.0, "LR at the end of the cosine decay.");
+ABSL_FLAG(double, onecycle_pct_start, 0.25, "onecycle: fraction of the steps spent rising to the peak LR.");
+ABSL_FLAG(double, onecycle_div, 25.0, "onecycle: the first LR is the peak / this.");
+ABSL_FLAG(double, onecycle_final_div, 1e5, "onecycle: the last LR is the peak / this.");
+ABSL_FLAG(double, onecycle_min_momentum, 0.85, "onecycle: momentum at the peak LR (it replaces --momentum).");
+ABSL_FLAG(double, onecycle_max_momentum, 0.95, "onecycle: momentum at the start and the end.");
+ABSL_FLAG(bool, lr_adascale, false,
+          "AdaScale (Johnson et al. 2020): scale the LR by a gain in [1, ranks] estimated from the ranks' gradient "
+          "variance, and advance the schedule (defined for one rank's batch) by the gain each step; replaces the "
+          "linear scaling rule.");
+ABSL_FLAG(double, adascale_smoothing, 0.99, "AdaScale: moving-average factor of the noise estimates, in [0, 1).");
 ABSL_FLAG(std::string, plateau_metric, "",
           "Reduce the LR when this global metric stops improving: val_loss, val_accuracy (each epoch's distributed "
           "evaluation) or train_loss (all-reduced, every --log_every steps). Empty: off. Multiplies the schedule.");
@@ -40,6 +51,7 @@ ABSL_FLAG(double, plateau_min_lr, 0.0, "Plateau: reductions never take the peak 
 ABSL_FLAG(double, momentum, 0.9, "SGD momentum.");
 ABSL_FLAG(bool, nesterov, true, "Nesterov momentum.");
 ABSL_FLAG(double, weight_decay, 5e-4, "Weight decay for conv/linear weights (never BatchNorm or biases).");
+ABSL_FLAG(double, no_decay_lr_factor, 1.0, "LR multiplier for BatchNorm parameters and biases (no weight decay).");
 ABSL_FLAG(double, label_smoothing, 0.0, "Label smoothing in [0, 1).");
 ABSL_FLAG(double, mixup_alpha, 0.0, "Mixup: lambda ~ Beta(alpha, alpha); 0 disables (timm's --mixup).");
 ABSL_FLAG(double, cutmix_alpha, 0.0, "CutMix: box area from Beta(alpha, alpha); 0 disables (timm's --cutmix).");
@@ -106,6 +118,14 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.lr_gamma = absl::GetFlag(FLAGS_lr_gamma);
   config.lr_power = absl::GetFlag(FLAGS_lr_power);
   config.final_lr = absl::GetFlag(FLAGS_final_lr);
+  config.onecycle_pct_start = absl::GetFlag(FLAGS_onecycle_pct_start);
+  config.onecycle_div = absl::GetFlag(FLAGS_onecycle_div);
+  config.onecycle_final_div = absl::GetFlag(FLAGS_onecycle_final_div);
+  config.onecycle_min_momentum = absl::GetFlag(FLAGS_onecycle_min_momentum);
+  config.onecycle_max_momentum = absl::GetFlag(FLAGS_onecycle_max_momentum);
+  config.sgd.no_decay_lr_factor = absl::GetFlag(FLAGS_no_decay_lr_factor);
+  config.lr_adascale = absl::GetFlag(FLAGS_lr_adascale);
+  config.adascale_smoothing = absl::GetFlag(FLAGS_adascale_smoothing);
   config.plateau_metric = absl::GetFlag(FLAGS_plateau_metric);
   config.plateau_patience = absl::GetFlag(FLAGS_plateau_patience);
   config.plateau_factor = absl::GetFlag(FLAGS_plateau_factor);

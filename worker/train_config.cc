@@ -33,7 +33,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
         Positive("log_every", c.log_every), InRange("lr", c.base_lr, 1e-12, 1e6, false),
         InRange("final_lr", c.final_lr, 0, 1e6, false), InRange("warmup_epochs", c.warmup_epochs, 0, 1e6, false),
         InRange("momentum", c.sgd.momentum, 0, 1, true), InRange("weight_decay", c.sgd.weight_decay, 0, 1, false),
-        InRange("label_smoothing", c.label_smoothing, 0, 1, true)}) {
+        InRange("label_smoothing", c.label_smoothing, 0, 1, true),
+        InRange("onecycle_pct_start", c.onecycle_pct_start, 0, 1, true),
+        InRange("adascale_smoothing", c.adascale_smoothing, 0, 1, true),
+        InRange("no_decay_lr_factor", c.sgd.no_decay_lr_factor, 0, 1e6, false)}) {
     if (!status.ok()) return status;
   }
   if (c.train_samples < 0 || c.eval_samples < 0) {
@@ -51,6 +54,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--checkpoint_every_steps (%d), --checkpoint_every_minutes (%g) and --keep_checkpoints (%d) must be >= 0",
         c.checkpoint_every_steps, c.checkpoint_every_minutes, c.keep_checkpoints));
+  }
+  if (c.lr_schedule == "onecycle" && c.warmup_steps >= 0) {
+    return absl::InvalidArgumentError(
+        "--lr_schedule=onecycle rises to the peak over --onecycle_pct_start of the run; --warmup_steps does not apply");
   }
   if (c.sgd.nesterov && c.sgd.momentum <= 0) {
     return absl::InvalidArgumentError("--nesterov needs --momentum > 0");
@@ -80,6 +87,14 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("lr_gamma", c.lr_gamma)
       .Add("lr_power", c.lr_power)
       .Add("final_lr", c.final_lr)
+      .Add("onecycle_pct_start", c.onecycle_pct_start)
+      .Add("onecycle_div", c.onecycle_div)
+      .Add("onecycle_final_div", c.onecycle_final_div)
+      .Add("onecycle_min_momentum", c.onecycle_min_momentum)
+      .Add("onecycle_max_momentum", c.onecycle_max_momentum)
+      .Add("no_decay_lr_factor", c.sgd.no_decay_lr_factor)
+      .Add("lr_adascale", c.lr_adascale)
+      .Add("adascale_smoothing", c.adascale_smoothing)
       .Add("plateau_metric", c.plateau_metric)
       .Add("plateau_patience", c.plateau_patience)
       .Add("plateau_factor", c.plateau_factor)

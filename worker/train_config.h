@@ -31,6 +31,13 @@ struct TrainConfig {
   std::vector<double> lr_milestones;  // step schedule: epochs after warmup at which the LR is multiplied by gamma
   double lr_gamma = 0.1;
   double lr_power = 1.0;
+  double onecycle_pct_start = 0.25;  // onecycle: fraction of the run spent rising to the peak
+  double onecycle_div = 25.0;
+  double onecycle_final_div = 1e5;
+  double onecycle_min_momentum = 0.85;
+  double onecycle_max_momentum = 0.95;
+  bool lr_adascale = false;  // AdaScale: gain and schedule progress from gradient noise (coordinator/adascale.h)
+  double adascale_smoothing = 0.99;
   std::string plateau_metric;  // empty: no plateau; else val_loss | val_accuracy | train_loss (coordinator/plateau.h)
   int64_t plateau_patience = 5;
   double plateau_factor = 0.1;

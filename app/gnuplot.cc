@@ -1,0 +1,68 @@
+#include "app/gnuplot.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace strobe {
+namespace {
+
+// gnuplot strings are single-quoted; a quote inside is doubled.
+std::string Quoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string Script(const LineChart& chart) {
+  std::string script = absl::StrCat(
+      "set terminal pngcairo size 900,560 noenhanced\n", "set output ", Quoted(chart.png_path), "\n",
+      "set datafile separator ','\n", "set key autotitle columnhead\n", "set grid\n", "set title ",
+      Quoted(chart.title), "\n", "set xlabel ", Quoted(chart.x_label), "\n", "set ylabel ", Quoted(chart.y_label),
+      "\n");
+  if (chart.log_x) absl::StrAppend(&script, "set logscale x\n");
+  if (chart.y_max > 0) absl::StrAppendFormat(&script, "set yrange [0:%.17g]\n", chart.y_max);
+  if (!chart.marker_label.empty()) {
+    absl::StrAppendFormat(&script, "set arrow from %.17g, graph 0 to %.17g, graph 1 nohead dashtype 2\n",
+                          chart.marker_x, chart.marker_x);
+    absl::StrAppendFormat(&script, "set label %s at %.17g, graph 0.95 offset 1,0\n", Quoted(chart.marker_label),
+                          chart.marker_x);
+  }
+  if (!chart.y2_columns.empty()) absl::StrAppend(&script, "set y2tics\nset ytics nomirror\n");
+  std::vector<std::string> lines;
+  for (int column : chart.y_columns) {
+    lines.push_back(absl::StrFormat("%s using %d:%d with lines linewidth 2", Quoted(chart.csv_path),
+                                    chart.x_column, column));
+  }
+  for (int column : chart.y2_columns) {
+    lines.push_back(absl::StrFormat("%s using %d:%d axes x1y2 with lines linewidth 2 dashtype 3",
+                                    Quoted(chart.csv_path), chart.x_column, column));
+  }
+  return absl::StrCat(script, "plot ", absl::StrJoin(lines, ", "), "\n");
+}
+
+}  // namespace
+
+absl::Status RenderLineChart(const LineChart& chart) {
+  std::FILE* gnuplot = ::popen("gnuplot 2>&1", "w");
+  if (gnuplot == nullptr) return absl::UnavailableError("cannot start gnuplot");
+  const std::string script = Script(chart);
+  std::fwrite(script.data(), 1, script.size(), gnuplot);
+  const int status = ::pclose(gnuplot);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+    return absl::UnavailableError(absl::StrFormat(
+        "gnuplot is not installed, so %s was not drawn (apt-get install gnuplot-nox; deploy/install.sh installs "
+        "it); the data is in %s",
+        chart.png_path, chart.csv_path));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrFormat("gnuplot failed to draw %s from %s", chart.png_path, chart.csv_path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strobe

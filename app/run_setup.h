@@ -1,0 +1,28 @@
+#ifndef STROBE_APP_RUN_SETUP_H_
+#define STROBE_APP_RUN_SETUP_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ops/distributed_context.h"
+#include "worker/train_config.h"
+#include "worker/trainer.h"
+
+namespace strobe {
+
+// Exit codes shared by the commands (a stopped run's 75 is in app/stop_signals.h).
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadFlags = 2;
+
+// Prints "strobe: error: ..." once, on rank 0 (callers agree on the status first), and returns exit_code.
+int Fail(const DistributedContext& context, const absl::Status& status, int exit_code);
+
+// Intra-op threads per rank: config.threads, or this host's cores shared by the ranks on it.
+void SetCpuThreads(const TrainConfig& config, const DistributedContext& context);
+
+// The training and test splits (cut to --train_samples / --eval_samples) and the normalisation of the training
+// split.
+absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config);
+
+}  // namespace strobe
+
+#endif  // STROBE_APP_RUN_SETUP_H_

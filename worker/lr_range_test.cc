@@ -1,0 +1,133 @@
+#include "worker/lr_range_test.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "augment/soft_targets.h"
+#include "coordinator/shard_plan.h"
+#include "coordinator/step_control.h"
+#include "ops/gradient_bucketer.h"
+#include "worker/optimizer.h"
+#include "worker/training_step.h"
+
+namespace strobe {
+namespace {
+
+class ExponentialRange final : public LrSchedule {
+ public:
+  explicit ExponentialRange(const LrRangeOptions& options) : options_(options) {}
+  double LrAt(int64_t step) const override { return LrRangeLr(options_, step); }
+
+ private:
+  LrRangeOptions options_;
+};
+
+// Smoothed losses stop counting as a divergence check until a few points exist (the first are noisy).
+constexpr int64_t kWarmPoints = 5;
+
+}  // namespace
+
+absl::Status ValidateLrRangeOptions(const LrRangeOptions& o) {
+  if (!(o.min_lr > 0 && o.max_lr > o.min_lr && std::isfinite(o.max_lr))) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--lr_find_min=%g and --lr_find_max=%g must satisfy 0 < min < max", o.min_lr, o.max_lr));
+  }
+  if (o.steps < 3) {
+    return absl::InvalidArgumentError(absl::StrFormat("--lr_find_steps must be >= 3, got %d", o.steps));
+  }
+  if (!(o.divergence > 1)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--lr_find_divergence=%g must be > 1", o.divergence));
+  }
+  return absl::OkStatus();
+}
+
+double LrRangeLr(const LrRangeOptions& options, int64_t step) {
+  const double progress = static_cast<double>(step) / static_cast<double>(options.steps - 1);
+  return options.min_lr * std::pow(options.max_lr / options.min_lr, progress);
+}
+
+LrRangeResult AnalyzeLrRange(const std::vector<std::pair<double, double>>& lr_and_loss,
+                             const LrRangeOptions& options) {
+  LrRangeResult result;
+  double average = 0.0;
+  double best = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < lr_and_loss.size(); ++i) {
+    const auto [lr, loss] = lr_and_loss[i];
+    average = options.smoothing * average + (1.0 - options.smoothing) * loss;
+    const double smoothed = average / (1.0 - std::pow(options.smoothing, static_cast<double>(i + 1)));
+    if (!std::isfinite(loss) ||
+        (static_cast<int64_t>(i) >= kWarmPoints && smoothed > options.divergence * best)) {
+      result.diverged = true;
+      break;
+    }
+    result.points.push_back(LrRangePoint{static_cast<int64_t>(i), lr, loss, smoothed});
+    if (smoothed < best) {
+      best = smoothed;
+      result.minimum_lr = lr;
+    }
+  }
+  double steepest_slope = std::numeric_limits<double>::infinity();
+  for (size_t i = 1; i + 1 < result.points.size(); ++i) {
+    const LrRangePoint& before = result.points[i - 1];
+    const LrRangePoint& after = result.points[i + 1];
+    const double slope = (after.smoothed_loss - before.smoothed_loss) / std::log10(after.lr / before.lr);
+    if (slope < steepest_slope) {
+      steepest_slope = slope;
+      result.steepest_lr = result.points[i].lr;
+    }
+  }
+  result.suggested_lr = result.minimum_lr / 10.0;
+  return result;
+}
+
+absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const TrainData& data, Classifier& model,
+                                             Communicator& communicator, const LrRangeOptions& options) {
+  if (absl::Status valid = ValidateLrRangeOptions(options); !valid.ok()) return valid;
+  absl::StatusOr<TrainShardPlan> plan =
+      TrainShardPlan::Create(data.train.size(), config.global_batch, communicator.world_size());
+  if (!plan.ok()) return plan.status();
+  std::vector<torch::Tensor> state = model.parameters();
+  for (const torch::Tensor& buffer : model.buffers()) state.push_back(buffer);
+  BroadcastTensors(communicator, state, /*root=*/0);
+  std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
+  GradientBucketer bucketer(communicator, model.parameters(), config.bucket_cap_bytes);
+  TrainingStep training_step(model, *optimizer, bucketer, config.sgd.no_decay_lr_factor);
+  StepCoordinator coordinator(communicator, LrController(std::make_unique<ExponentialRange>(options), std::nullopt),
+                              CheckpointCadence{}, std::nullopt);
+
+  std::vector<std::pair<double, double>> lr_and_loss;
+  torch::Tensor order;
+  for (int64_t step = 0; step < options.steps; ++step) {
+    const int64_t epoch = step / plan->steps_per_epoch();
+    if (step % plan->steps_per_epoch() == 0) {
+      const std::vector<int64_t> permutation = EpochPermutation(data.train.size(), config.seed, epoch);
+      order = torch::tensor(permutation, torch::kLong);
+    }
+    const StepControl control = coordinator.Decide(step, 0);
+    const SampleRange slice = plan->RankSlice(step % plan->steps_per_epoch(), communicator.rank());
+    const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
+    const torch::Tensor images = GatherImages(data.train, indices, data.norm);
+    torch::Tensor targets = data.train.labels.index_select(0, indices);
+    if (config.label_smoothing > 0) {
+      targets = SmoothedOneHot(targets, data.train.num_classes, config.label_smoothing);
+    }
+    torch::Tensor loss = torch::full({1}, training_step.Run(images, targets, control.lr), torch::kDouble);
+    communicator.AllReduce(loss, ReduceOp::kAverage);
+    lr_and_loss.emplace_back(control.lr, loss.item<double>());
+    // Every rank holds the same losses, so every rank reaches the same verdict at the same step.
+    if (AnalyzeLrRange(lr_and_loss, options).diverged) break;
+  }
+  if (lr_and_loss.size() < 3) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "the loss diverged within %d steps, already at LR %g: lower --lr_find_min", lr_and_loss.size(),
+        lr_and_loss.back().first));
+  }
+  return AnalyzeLrRange(lr_and_loss, options);
+}
+
+}  // namespace strobe
