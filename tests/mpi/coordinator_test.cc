@@ -8,6 +8,7 @@
 
 #include "coordinator/step_control.h"
 #include "ops/mpi_communicator.h"
+#include "tests/mpi/mpi_test_env.h"
 #include "worker/checkpoint/checkpoint_commit.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/file_system.h"
@@ -24,19 +25,6 @@ class StepLinearSchedule : public LrSchedule {
 std::vector<double> Gathered(Communicator& comm, double value) {
   const at::Tensor all = comm.AllGather(at::full({1}, value, at::kDouble));
   return std::vector<double>(all.data_ptr<double>(), all.data_ptr<double>() + comm.world_size());
-}
-
-// A directory every rank sees, made by rank 0 (all ranks of these tests share a host).
-std::string SharedTempDir(Communicator& comm) {
-  at::Tensor pid = at::full({1}, static_cast<int64_t>(getpid()), at::kLong);
-  comm.Broadcast(pid, 0);
-  const std::string dir = "/tmp/strobe_coordinator_test_" + std::to_string(pid.item<int64_t>());
-  if (comm.rank() == 0) {
-    EXPECT_TRUE(RemoveTree(dir).ok());
-    EXPECT_TRUE(MakeDirectories(dir).ok());
-  }
-  comm.Barrier();
-  return dir;
 }
 
 PlateauOptions TrainLossPlateau() {
@@ -63,6 +51,28 @@ TEST(CoordinatorTest, PlateauFedRankLocalLossesStillGivesEveryRankRankZerosLr) {
     const double local_loss = comm.rank() == 0 ? 1.0 : 1.0 - 0.1 * step;
     coordinator.ObserveGlobal(PlateauMetric::kTrainLoss, local_loss);
   }
+}
+
+TEST(CoordinatorTest, PlateauFollowsTheGlobalLossNotOneRanksStall) {
+  // As the trainer does: each rank's local loss is all-reduced and the global value observed. Rank 0's own loss
+  // stalls, the others' fall fast enough that the average keeps improving: no reduction on more than one rank.
+  // Rank 0's local loss alone would have triggered one at the second stall.
+  MpiCommunicator comm;
+  if (comm.world_size() == 1) GTEST_SKIP() << "one rank: its loss is the global loss";
+  StepCoordinator coordinator(comm, LrController(std::make_unique<StepLinearSchedule>(), TrainLossPlateau()),
+                              CheckpointCadence{}, std::nullopt);
+  Plateau rank_zero_alone(TrainLossPlateau());
+  bool local_would_reduce = false;
+  for (int64_t step = 0; step < 6; ++step) {
+    const StepControl control = coordinator.Decide(step, 0);
+    EXPECT_EQ(control.lr, 0.1 + 0.01 * step) << "step " << step;
+    const double local_loss = comm.rank() == 0 ? 1.0 : 1.0 - 0.1 * step;
+    at::Tensor global = at::full({1}, local_loss, at::kDouble);
+    comm.AllReduce(global, ReduceOp::kAverage);
+    EXPECT_EQ(coordinator.ObserveGlobal(PlateauMetric::kTrainLoss, global.item<double>()), false);
+    local_would_reduce |= rank_zero_alone.Observe(1.0);
+  }
+  EXPECT_TRUE(local_would_reduce);
 }
 
 TEST(CoordinatorTest, AStopRaisedOnOneRankReachesEveryRankAtTheSameStep) {
@@ -102,7 +112,7 @@ TEST(CoordinatorTest, CheckpointCadenceInTime) {
 
 TEST(CoordinatorTest, ControlFileOverrideReachesEveryRankAtTheSameStepAndBadFilesAreIgnored) {
   MpiCommunicator comm;
-  const std::string dir = SharedTempDir(comm);
+  const std::string dir = testing::SharedTempDir(comm);
   StepCoordinator coordinator(comm, LrController(std::make_unique<StepLinearSchedule>(), std::nullopt),
                               CheckpointCadence{}, ControlFileWatcher(dir));
   auto write_control = [&](const std::string& text) {
@@ -135,7 +145,7 @@ TEST(CoordinatorTest, ControlFileOverrideReachesEveryRankAtTheSameStepAndBadFile
 
 TEST(CheckpointCommitTest, EveryRanksFileAndTheSharedOnesAreCommittedWithChecksums) {
   MpiCommunicator comm;
-  const std::string run_dir = SharedTempDir(comm);
+  const std::string run_dir = testing::SharedTempDir(comm);
   CheckpointContribution contribution;
   contribution.own = "state of rank " + std::to_string(comm.rank());
   contribution.shared = {{"model.pt", "weights"}};

@@ -4,10 +4,15 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <ATen/ATen.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <string>
 
 #include "ops/distributed_context.h"
 #include "tests/mpi/mpi_test_env.h"
+#include "worker/file_system.h"
 
 namespace strobe::testing {
 namespace {
@@ -31,6 +36,18 @@ class FailurePrinter : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 const DistributedContext& Context() { return g_context; }
+
+std::string SharedTempDir(Communicator& communicator) {
+  at::Tensor pid = at::full({1}, static_cast<int64_t>(getpid()), at::kLong);
+  communicator.Broadcast(pid, 0);
+  const std::string dir = "/tmp/strobe_mpi_test_" + std::to_string(pid.item<int64_t>());
+  if (communicator.rank() == 0) {
+    EXPECT_TRUE(RemoveTree(dir).ok());
+    EXPECT_TRUE(MakeDirectories(dir).ok());
+  }
+  communicator.Barrier();
+  return dir;
+}
 
 }  // namespace strobe::testing
 
