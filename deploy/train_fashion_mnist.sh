@@ -9,4 +9,4 @@ shift || true
 run_dir=runs/fashion-mnist-$(date +%Y%m%d-%H%M%S)
 mpirun -np "$ranks" build/strobe train --data=/usr/share/datasets/fashion-mnist --model=resnet20 --epochs=1 \
   --batch_size=128 --run_dir="$run_dir" "$@"
-echo "run directory: $run_dir (config.json, metrics.jsonl)"
+echo "run directory: $run_dir (config.json, metrics.jsonl, checkpoints/; continue it with --resume=auto)"
