@@ -15,6 +15,7 @@
 #include "ops/gradient_bucketer.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_commit.h"
+#include "worker/checkpoint/manifest.h"
 #include "worker/file_system.h"
 #include "worker/optimizer.h"
 #include "worker/training_state.h"
@@ -118,6 +119,7 @@ class TrainLoop {
   absl::Status ReportWindow();
   absl::Status EndEpoch();
   absl::Status Save(const EvalResult* eval);
+  absl::Status CheckIdenticalWeights();
   void Event(const std::string& kind, const std::string& message) {
     if (reporter_ != nullptr) reporter_->Event(kind, state_.position.step, message);
   }
@@ -172,6 +174,26 @@ absl::Status TrainLoop::Save(const EvalResult* eval) {
     if (!deleted.ok()) absl::StrAppendFormat(&message, " (retention failed: %s)", deleted.status().message());
   }
   Event("checkpoint", message);
+  return absl::OkStatus();
+}
+
+// The invariant of synchronous data parallelism, checked at the end of every run: all ranks hold bit-identical
+// parameters (a CRC-32 of each rank's, gathered). A mismatch means a rank diverged (a backend bug, a flipped bit).
+absl::Status TrainLoop::CheckIdenticalWeights() {
+  uint32_t crc = 0;
+  for (const at::Tensor& parameter : state_.model.parameters()) {
+    const at::Tensor bytes = parameter.detach().cpu().contiguous();
+    crc = Crc32Extend(crc, absl::string_view(static_cast<const char*>(bytes.data_ptr()), bytes.nbytes()));
+  }
+  const at::Tensor all = communicator_.AllGather(at::full({1}, static_cast<int64_t>(crc), at::kLong));
+  for (int rank = 1; rank < communicator_.world_size(); ++rank) {
+    if (all[rank].item<int64_t>() != all[0].item<int64_t>()) {
+      return absl::InternalError(absl::StrFormat(
+          "ranks hold different weights after step %d: rank %d's parameters differ from rank 0's (CRC-32 %08x vs "
+          "%08x)", state_.position.step, rank, all[rank].item<int64_t>(), all[0].item<int64_t>()));
+    }
+  }
+  Event("check", absl::StrFormat("weights identical on all %d ranks (CRC-32 %08x)", communicator_.world_size(), crc));
   return absl::OkStatus();
 }
 
@@ -270,6 +292,7 @@ absl::StatusOr<TrainSummary> TrainLoop::Run() {
     summary_.final_eval =
         EvaluateDistributed(state_.model, data_.test, data_.norm, communicator_, config_.eval_batch);
   }
+  if (absl::Status identical = CheckIdenticalWeights(); !identical.ok()) return identical;
   summary_.steps = state_.position.step;
   summary_.images_per_s = steps_timed_ * config_.global_batch / std::max(training_seconds_, 1e-9);
   return summary_;

@@ -39,6 +39,7 @@ TEST(ManifestTest, RoundTripsMetadataAndFiles) {
   EXPECT_EQ(parsed->files()[0].size, 7);
   EXPECT_EQ(parsed->files()[0].crc32, Crc32("weights"));
   EXPECT_EQ(Crc32("123456789"), 0xcbf43926u);  // the CRC-32 check value
+  EXPECT_EQ(Crc32Extend(Crc32("1234"), "56789"), Crc32("123456789"));
 }
 
 TEST(ManifestTest, RejectsTruncatedTamperedAndNewer) {

@@ -22,8 +22,10 @@ absl::Status ManifestError(const std::string& source, int line, const std::strin
 
 }  // namespace
 
-uint32_t Crc32(absl::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+uint32_t Crc32(absl::string_view bytes) { return Crc32Extend(static_cast<uint32_t>(crc32(0L, Z_NULL, 0)), bytes); }
+
+uint32_t Crc32Extend(uint32_t previous, absl::string_view bytes) {
+  uLong crc = previous;
   // zlib takes uInt lengths: feed large files in chunks.
   constexpr size_t kChunk = size_t{1} << 30;
   for (size_t offset = 0; offset < bytes.size(); offset += kChunk) {

@@ -15,6 +15,8 @@ inline constexpr int kCheckpointFormatVersion = 1;
 inline constexpr char kManifestFileName[] = "MANIFEST";
 
 uint32_t Crc32(absl::string_view bytes);
+// Continues a CRC-32: the CRC of what `crc` covered followed by `bytes` (Crc32(a + b) == Crc32Extend(Crc32(a), b)).
+uint32_t Crc32Extend(uint32_t crc, absl::string_view bytes);
 
 struct ManifestFile {
   std::string name;
