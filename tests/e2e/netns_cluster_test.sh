@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Training across two simulated hosts: network namespaces joined by veth links (deploy/netns/sim_cluster.sh), Open
+# MPI started in host 1 and reaching host 2 through its remote-shell agent (deploy/netns/netns_agent.sh instead of
+# ssh), launched with deploy/launch_mpirun.sh and a hostfile; ranks talk TCP over the links. Checks that rank 1 was
+# started inside host 2's namespace, that training finished with bit-identical weights on both ranks, and that
+# shaping the links to 50 Mbit/s (tc tbf) slows the run. Needs root and network namespaces: otherwise it says why and
+# exits 77 (CTest: skipped).
+# Usage: netns_cluster_test.sh STROBE_BINARY MPIEXEC
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+[[ $(id -u) -eq 0 ]] || skip "simulating hosts with network namespaces needs root"
+ip netns add strobe-probe 2>/dev/null || skip "this system does not allow network namespaces (ip netns add failed)"
+ip netns delete strobe-probe
+work=$(mktemp -d)
+trap 'bash "$repo/deploy/netns/sim_cluster.sh" down; rm -rf "$work"' EXIT
+printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' >"$work/hosts"
+[[ $1 == "$repo/build/strobe" ]] || fail "launch_mpirun.sh runs $repo/build/strobe, not $1"
+
+train() {  # NAME: trains across the simulated hosts into $work/NAME; prints img/s
+  STROBE_NET_IFACE=10.77.0.0/24 STROBE_RSH_AGENT="$repo/deploy/netns/netns_agent.sh" STROBE_THREADS=1 \
+    timeout 240 ip netns exec strobe-h1 bash "$repo/deploy/launch_mpirun.sh" "$work/hosts" 1 train --data="$data" \
+    --train_samples=1024 --batch_size=64 --eval_samples=200 --log_every=4 --run_dir="$work/$1" >"$work/$1.log" 2>&1 \
+    || { cat "$work/$1.log"; fail "training across simulated hosts ($1) exited with $?"; }
+  grep -q "strobe: weights identical on all 2 ranks" "$work/$1.log" || { cat "$work/$1.log"; fail "$1: no weight check"; }
+  grep -o 'done: [0-9]* steps, [0-9.]* img/s' "$work/$1.log" | awk '{ print $4 }'
+}
+
+bash "$repo/deploy/netns/sim_cluster.sh" up 2
+fast=$(train fast)
+grep -q "10.77.0.2 -> strobe-h2: .*orted" /run/strobe-sim-cluster/agent.log || fail "no daemon was started in host 2"
+bash "$repo/deploy/netns/sim_cluster.sh" up 2 "tbf rate 50mbit burst 64kb latency 200ms"
+slow=$(train slow)
+echo "ok: 2 simulated hosts over TCP: $fast img/s on free links, $slow img/s on 50 Mbit/s links"
+awk -v fast="$fast" -v slow="$slow" 'BEGIN { exit !(slow < 0.8 * fast) }' || fail "shaping the links did not slow training"
+echo "PASS: trained across 2 simulated hosts (rank 1 in host 2's namespace), identical weights, link shaping visible"
