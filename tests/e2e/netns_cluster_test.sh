@@ -3,7 +3,8 @@
 # MPI started in host 1 and reaching host 2 through its remote-shell agent (deploy/netns/netns_agent.sh instead of
 # ssh), launched with deploy/launch_mpirun.sh and a hostfile; ranks talk TCP over the links. Checks that rank 1 was
 # started inside host 2's namespace, that training finished with bit-identical weights on both ranks, and that
-# shaping the links to 50 Mbit/s (tc tbf) slows the run. Needs root and network namespaces: otherwise it says why and
+# shaping the links to 50 Mbit/s (tc tbf) slows the run; a host that cannot be reached fails the launch at once.
+# Needs root and network namespaces: otherwise it says why and
 # exits 77 (CTest: skipped).
 # Usage: netns_cluster_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
@@ -35,4 +36,18 @@ bash "$repo/deploy/netns/sim_cluster.sh" up 2 "tbf rate 50mbit burst 64kb latenc
 slow=$(train slow)
 echo "ok: 2 simulated hosts over TCP: $fast img/s on free links, $slow img/s on 50 Mbit/s links"
 awk -v fast="$fast" -v slow="$slow" 'BEGIN { exit !(slow < 0.8 * fast) }' || fail "shaping the links did not slow training"
-echo "PASS: trained across 2 simulated hosts (rank 1 in host 2's namespace), identical weights, link shaping visible"
+
+# A host that cannot be reached: the launch fails at once with Open MPI's message, no rank waits forever.
+bash "$repo/deploy/netns/sim_cluster.sh" up 3
+ip -n strobe-h3 link set veth-h3 down
+printf '10.77.0.1 slots=1\n10.77.0.3 slots=1\n' >"$work/hosts-unreachable"
+status=0
+started=$(date +%s)
+output=$(STROBE_NET_IFACE=10.77.0.0/24 STROBE_RSH_AGENT="$repo/deploy/netns/netns_agent.sh" timeout 120 \
+  ip netns exec strobe-h1 bash "$repo/deploy/launch_mpirun.sh" "$work/hosts-unreachable" 1 train --data="$data" \
+  --train_samples=512 --run_dir="$work/unreachable" 2>&1) || status=$?
+[[ $status -ne 0 && $status -ne 124 ]] || { echo "$output"; fail "an unreachable host gave exit $status"; }
+grep -q "ORTE was unable to reliably start one or more daemons" <<<"$output" || { echo "$output"; fail "no launch error"; }
+echo "ok: unreachable host: mpirun failed after $(( $(date +%s) - started )) s: ORTE was unable to reliably start one or more daemons"
+echo "PASS: trained across 2 simulated hosts (rank 1 in host 2's namespace), identical weights, link shaping visible,"\
+     "an unreachable host fails fast"
