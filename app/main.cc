@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "app/checkpoint_commands.h"
 #include "app/lr_commands.h"
+#include "app/plan_command.h"
 #include "app/train_command.h"
 #include "ops/distributed_context.h"
 
@@ -27,6 +28,7 @@ constexpr char kUsage[] =
     "  export CKPT OUT    write the checkpoint's model state_dict to OUT for Python's torch.load\n"
     "  lr-find            LR range test across all ranks: loss against an exponentially growing LR, a suggestion\n"
     "  lr-plot            draw the configured LR schedule (--output=FILE.png) before launching\n"
+    "  plan               project step time and scaling efficiency to 1024 GPUs (--output=FILE.png)\n"
     "\n"
     "Examples:\n"
     "  strobe train --run_dir=runs/fmnist\n"
@@ -68,10 +70,11 @@ int main(int argc, char** argv) {
   if (command == "train" && operands == 0) return RunDistributed(argc, argv, strobe::RunTrainCommand);
   if (command == "lr-find" && operands == 0) return RunDistributed(argc, argv, strobe::RunLrFindCommand);
   if (command == "lr-plot" && operands == 0) return strobe::RunLrPlotCommand();
+  if (command == "plan" && operands == 0) return strobe::RunPlanCommand();
   if (command == "inspect" && operands == 1) return strobe::RunInspectCommand(positional[2]);
   if (command == "export" && operands == 2) return strobe::RunExportCommand(positional[2], positional[3]);
   if (command == "train" || command == "inspect" || command == "export" || command == "lr-find" ||
-      command == "lr-plot") {
+      command == "lr-plot" || command == "plan") {
     return Usage("wrong number of operands for '" + command + "'");
   }
   return Usage(command.empty() ? "expected a command" : "unknown command '" + command + "'");

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `strobe plan`: the projection table, CSV and PNG for ResNet-50 with the Goyal et al. 2017 preset, and bad input.
+# Usage: plan_test.sh STROBE_BINARY
+set -euo pipefail
+strobe=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+output=$("$strobe" plan --model=resnet50 --plan_preset=goyal2017 --plan_max_gpus=256 --output="$work/goyal.png")
+echo "$output"
+grep -q "25557032 parameters (102.2 MB of fp32 gradients)" <<<"$output" || fail "wrong gradient size"
+grep -qE '^ +256 +32 .* 96\.1%$' <<<"$output" || fail "the 8 -> 256 GPU efficiency changed"
+[[ $(wc -l <"$work/goyal.csv") -eq 10 ]] || fail "expected 9 rows (1 to 256 GPUs) in the CSV"
+[[ $(head -c 8 "$work/goyal.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "no PNG"
+expect_error() {  # MESSAGE ARGS...
+  local message=$1 out status=0
+  shift
+  out=$("$strobe" plan "$@" 2>&1) || status=$?
+  [[ $status -eq 2 ]] && grep -qF -- "$message" <<<"$out" || { echo "$out"; fail "expected exit 2 and '$message'"; }
+}
+expect_error "--plan_preset=tpu is not one of a100, goyal2017" --plan_preset=tpu --output="$work/x.png"
+expect_error "already exists; not overwriting it" --model=resnet50 --output="$work/goyal.png"
+expect_error "--model=vgg16 is not" --model=vgg16 --output="$work/y.png"
+echo "PASS: strobe plan"

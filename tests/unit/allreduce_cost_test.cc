@@ -1,0 +1,51 @@
+#include "ops/allreduce_cost.h"
+
+#include <gtest/gtest.h>
+
+namespace strobe {
+namespace {
+
+ClusterModel Cluster(int gpus, double intra_busbw, double inter_busbw, double latency_us) {
+  ClusterModel cluster;
+  cluster.gpus = gpus;
+  cluster.gpus_per_node = 8;
+  cluster.intra_node = {intra_busbw, latency_us};
+  cluster.inter_node = {inter_busbw, latency_us};
+  return cluster;
+}
+
+TEST(AllreduceCostTest, BusBandwidthAndLatencyClosedForms) {
+  EXPECT_EQ(AllreduceSeconds(1e9, Cluster(1, 100, 10, 5)), 0.0);
+  // 2 GPUs on one node: 2 (N-1)/N x 1 GB / 100 GB/s = 10 ms, plus 2 latency steps.
+  EXPECT_DOUBLE_EQ(AllreduceSeconds(1e9, Cluster(2, 100, 10, 0)), 0.01);
+  EXPECT_DOUBLE_EQ(AllreduceSeconds(1e9, Cluster(2, 100, 10, 5)), 0.01 + 2 * 5e-6);
+  // 16 GPUs span two nodes: the inter-node bus bandwidth limits.
+  EXPECT_DOUBLE_EQ(AllreduceSeconds(1e9, Cluster(16, 100, 10, 0)), 2.0 * 15 / 16 * 1e9 / 1e10);
+  // 1024 GPUs: the tree's 2 log2 N = 20 latency steps beat the ring's 2046.
+  EXPECT_DOUBLE_EQ(AllreduceSeconds(0, Cluster(1024, 100, 10, 10)), 20 * 10e-6);
+}
+
+TEST(AllreduceCostTest, OverlapHidesAllButTheLastBucket) {
+  StepModel step;
+  step.compute_seconds = 0.3;  // backward 0.2 s
+  step.gradient_bytes = 4e8;
+  step.bucket_bytes = 1e8;  // 4 buckets
+  const ClusterModel cluster = Cluster(2, 100, 10, 0);  // 1 ms per bucket
+  StepProjection projection = ProjectStep(step, cluster);
+  EXPECT_NEAR(projection.communication_seconds, 0.004, 1e-12);
+  EXPECT_NEAR(projection.exposed_seconds, 0.001, 1e-12);  // the last bucket, ready when backward ends
+  EXPECT_NEAR(projection.step_seconds, 0.301, 1e-12);
+  EXPECT_NEAR(projection.efficiency, 0.3 / 0.301, 1e-12);
+
+  step.overlap = false;
+  projection = ProjectStep(step, cluster);
+  EXPECT_NEAR(projection.exposed_seconds, 0.004, 1e-12);
+
+  step.overlap = true;  // communication slower than backward: the queue spills past it
+  step.compute_seconds = 0.003;  // backward 2 ms, buckets ready at 0.5, 1, 1.5, 2 ms
+  projection = ProjectStep(step, cluster);
+  EXPECT_NEAR(projection.exposed_seconds, 0.0045 - 0.002, 1e-12);
+}
+
+}  // namespace
+}  // namespace strobe
