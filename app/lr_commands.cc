@@ -85,6 +85,7 @@ int RunLrFindCommand(const DistributedContext& context) {
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
+  if (absl::Status same = CheckSameBinary(comm, context); !same.ok()) return Fail(context, same, kExitFailure);
   absl::StatusOr<TrainData> data = LoadTrainData(config);
   absl::Status ready = data.status();
   if (ready.ok() && context.rank == 0) ready = MakeDirectories(config.run_dir);

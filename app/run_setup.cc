@@ -1,5 +1,6 @@
 #include "app/run_setup.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -7,7 +8,11 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_format.h"
+#include "ops/status_agreement.h"
+#include "worker/checkpoint/manifest.h"
 #include "worker/data/idx_reader.h"
+#include "worker/file_system.h"
 
 namespace strobe {
 
@@ -20,6 +25,21 @@ void SetCpuThreads(const TrainConfig& config, const DistributedContext& context)
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = config.threads > 0 ? config.threads : std::max(1, cores / context.local_size);
   at::set_num_threads(threads);
+}
+
+absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context) {
+  absl::StatusOr<std::string> binary = ReadFile("/proc/self/exe");
+  const int64_t crc = binary.ok() ? static_cast<int64_t>(Crc32(*binary)) : -1;
+  const at::Tensor all = communicator.AllGather(at::full({1}, crc, at::kLong));
+  absl::Status status = absl::OkStatus();
+  const int64_t reference = all[0].item<int64_t>();
+  if (all[context.rank].item<int64_t>() != reference) {
+    status = absl::FailedPreconditionError(absl::StrFormat(
+        "its strobe binary on %s differs from rank 0's (CRC-32 %08x vs %08x): install the same build at the same "
+        "path on every host",
+        context.host, all[context.rank].item<int64_t>(), reference));
+  }
+  return AgreeOnStatus(communicator, status);
 }
 
 absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config) {

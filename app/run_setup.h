@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ops/communicator.h"
 #include "ops/distributed_context.h"
 #include "worker/train_config.h"
 #include "worker/trainer.h"
@@ -18,6 +19,11 @@ int Fail(const DistributedContext& context, const absl::Status& status, int exit
 
 // Intra-op threads per rank: config.threads, or this host's cores shared by the ranks on it.
 void SetCpuThreads(const TrainConfig& config, const DistributedContext& context);
+
+// Collective: fails, naming the first rank and host that differ, unless every rank runs the same strobe binary
+// (a CRC-32 of /proc/self/exe, gathered). Mixed builds across hosts would otherwise fail later and obscurely, or
+// silently compute differently.
+absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context);
 
 // The training and test splits (cut to --train_samples / --eval_samples) and the normalisation of the training
 // split.

@@ -54,7 +54,17 @@ expect 1 "--run_dir=$work/a_file/run cannot be created" --run_dir="$work/a_file/
 mkdir -p "$work/earlier" && echo '{"old":true}' > "$work/earlier/config.json"
 expect 1 "already holds a run (config.json)" --run_dir="$work/earlier"
 [[ $(cat "$work/earlier/config.json") == '{"old":true}' ]] || { echo "FAIL: earlier run overwritten"; failures=$((failures + 1)); }
-for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13; do
+# Mixed builds across hosts: rank 1 runs another binary (the same one with a byte appended).
+cp "$strobe" "$work/strobe-other" && printf 'x' >>"$work/strobe-other"
+output=$(timeout 120 "$mpiexec" -np 1 "$strobe" train --data="$data" --train_samples=256 --run_dir="$work/r14" : \
+  -np 1 "$work/strobe-other" train --data="$data" --train_samples=256 --run_dir="$work/r14" 2>&1)
+code=$?
+if [[ $code -ne 1 ]] || ! grep -q "strobe: error: rank 1: its strobe binary on .* differs from rank 0's" <<<"$output"; then
+  echo "FAIL: mixed binaries -> exit $code:"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1))
+else
+  echo "ok: mixed binaries -> exit $code: $(grep '^strobe: error:' <<<"$output")"
+fi
+for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13 r14; do
   [[ ! -e "$work/$dir" ]] || { echo "FAIL: a failed run left $work/$dir behind"; failures=$((failures + 1)); }
 done
 
