@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "app/checkpoint_commands.h"
@@ -14,6 +15,10 @@
 #include "app/plan_command.h"
 #include "app/train_command.h"
 #include "ops/distributed_context.h"
+#include "ops/startup_watchdog.h"
+
+ABSL_FLAG(double, startup_timeout_s, 300,
+          "Stop with an error if not every rank of the job has started within this many seconds.");
 
 namespace {
 
@@ -47,7 +52,9 @@ int Usage(const std::string& problem) {
 
 // Commands that run on every rank of an MPI job.
 int RunDistributed(int argc, char** argv, int (*command)(const strobe::DistributedContext&)) {
-  strobe::DistributedContext context = strobe::InitDistributed(&argc, &argv);
+  strobe::StartupWatchdog watchdog(absl::GetFlag(FLAGS_startup_timeout_s));
+  strobe::DistributedContext context = strobe::InitDistributed(&argc, &argv);  // ends in a collective of all ranks
+  watchdog.Disarm();
   int exit_code = 0;
   try {
     exit_code = command(context);

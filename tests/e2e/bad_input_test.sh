@@ -64,7 +64,19 @@ if [[ $code -ne 1 ]] || ! grep -q "strobe: error: rank 1: its strobe binary on .
 else
   echo "ok: mixed binaries -> exit $code: $(grep '^strobe: error:' <<<"$output")"
 fi
-for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13 r14; do
+# A rank that never starts (here: a process that never initialises MPI) must not leave the others waiting.
+started=$(date +%s)
+output=$(timeout 120 "$mpiexec" -np 1 "$strobe" train --data="$data" --train_samples=256 --run_dir="$work/r15" \
+  --startup_timeout_s=5 : -np 1 sleep 100 2>&1)
+code=$?
+seconds=$(( $(date +%s) - started ))
+if [[ $code -ne 1 || $seconds -ge 60 ]] || ! grep -q "the job did not start within 5 s (--startup_timeout_s)" <<<"$output"; then
+  echo "FAIL: a rank that never starts -> exit $code after $seconds s:"; echo "$output" | sed 's/^/    /'
+  failures=$((failures + 1))
+else
+  echo "ok: a rank that never starts -> exit $code after $seconds s: $(grep '^strobe: error:' <<<"$output")"
+fi
+for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13 r14 r15; do
   [[ ! -e "$work/$dir" ]] || { echo "FAIL: a failed run left $work/$dir behind"; failures=$((failures + 1)); }
 done
 
