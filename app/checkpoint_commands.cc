@@ -68,9 +68,7 @@ int RunInspectCommand(const std::string& checkpoint_path) {
 }
 
 int RunExportCommand(const std::string& checkpoint_path, const std::string& output_path) {
-  if (PathExists(output_path)) {
-    return Fail(absl::AlreadyExistsError(absl::StrFormat("%s already exists; not overwriting it", output_path)));
-  }
+  if (absl::Status nothing = CheckNothingAt(output_path); !nothing.ok()) return Fail(nothing);
   absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(checkpoint_path);
   if (!checkpoint.ok()) return Fail(checkpoint.status());
   absl::StatusOr<std::string> model = ReadCheckpointFile(*checkpoint, kModelFile);

@@ -4,9 +4,12 @@
 
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "worker/file_system.h"
 
 namespace strobe {
 namespace {
@@ -46,6 +49,17 @@ std::string Script(const LineChart& chart) {
 }
 
 }  // namespace
+
+absl::StatusOr<ChartFiles> ChartFilesFor(const std::string& png_path) {
+  if (!absl::EndsWith(png_path, ".png")) {
+    return absl::InvalidArgumentError(absl::StrFormat("--output=%s must name a .png file", png_path));
+  }
+  ChartFiles files{png_path, absl::StrCat(absl::StripSuffix(png_path, ".png"), ".csv")};
+  for (const std::string& path : {files.png_path, files.csv_path}) {
+    if (absl::Status nothing = CheckNothingAt(path); !nothing.ok()) return nothing;
+  }
+  return files;
+}
 
 absl::Status RenderLineChart(const LineChart& chart) {
   std::FILE* gnuplot = ::popen("gnuplot 2>&1", "w");

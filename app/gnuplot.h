@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace strobe {
 
@@ -23,6 +24,13 @@ struct LineChart {
   std::string marker_label;        // non-empty: a vertical line at marker_x with this label
   double marker_x = 0.0;
 };
+
+// The chart --output=FILE.png names and its data file FILE.csv, checked: a .png name, and nothing at either path.
+struct ChartFiles {
+  std::string png_path;
+  std::string csv_path;
+};
+absl::StatusOr<ChartFiles> ChartFilesFor(const std::string& png_path);
 
 // Renders `chart` with gnuplot (Debian's gnuplot-nox, which deploy/install.sh installs). The error says how to get
 // gnuplot when it is missing; the CSV stays either way.

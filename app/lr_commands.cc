@@ -7,10 +7,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "app/gnuplot.h"
 #include "app/lr_setup.h"
 #include "app/run_setup.h"
@@ -77,15 +75,11 @@ int RunLrFindCommand(const DistributedContext& context) {
     if (!valid.ok()) return Fail(context, valid, kExitBadFlags);
   }
   const std::string csv_path = JoinPath(config.run_dir, "lr_find.csv");
-  if (PathExists(csv_path)) {
-    return Fail(context, absl::AlreadyExistsError(absl::StrFormat("%s already exists; not overwriting it", csv_path)),
-                kExitBadFlags);
-  }
+  if (absl::Status nothing = CheckNothingAt(csv_path); !nothing.ok()) return Fail(context, nothing, kExitBadFlags);
   SetCpuThreads(config, context);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
-  if (absl::Status same = CheckSameBinary(comm, context); !same.ok()) return Fail(context, same, kExitFailure);
   absl::StatusOr<TrainData> data = LoadTrainData(config);
   absl::Status ready = data.status();
   if (ready.ok() && context.rank == 0) ready = MakeDirectories(config.run_dir);
@@ -107,18 +101,10 @@ int RunLrPlotCommand() {
   absl::StatusOr<TrainConfig> parsed = TrainConfigFromFlags();
   if (!parsed.ok()) return Fail(alone, parsed.status(), kExitBadFlags);
   TrainConfig config = *parsed;
-  const std::string png_path = absl::GetFlag(FLAGS_output);
-  if (!absl::EndsWith(png_path, ".png")) {
-    return Fail(alone, absl::InvalidArgumentError(absl::StrFormat("--output=%s must name a .png file", png_path)),
-                kExitBadFlags);
-  }
-  const std::string csv_path = absl::StrCat(absl::StripSuffix(png_path, ".png"), ".csv");
-  for (const std::string& path : {png_path, csv_path}) {
-    if (PathExists(path)) {
-      return Fail(alone, absl::AlreadyExistsError(absl::StrFormat("%s already exists; not overwriting it", path)),
-                  kExitBadFlags);
-    }
-  }
+  absl::StatusOr<ChartFiles> files = ChartFilesFor(absl::GetFlag(FLAGS_output));
+  if (!files.ok()) return Fail(alone, files.status(), kExitBadFlags);
+  const std::string& png_path = files->png_path;
+  const std::string& csv_path = files->csv_path;
   config.run_dir = config.run_dir.empty() ? "(lr-plot)" : config.run_dir;
   if (absl::Status valid = ValidateTrainConfig(config, 1); !valid.ok()) return Fail(alone, valid, kExitBadFlags);
   absl::StatusOr<TrainData> data = LoadTrainData(config);

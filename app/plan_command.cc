@@ -9,10 +9,8 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "app/gnuplot.h"
 #include "ops/allreduce_cost.h"
 #include "worker/file_system.h"
@@ -70,12 +68,10 @@ int RunPlanCommand() {
     if (preset_name == candidate.name) preset = &candidate;
   }
   if (preset == nullptr) return Fail(absl::StrFormat("--plan_preset=%s is not one of a100, goyal2017", preset_name));
-  const std::string png_path = absl::GetFlag(FLAGS_output);
-  if (!absl::EndsWith(png_path, ".png")) return Fail(absl::StrFormat("--output=%s must name a .png file", png_path));
-  const std::string csv_path = absl::StrCat(absl::StripSuffix(png_path, ".png"), ".csv");
-  for (const std::string& path : {png_path, csv_path}) {
-    if (PathExists(path)) return Fail(absl::StrFormat("%s already exists; not overwriting it", path));
-  }
+  absl::StatusOr<ChartFiles> files = ChartFilesFor(absl::GetFlag(FLAGS_output));
+  if (!files.ok()) return Fail(std::string(files.status().message()));
+  const std::string& png_path = files->png_path;
+  const std::string& csv_path = files->csv_path;
   absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(absl::GetFlag(FLAGS_model), 3, 1000);
   if (!model.ok()) return Fail(std::string(model.status().message()));
   int64_t parameters = 0;

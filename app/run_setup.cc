@@ -42,6 +42,13 @@ absl::Status CheckSameBinary(Communicator& communicator, const DistributedContex
   return AgreeOnStatus(communicator, status);
 }
 
+absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context) {
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
+  if (!communicator.ok()) return communicator;
+  if (absl::Status same = CheckSameBinary(**communicator, context); !same.ok()) return same;
+  return communicator;
+}
+
 absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config) {
   TrainData data;
   absl::StatusOr<ImageDataset> train = LoadMnistSplit(config.data_dir, MnistSplit::kTrain);

@@ -40,10 +40,9 @@ int RunTrainCommand(const DistributedContext& context) {
     return Fail(context, valid, kExitBadFlags);
   }
   SetCpuThreads(config, context);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
-  if (absl::Status same = CheckSameBinary(comm, context); !same.ok()) return Fail(context, same, kExitFailure);
 
   absl::StatusOr<TrainData> data = LoadTrainData(config);
   if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {

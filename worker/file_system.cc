@@ -118,6 +118,11 @@ absl::Status RemoveTree(const std::string& path) {
   return absl::PermissionDeniedError(absl::StrFormat("remove %s: %s", path, std::strerror(errno)));
 }
 
+absl::Status CheckNothingAt(const std::string& path) {
+  if (!PathExists(path)) return absl::OkStatus();
+  return absl::AlreadyExistsError(absl::StrFormat("%s already exists; not overwriting it", path));
+}
+
 absl::Status RenameFile(const std::string& from, const std::string& to) {
   if (std::rename(from.c_str(), to.c_str()) != 0) {
     return absl::PermissionDeniedError(absl::StrFormat("rename %s -> %s: %s", from, to, std::strerror(errno)));

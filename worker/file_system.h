@@ -40,6 +40,9 @@ absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& path);
 // Like `rm -r`: removes `path` and, for a directory, everything below it. OK if `path` does not exist.
 absl::Status RemoveTree(const std::string& path);
 
+// AlreadyExists, naming `path`, when something is there: outputs are never overwritten.
+absl::Status CheckNothingAt(const std::string& path);
+
 // Atomically replaces `to` by `from` (same file system), like rename(2).
 absl::Status RenameFile(const std::string& from, const std::string& to);
 

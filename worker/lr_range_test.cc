@@ -91,9 +91,7 @@ absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const Tr
   absl::StatusOr<TrainShardPlan> plan =
       TrainShardPlan::Create(data.train.size(), config.global_batch, communicator.world_size());
   if (!plan.ok()) return plan.status();
-  std::vector<torch::Tensor> state = model.parameters();
-  for (const torch::Tensor& buffer : model.buffers()) state.push_back(buffer);
-  BroadcastTensors(communicator, state, /*root=*/0);
+  BroadcastInitialWeights(model, communicator);
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
   GradientBucketer bucketer(communicator, model.parameters(), config.bucket_cap_bytes);
   TrainingStep training_step(model, *optimizer, bucketer, config.sgd.no_decay_lr_factor);

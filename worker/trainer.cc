@@ -146,9 +146,7 @@ class TrainLoop {
 
 absl::Status TrainLoop::Start() {
   if (hooks_.resume_from == nullptr) {
-    std::vector<torch::Tensor> tensors = state_.model.parameters();
-    for (const torch::Tensor& buffer : state_.model.buffers()) tensors.push_back(buffer);
-    BroadcastTensors(communicator_, tensors, /*root=*/0);
+    BroadcastInitialWeights(state_.model, communicator_);
     return absl::OkStatus();
   }
   absl::StatusOr<std::string> resumed =
@@ -299,6 +297,12 @@ absl::StatusOr<TrainSummary> TrainLoop::Run() {
 }
 
 }  // namespace
+
+void BroadcastInitialWeights(Classifier& model, Communicator& communicator) {
+  std::vector<torch::Tensor> tensors = model.parameters();
+  for (const torch::Tensor& buffer : model.buffers()) tensors.push_back(buffer);
+  BroadcastTensors(communicator, tensors, /*root=*/0);
+}
 
 absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data, Classifier& model,
                                          StepCoordinator& coordinator, Communicator& communicator,

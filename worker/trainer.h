@@ -38,6 +38,9 @@ struct TrainHooks {
   std::function<uint32_t()> local_requests;
 };
 
+// Collective: replaces every rank's parameters and buffers by rank 0's, so all ranks start from the same model.
+void BroadcastInitialWeights(Classifier& model, Communicator& communicator);
+
 // Collective: every rank calls it with the same config and data. Broadcasts rank 0's initial weights (or restores
 // hooks.resume_from), then runs synchronous data-parallel SGD over the shard plan from the data position on to
 // config.epochs, with the LR decided by `coordinator` each step and a distributed evaluation after each epoch.
