@@ -12,7 +12,7 @@ data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
 python=${STROBE_TEST_PYTHON:-/usr/bin/python3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 flags=(--data="$data" --train_samples=512 --batch_size=64 --epochs=2 --eval_samples=200 --log_every=4
        --checkpoint_every_steps=4 --keep_checkpoints=0)
 timeout 240 "$mpiexec" -np 2 "$strobe" train "${flags[@]}" --run_dir="$work/run" >"$work/run.log" 2>&1 \

@@ -12,7 +12,7 @@ data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
 work=$(mktemp -d)
 trap 'pkill -9 -f -- "--run_dir=$work/" 2>/dev/null || true; rm -rf "$work"' EXIT
 run_dir=$work/run
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 newest_step() {  # the newest committed checkpoint's step, or -1
   local newest
   newest=$(ls "$run_dir/checkpoints" 2>/dev/null | grep -E '^step-[0-9]+$' | sort | tail -1)

@@ -18,7 +18,7 @@ common=(train --data="$data" --train_samples=1024 --batch_size=64 --epochs=3 --l
         --checkpoint_every_steps=10 --keep_checkpoints=0 --mixup_alpha=0.2 --cutmix_alpha=1.0
         --mix_partners=previous --plateau_metric=train_loss --plateau_patience=2 --eval_samples=500
         --eval_batch=250 --trace)
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 train() {  # RANKS RUN_DIR [flags...]
   local ranks=$1 dir=$2
   shift 2
@@ -37,13 +37,6 @@ reports_from() {
 global_order_from() {
   awk -v from="$2" '$1 >= from { $2 = ""; order[$1] = order[$1] substr($0, index($0, "  ") + 1) }
                     END { for (s in order) print s order[s] }' $(ls "$1"/trace/rank-*.txt | sort) | sort -n
-}
-# Fails unless every rank of run $1 applied the same LR at every step.
-same_lr_on_every_rank() {
-  local disagreements
-  disagreements=$(awk '{ if (($1 in lr) && lr[$1] != $2) print "step " $1 ": " lr[$1] " vs " $2; lr[$1] = $2 }' \
-    "$1"/trace/rank-*.txt)
-  [[ -z $disagreements ]] || fail "ranks of $1 applied different LRs: $disagreements"
 }
 final=checkpoints/step-000000048
 

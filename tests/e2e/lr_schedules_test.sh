@@ -11,10 +11,9 @@ mpiexec=$2
 data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 common=(--data="$data" --train_samples=512 --batch_size=64 --epochs=2 --eval_samples=200 --log_every=2
         --checkpoint_at_epoch_end=false)
-is_png() { [[ $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]; }
 
 declare -A schedules=(
   [constant]="--lr_schedule=constant --warmup_steps=3"
@@ -31,9 +30,7 @@ for name in "${!schedules[@]}"; do
     dir=$work/$name-$ranks
     timeout 240 "$mpiexec" -np "$ranks" "$strobe" train "${common[@]}" "${flags[@]}" --trace --run_dir="$dir" \
       >"$dir.log" 2>&1 || { cat "$dir.log"; fail "$name on $ranks ranks exited with $?"; }
-    disagreements=$(awk '{ if (($1 in lr) && lr[$1] != $2) print "step " $1 ": " lr[$1] " vs " $2; lr[$1] = $2 }' \
-      "$dir"/trace/rank-*.txt)
-    [[ -z $disagreements ]] || fail "$name on $ranks ranks: ranks applied different LRs: $disagreements"
+    same_lr_on_every_rank "$dir"
     [[ $(cat "$dir"/trace/rank-*.txt | wc -l) -eq $((16 * ranks)) ]] || fail "$name on $ranks ranks: trace incomplete"
   done
   case $name in

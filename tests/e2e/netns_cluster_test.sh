@@ -11,7 +11,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
 skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 [[ $(id -u) -eq 0 ]] || skip "simulating hosts with network namespaces needs root"
 ip netns add strobe-probe 2>/dev/null || skip "this system does not allow network namespaces (ip netns add failed)"
 ip netns delete strobe-probe

@@ -5,13 +5,13 @@ set -euo pipefail
 strobe=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "$0")/lib.sh"
 output=$("$strobe" plan --model=resnet50 --plan_preset=goyal2017 --plan_max_gpus=256 --output="$work/goyal.png")
 echo "$output"
 grep -q "25557032 parameters (102.2 MB of fp32 gradients)" <<<"$output" || fail "wrong gradient size"
 grep -qE '^ +256 +32 .* 96\.1%$' <<<"$output" || fail "the 8 -> 256 GPU efficiency changed"
 [[ $(wc -l <"$work/goyal.csv") -eq 10 ]] || fail "expected 9 rows (1 to 256 GPUs) in the CSV"
-[[ $(head -c 8 "$work/goyal.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "no PNG"
+is_png "$work/goyal.png" || fail "no PNG"
 expect_error() {  # MESSAGE ARGS...
   local message=$1 out status=0
   shift
