@@ -4,6 +4,7 @@
 //   strobe inspect CKPT | strobe export CKPT OUT
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "app/plan_command.h"
 #include "app/train_command.h"
 #include "ops/distributed_context.h"
+#include "ops/startup_roll_call.h"
 #include "ops/startup_watchdog.h"
 
 ABSL_FLAG(double, startup_timeout_s, 300,
@@ -50,11 +52,18 @@ int Usage(const std::string& problem) {
   return kExitUsage;
 }
 
+// Joins this process to the job, or ends it with the names of the ranks that never came.
+strobe::DistributedContext StartDistributed(int* argc, char*** argv) {
+  std::unique_ptr<strobe::StartupRollCall> roll_call = strobe::StartupRollCall::Announce();
+  strobe::StartupWatchdog watchdog(absl::GetFlag(FLAGS_startup_timeout_s), roll_call.get());
+  strobe::DistributedContext context = strobe::InitDistributed(argc, argv);  // ends in a collective of all ranks
+  watchdog.Disarm();
+  return context;
+}
+
 // Commands that run on every rank of an MPI job.
 int RunDistributed(int argc, char** argv, int (*command)(const strobe::DistributedContext&)) {
-  strobe::StartupWatchdog watchdog(absl::GetFlag(FLAGS_startup_timeout_s));
-  strobe::DistributedContext context = strobe::InitDistributed(&argc, &argv);  // ends in a collective of all ranks
-  watchdog.Disarm();
+  const strobe::DistributedContext context = StartDistributed(&argc, &argv);
   int exit_code = 0;
   try {
     exit_code = command(context);

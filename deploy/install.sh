@@ -8,9 +8,10 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "deploy/install.sh: run as root (apt-get install needs it), e.g. sudo bash deploy/install.sh" >&2
   exit 1
 fi
-# gnuplot-nox draws the charts of strobe lr-plot and lr-find.
-packages=(g++ make cmake ccache libtorch-dev libopenmpi-dev openmpi-bin libabsl-dev libgtest-dev zlib1g-dev
-          dataset-fashion-mnist gnuplot-nox)
+# gnuplot-nox draws the charts of strobe lr-plot and lr-find; libpmix-dev (found by pkg-config) lets a stalled
+# start-up name the ranks that never came.
+packages=(g++ make cmake ccache pkg-config libtorch-dev libopenmpi-dev openmpi-bin libpmix-dev libabsl-dev
+          libgtest-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox)
 case ${1:-} in
   --test | --bench) packages+=(python3-torch) ;;
   "") ;;

@@ -5,16 +5,18 @@
 #include <mutex>
 #include <thread>
 
+#include "ops/startup_roll_call.h"
+
 namespace strobe {
 
 // Ends this process if the job's start-up does not finish in time. MPI_Init and the first collectives wait for
 // every rank of the job; when a rank never arrives (a host that hangs, a process stuck before MPI_Init), the others
 // would wait forever. Armed before InitDistributed and disarmed once it returned (all ranks met in its first
-// collective); on timeout it prints which process gave up and exits with code 1, which makes the launcher end the
-// job. MPI cannot say which rank is missing while MPI_Init blocks: the ranks that report are the ones that arrived.
+// collective); on timeout it names the ranks that never started (asking the launcher through `roll_call`, since MPI
+// cannot say while MPI_Init blocks) and exits with code 1, which makes the launcher end the job.
 class StartupWatchdog {
  public:
-  explicit StartupWatchdog(double timeout_seconds);
+  StartupWatchdog(double timeout_seconds, StartupRollCall* roll_call);
   ~StartupWatchdog();
   StartupWatchdog(const StartupWatchdog&) = delete;
   StartupWatchdog& operator=(const StartupWatchdog&) = delete;

@@ -64,13 +64,17 @@ if [[ $code -ne 1 ]] || ! grep -q "strobe: error: rank 1: its strobe binary on .
 else
   echo "ok: mixed binaries -> exit $code: $(grep '^strobe: error:' <<<"$output")"
 fi
-# A rank that never starts (here: a process that never initialises MPI) must not leave the others waiting.
+# A rank that never starts (here: a process that never initialises MPI) must not leave the others waiting, and
+# the error names it (rank 1) and its host.
 started=$(date +%s)
-output=$(timeout 120 "$mpiexec" -np 1 "$strobe" train --data="$data" --train_samples=256 --run_dir="$work/r15" \
-  --startup_timeout_s=5 : -np 1 sleep 100 2>&1)
+output=$(timeout 120 "$mpiexec" --oversubscribe -np 1 "$strobe" train --data="$data" --train_samples=256 \
+  --run_dir="$work/r15" --startup_timeout_s=5 : -np 1 sleep 100 : -np 1 "$strobe" train --data="$data" \
+  --train_samples=256 --run_dir="$work/r15" --startup_timeout_s=5 2>&1)
 code=$?
 seconds=$(( $(date +%s) - started ))
-if [[ $code -ne 1 || $seconds -ge 60 ]] || ! grep -q "the job did not start within 5 s (--startup_timeout_s)" <<<"$output"; then
+expected="the job did not start within 5 s (--startup_timeout_s): 1 of 3 ranks never started: rank 1 (host $(hostname))"
+if [[ $code -ne 1 || $seconds -ge 60 ]] || ! grep -qF "$expected" <<<"$output" || ! grep -q "Ranks 0,2 are up" <<<"$output"
+then
   echo "FAIL: a rank that never starts -> exit $code after $seconds s:"; echo "$output" | sed 's/^/    /'
   failures=$((failures + 1))
 else
