@@ -13,7 +13,8 @@ fi
 packages=(g++ make cmake ccache pkg-config libtorch-dev libopenmpi-dev openmpi-bin libpmix-dev libabsl-dev
           libgtest-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox)
 case ${1:-} in
-  --test | --bench) packages+=(python3-torch) ;;
+  # iptables and libnetfilter-queue-dev: link delay for the simulated cluster (deploy/netns, e2e_netns_cluster).
+  --test | --bench) packages+=(python3-torch iptables libnetfilter-queue-dev) ;;
   "") ;;
   *) echo "deploy/install.sh: unknown option '$1' (expected --test or --bench)" >&2; exit 2 ;;
 esac

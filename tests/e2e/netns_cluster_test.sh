@@ -3,7 +3,8 @@
 # MPI started in host 1 and reaching host 2 through its remote-shell agent (deploy/netns/netns_agent.sh instead of
 # ssh), launched with deploy/launch_mpirun.sh and a hostfile; ranks talk TCP over the links. Checks that rank 1 was
 # started inside host 2's namespace, that training finished with bit-identical weights on both ranks, and that
-# shaping the links to 50 Mbit/s (tc tbf) slows the run; a host that cannot be reached fails the launch at once.
+# shaping the links to 50 Mbit/s (tc tbf) or delaying every packet 20 ms slows the run; a host that cannot be
+# reached fails the launch at once.
 # Needs root and network namespaces: otherwise it says why and
 # exits 77 (CTest: skipped).
 # Usage: netns_cluster_test.sh STROBE_BINARY MPIEXEC
@@ -32,10 +33,25 @@ train() {  # NAME: trains across the simulated hosts into $work/NAME; prints img
 bash "$repo/deploy/netns/sim_cluster.sh" up 2
 fast=$(train fast)
 grep -q "10.77.0.2 -> strobe-h2: .*orted" /run/strobe-sim-cluster/agent.log || fail "no daemon was started in host 2"
-bash "$repo/deploy/netns/sim_cluster.sh" up 2 "tbf rate 50mbit burst 64kb latency 200ms"
+bash "$repo/deploy/netns/sim_cluster.sh" up 2 --qdisc="tbf rate 50mbit burst 64kb latency 200ms"
 slow=$(train slow)
 echo "ok: 2 simulated hosts over TCP: $fast img/s on free links, $slow img/s on 50 Mbit/s links"
 awk -v fast="$fast" -v slow="$slow" 'BEGIN { exit !(slow < 0.8 * fast) }' || fail "shaping the links did not slow training"
+
+# Added latency: every packet a host receives is held 20 ms (strobe_link_delay; this kernel may lack sch_netem).
+link_delay=$repo/build/deploy/netns/strobe_link_delay
+if [[ -x $link_delay ]] && command -v iptables-legacy >/dev/null; then
+  bash "$repo/deploy/netns/sim_cluster.sh" up 2 --delay_ms=20
+  # A TCP handshake (SYN to host 2, SYN-ACK or RST back) crosses both links: at least 40 ms.
+  connect_ms=$(ip netns exec strobe-h1 bash -c \
+    'start=$(date +%s%N); (exec 3<>/dev/tcp/10.77.0.2/9) 2>/dev/null; echo $(( ($(date +%s%N) - start) / 1000000 ))')
+  (( connect_ms >= 40 )) || fail "a round trip over links with 20 ms delay took $connect_ms ms"
+  delayed=$(train delayed)
+  echo "ok: links with 20 ms one-way delay: round trip $connect_ms ms, $delayed img/s (free links: $fast img/s)"
+  awk -v fast="$fast" -v slow="$delayed" 'BEGIN { exit !(slow < 0.8 * fast) }' || fail "link delay did not slow training"
+else
+  fail "link delay needs $link_delay (libnetfilter-queue-dev at build time) and iptables-legacy: deploy/install.sh --test"
+fi
 
 # A host that cannot be reached: the launch fails at once with Open MPI's message, no rank waits forever.
 bash "$repo/deploy/netns/sim_cluster.sh" up 3
