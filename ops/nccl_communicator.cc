@@ -7,8 +7,10 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <string>
 
 #include "absl/strings/str_format.h"
+#include "ops/gpu_placement.h"
 #include "ops/mpi_check.h"
 
 namespace strobe {
@@ -42,15 +44,8 @@ NcclCommunicator::NcclCommunicator(const DistributedContext& context)
     : rank_(context.rank), world_size_(context.world_size), device_(context.local_rank), host_(context.host) {
   int device_count = 0;
   if (cudaGetDeviceCount(&device_count) != cudaSuccess) device_count = 0;
-  // Every rank learns whether any rank lacks its GPU before anyone waits in NCCL's initialisation.
-  int missing_here = device_ >= device_count ? 1 : 0;
-  int missing_anywhere = 0;
-  STROBE_MPI_CHECK(MPI_Allreduce(&missing_here, &missing_anywhere, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
-  if (missing_anywhere != 0) {
-    throw std::runtime_error(absl::StrFormat(
-        "rank %d on %s: a rank has no GPU for its local rank (here: local rank %d, %d GPUs); start at most one "
-        "rank per GPU on each host",
-        rank_, host_, device_, device_count));
+  if (const absl::Status placed = CheckOneGpuPerRank(context, device_count); !placed.ok()) {
+    throw std::runtime_error(std::string(placed.message()));
   }
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
   ncclUniqueId id;
