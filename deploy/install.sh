@@ -11,7 +11,7 @@ fi
 # gnuplot-nox draws the charts of strobe lr-plot and lr-find; libpmix-dev (found by pkg-config) lets a stalled
 # start-up name the ranks that never came.
 packages=(g++ make cmake ccache pkg-config libtorch-dev libopenmpi-dev openmpi-bin libpmix-dev libabsl-dev
-          libgtest-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox)
+          libgtest-dev zlib1g-dev libjpeg-dev libpng-dev dataset-fashion-mnist gnuplot-nox)
 case ${1:-} in
   # iptables and libnetfilter-queue-dev: link delay for the simulated cluster (deploy/netns, e2e_netns_cluster).
   --test | --bench) packages+=(python3-torch iptables libnetfilter-queue-dev) ;;
