@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Images per second per core for the ImageNet training input (decode + RandomResizedCrop(224) + flip + normalise):
+# Strobe's pipeline against PIL + torchvision on the same ImageNet-like photos, side by side in one run.
+# Usage: bash bench/jpeg_bench.sh [BUILD_DIR] [ROUNDS]
+# Needs /usr/bin/python3 with python3-pil and python3-torchvision (deploy/install.sh --bench) and apt-get download
+# access once, to fetch the photographs (python3-skimage, python-matplotlib-data; unpacked, not installed).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$repo/build}
+rounds=${2:-5}
+photos=${STROBE_PHOTO_SET:-$repo/build/photo-set}
+if [[ ! -d $photos ]]; then
+  sources=$(mktemp -d)
+  trap 'rm -rf "$sources"' EXIT
+  (cd "$sources" && apt-get download -q python3-skimage python-matplotlib-data >/dev/null 2>&1) \
+    || { echo "jpeg_bench.sh: apt-get download python3-skimage python-matplotlib-data failed" >&2; exit 1; }
+  for deb in "$sources"/*.deb; do dpkg -x "$deb" "$sources/root"; done
+  mkdir -p "$sources/photos"
+  find "$sources/root" \( -path '*skimage/data/*' -o -path '*sample_data/grace_hopper.jpg' \) -type f \
+    -exec cp {} "$sources/photos/" \;
+  /usr/bin/python3 "$repo/bench/make_photo_set.py" "$sources/photos" "$photos" 64
+fi
+echo "photos: $(ls "$photos" | wc -l) files in $photos ($(du -sh "$photos" | cut -f1)), 500x375, JPEG quality 90"
+# Alternating runs, medians: this machine's speed drifts, and neither side may profit from a quiet moment alone.
+repeats=${STROBE_BENCH_REPEATS:-5}
+strobe_rates=() python_rates=()
+for _ in $(seq "$repeats"); do
+  line=$("$build/bench/jpeg_pipeline_bench" --images_dir="$photos" --rounds="$rounds")
+  echo "$line"
+  strobe_rates+=("$(grep -o '[0-9.]* img/s' <<<"$line" | cut -d' ' -f1)")
+  line=$(/usr/bin/python3 "$repo/bench/jpeg_pipeline_python.py" "$photos" "$rounds")
+  echo "$line"
+  python_rates+=("$(grep -o '[0-9.]* img/s' <<<"$line" | cut -d' ' -f1)")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+strobe_median=$(median "${strobe_rates[@]}")
+python_median=$(median "${python_rates[@]}")
+awk -v s="$strobe_median" -v p="$python_median" -v n="$repeats" \
+  'BEGIN { printf "median of %d: strobe %.1f img/s, python %.1f img/s per core: strobe / python %.2fx\n", n, s, p, s / p }'

@@ -1,0 +1,60 @@
+// ImageNet training input on one core: decode + RandomResizedCrop(224) + horizontal flip + normalise, for every
+// JPEG in a directory (read into memory first, so the disk is not measured), repeated --rounds times.
+// Run: build/bench/jpeg_pipeline_bench --images_dir=DIR [--rounds=5] [--size=224]
+// bench/jpeg_bench.sh runs it and the same pipeline in Python (PIL + torchvision) on the same files.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "worker/file_system.h"
+#include "worker/imagenet/sample_transform.h"
+
+ABSL_FLAG(std::string, images_dir, "", "Directory of JPEG files.");
+ABSL_FLAG(int, rounds, 5, "Passes over the files.");
+ABSL_FLAG(int, size, 224, "Output size.");
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(absl::GetFlag(FLAGS_images_dir))) {
+    files.push_back(entry.path().string());
+  }
+  std::vector<std::string> contents;
+  for (const std::string& file : files) {
+    absl::StatusOr<std::string> data = strobe::ReadFile(file);
+    if (!data.ok()) {
+      std::fprintf(stderr, "jpeg_pipeline_bench: %s\n", std::string(data.status().message()).c_str());
+      return 1;
+    }
+    contents.push_back(*std::move(data));
+  }
+  if (contents.empty()) {
+    std::fprintf(stderr, "jpeg_pipeline_bench: no files in --images_dir\n");
+    return 2;
+  }
+  strobe::SampleTransform transform;
+  transform.size = absl::GetFlag(FLAGS_size);
+  std::vector<float> out(3 * static_cast<size_t>(transform.size) * transform.size);
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  uint64_t seed = 1;
+  const auto start = std::chrono::steady_clock::now();
+  for (int round = 0; round < rounds; ++round) {
+    for (const std::string& data : contents) {
+      const absl::Status status = strobe::TransformTrainSample(reinterpret_cast<const uint8_t*>(data.data()),
+                                                               data.size(), transform, seed++, out.data());
+      if (!status.ok()) {
+        std::fprintf(stderr, "jpeg_pipeline_bench: %s\n", std::string(status.message()).c_str());
+        return 1;
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double images = static_cast<double>(rounds) * contents.size();
+  std::printf("strobe: %zu files x %d rounds, 1 thread: %.1f img/s (%.3f ms/img)\n", contents.size(), rounds,
+              images / seconds, 1000 * seconds / images);
+  return 0;
+}

@@ -1,0 +1,34 @@
+#ifndef STROBE_WORKER_IMAGENET_SAMPLE_TRANSFORM_H_
+#define STROBE_WORKER_IMAGENET_SAMPLE_TRANSFORM_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "worker/imagenet/crop_sampler.h"
+
+namespace strobe {
+
+// What turns one encoded image into one network input: torchvision's RandomResizedCrop(size) +
+// RandomHorizontalFlip + ToTensor + Normalize for training, Resize(resize_to) + CenterCrop(size) + ToTensor +
+// Normalize for validation.
+struct SampleTransform {
+  int size = 224;
+  int resize_to = 256;  // validation only
+  RandomResizedCropOptions crop;
+  std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};  // ImageNet's, on the 0-1 scale
+  std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
+};
+
+// Decodes `data` and writes the training input, float CHW (3 × size × size), into `out`. Crop and flip are drawn
+// from `sample_seed` alone.
+absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const SampleTransform& transform,
+                                  uint64_t sample_seed, float* out);
+
+// The validation input: deterministic, no flip.
+absl::Status TransformEvalSample(const uint8_t* data, size_t bytes, const SampleTransform& transform, float* out);
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_IMAGENET_SAMPLE_TRANSFORM_H_
