@@ -13,8 +13,11 @@ fi
 packages=(g++ make cmake ccache pkg-config libtorch-dev libopenmpi-dev openmpi-bin libpmix-dev libabsl-dev
           libgtest-dev zlib1g-dev libjpeg-dev libpng-dev dataset-fashion-mnist gnuplot-nox)
 case ${1:-} in
-  # iptables and libnetfilter-queue-dev: link delay for the simulated cluster (deploy/netns, e2e_netns_cluster).
-  --test | --bench) packages+=(python3-torch iptables libnetfilter-queue-dev) ;;
+  # iptables and libnetfilter-queue-dev: link delay for the simulated cluster (deploy/netns, e2e_netns_cluster);
+  # clang and its sanitizer/libFuzzer runtimes: the image decoder's fuzz test.
+  --test) packages+=(python3-torch iptables libnetfilter-queue-dev clang libclang-rt-dev) ;;
+  # The Python baselines the benchmarks compare against (bench/).
+  --bench) packages+=(python3-torch python3-torchvision python3-pil iptables libnetfilter-queue-dev) ;;
   "") ;;
   *) echo "deploy/install.sh: unknown option '$1' (expected --test or --bench)" >&2; exit 2 ;;
 esac

@@ -1,68 +1,22 @@
 #include "worker/imagenet/image_decoder.h"
 
 #include <gtest/gtest.h>
-#include <png.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
-#include <jpeglib.h>
-
+#include "tests/support/test_images.h"
 #include "worker/imagenet/crop_sampler.h"
 #include "worker/imagenet/resample.h"
 
 namespace strobe {
 namespace {
 
-enum class JpegKind { kBaseline, kProgressive, kGreyscale, kCmyk };
-
-// A photo-like test image: smooth gradients, a few hard edges and fine texture, so that DCT scaling, chroma
-// subsampling and the filter all have something to get wrong.
-std::vector<uint8_t> SyntheticPixels(int width, int height, int components) {
-  std::vector<uint8_t> pixels(static_cast<size_t>(width) * height * components);
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      for (int c = 0; c < components; ++c) {
-        double v = 128 + 90 * std::sin(0.013 * x * (c + 1) + 0.021 * y) + 20 * std::sin(0.31 * x + 0.17 * y * c);
-        if ((x / 60 + y / 45) % 2 == 0) v = 0.6 * v + 40;  // hard edges
-        pixels[(static_cast<size_t>(y) * width + x) * components + c] =
-            static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 255.0)));
-      }
-    }
-  }
-  return pixels;
-}
-
-std::vector<uint8_t> EncodeJpeg(JpegKind kind, int width, int height, int quality = 90) {
-  jpeg_compress_struct info;
-  jpeg_error_mgr errors;
-  info.err = jpeg_std_error(&errors);
-  jpeg_create_compress(&info);
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&info, &buffer, &size);
-  info.image_width = width;
-  info.image_height = height;
-  info.input_components = kind == JpegKind::kGreyscale ? 1 : kind == JpegKind::kCmyk ? 4 : 3;
-  info.in_color_space = kind == JpegKind::kGreyscale ? JCS_GRAYSCALE : kind == JpegKind::kCmyk ? JCS_CMYK : JCS_RGB;
-  jpeg_set_defaults(&info);  // YCbCr 4:2:0 for RGB; CMYK gets an Adobe marker
-  jpeg_set_quality(&info, quality, TRUE);
-  if (kind == JpegKind::kProgressive) jpeg_simple_progression(&info);
-  jpeg_start_compress(&info, TRUE);
-  const std::vector<uint8_t> pixels = SyntheticPixels(width, height, info.input_components);
-  while (info.next_scanline < info.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(&pixels[static_cast<size_t>(info.next_scanline) * width *
-                                                info.input_components]);
-    jpeg_write_scanlines(&info, &row, 1);
-  }
-  jpeg_finish_compress(&info);
-  std::vector<uint8_t> jpeg(buffer, buffer + size);
-  jpeg_destroy_compress(&info);
-  std::free(buffer);
-  return jpeg;
-}
+using testing::EncodeJpeg;
+using testing::JpegKind;
+using testing::SyntheticPixels;
 
 struct Difference {
   double mean = 0;
@@ -146,20 +100,10 @@ TEST(ImageDecoder, AdobeCmykBecomesRgbAsPillowConvertsIt) {
 }
 
 TEST(ImageDecoder, PngNamedJpegDecodes) {
-  const std::vector<uint8_t> rgb = SyntheticPixels(40, 30, 3);
-  png_image png;
-  std::memset(&png, 0, sizeof(png));
-  png.version = PNG_IMAGE_VERSION;
-  png.width = 40;
-  png.height = 30;
-  png.format = PNG_FORMAT_RGB;
-  png_alloc_size_t size = 0;
-  ASSERT_TRUE(png_image_write_to_memory(&png, nullptr, &size, 0, rgb.data(), 0, nullptr));
-  std::vector<uint8_t> file(size);
-  ASSERT_TRUE(png_image_write_to_memory(&png, file.data(), &size, 0, rgb.data(), 0, nullptr));
-  absl::StatusOr<RgbImage> image = DecodeImage(file.data(), size);
+  const std::vector<uint8_t> file = testing::EncodePng(40, 30);
+  absl::StatusOr<RgbImage> image = DecodeImage(file.data(), file.size());
   ASSERT_TRUE(image.ok()) << image.status();
-  EXPECT_EQ(image->pixels, rgb);  // lossless
+  EXPECT_EQ(image->pixels, SyntheticPixels(40, 30, 3));  // lossless
 }
 
 TEST(ImageDecoder, BadDataIsAnErrorThatSaysWhat) {
@@ -172,6 +116,16 @@ TEST(ImageDecoder, BadDataIsAnErrorThatSaysWhat) {
   EXPECT_EQ(decode(truncated).message(), "corrupt or truncated JPEG data: Premature end of JPEG file");
   const std::vector<uint8_t> header_only(file.begin(), file.begin() + 100);
   EXPECT_FALSE(decode(header_only).ok());
+  // A header claiming 65500 × 65500 pixels (a decompression bomb) is refused before any pixel is decoded.
+  std::vector<uint8_t> bomb = file;
+  for (size_t i = 0; i + 8 < bomb.size(); ++i) {
+    if (bomb[i] == 0xFF && bomb[i + 1] == 0xC0) {  // start of frame: length(2) precision(1) height(2) width(2)
+      bomb[i + 5] = bomb[i + 7] = 0xFF;
+      bomb[i + 6] = bomb[i + 8] = 0xDC;
+      break;
+    }
+  }
+  EXPECT_EQ(decode(bomb).message(), "image size 65500 x 65500 is out of range (1 to 134217728 pixels)");
   std::vector<uint8_t> corrupt = file;
   for (size_t i = file.size() / 3; i < file.size() / 3 + 64; ++i) corrupt[i] = 0xFF;  // markers inside entropy data
   const absl::Status status = decode(corrupt);

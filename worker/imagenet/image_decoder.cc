@@ -18,6 +18,18 @@
 namespace strobe {
 namespace {
 
+// A file claiming more pixels than any training image has is damaged or hostile (a "decompression bomb"): its
+// decode would take gigabytes. Pillow warns above 89 million pixels; this is 128 Mi.
+constexpr uint64_t kMaxPixels = uint64_t{1} << 27;
+
+absl::Status CheckPixelCount(uint64_t width, uint64_t height) {
+  if (width == 0 || height == 0 || width * height > kMaxPixels) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "image size %d x %d is out of range (1 to %d pixels)", width, height, kMaxPixels));
+  }
+  return absl::OkStatus();
+}
+
 constexpr uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
 bool IsPng(const uint8_t* data, size_t size) {
@@ -74,6 +86,10 @@ absl::StatusOr<DecodedRegion> DecodePngRegion(const uint8_t* data, size_t size, 
   if (!png_image_begin_read_from_memory(&png, data, size)) {
     return absl::InvalidArgumentError(absl::StrFormat("corrupt PNG data: %s", png.message));
   }
+  if (absl::Status size_ok = CheckPixelCount(png.width, png.height); !size_ok.ok()) {
+    png_image_free(&png);
+    return size_ok;
+  }
   png.format = PNG_FORMAT_RGB;  // greyscale, palette and alpha (composited on black) all become RGB
   DecodedRegion decoded;
   decoded.image.width = static_cast<int>(png.width);
@@ -102,13 +118,17 @@ struct JpegDecompressor {
   ~JpegDecompressor() { jpeg_destroy_decompress(&info); }
 };
 
-// The decode itself; split out so that nothing with a destructor lives in the frame setjmp returns to.
-bool DecodeJpegInto(JpegDecompressor& jpeg, const uint8_t* data, size_t size, const RegionChooser& choose,
-                    int min_width, int min_height, DecodedRegion* decoded) {
+// The decode itself; split out so that nothing with a destructor lives in the frame setjmp returns to (the
+// statuses it returns are built only after a jump, or on paths that do not jump).
+absl::Status DecodeJpegInto(JpegDecompressor& jpeg, const uint8_t* data, size_t size, const RegionChooser& choose,
+                            int min_width, int min_height, DecodedRegion* decoded) {
   jpeg_decompress_struct& info = jpeg.info;
-  if (setjmp(jpeg.errors.on_error)) return false;
+  if (setjmp(jpeg.errors.on_error)) {
+    return absl::InvalidArgumentError(absl::StrFormat("corrupt or truncated JPEG data: %s", jpeg.errors.message));
+  }
   jpeg_mem_src(&info, data, static_cast<unsigned long>(size));
   jpeg_read_header(&info, TRUE);
+  if (absl::Status size_ok = CheckPixelCount(info.image_width, info.image_height); !size_ok.ok()) return size_ok;
   const Region region = choose(static_cast<int>(info.image_width), static_cast<int>(info.image_height));
   const int scale = ChooseDctScale(region, min_width, min_height);
   info.scale_num = 1;
@@ -152,7 +172,7 @@ bool DecodeJpegInto(JpegDecompressor& jpeg, const uint8_t* data, size_t size, co
   jpeg_abort_decompress(&info);  // rows below the region are not needed
   decoded->region = {scaled.x - crop_x, scaled.y - y0, scaled.width, scaled.height};
   decoded->dct_scale = scale;
-  return true;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -166,8 +186,8 @@ absl::StatusOr<DecodedRegion> DecodeImageRegion(const uint8_t* data, size_t size
   }
   JpegDecompressor jpeg;
   DecodedRegion decoded;
-  if (!DecodeJpegInto(jpeg, data, size, choose, min_width, min_height, &decoded)) {
-    return absl::InvalidArgumentError(absl::StrFormat("corrupt or truncated JPEG data: %s", jpeg.errors.message));
+  if (absl::Status status = DecodeJpegInto(jpeg, data, size, choose, min_width, min_height, &decoded); !status.ok()) {
+    return status;
   }
   return decoded;
 }
