@@ -87,7 +87,7 @@ int RunLrFindCommand(const DistributedContext& context) {
 
   torch::manual_seed(config.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeModel(config.model, data->train.images.size(1), data->train.num_classes);
+      MakeModel(config.model, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
   absl::StatusOr<LrRangeResult> result = RunLrRangeTest(config, *data, **model, comm, options);
   if (!result.ok()) return Fail(context, result.status(), kExitFailure);
@@ -109,7 +109,7 @@ int RunLrPlotCommand() {
   if (absl::Status valid = ValidateTrainConfig(config, 1); !valid.ok()) return Fail(alone, valid, kExitBadFlags);
   absl::StatusOr<TrainData> data = LoadTrainData(config);
   if (!data.ok()) return Fail(alone, data.status(), kExitFailure);
-  const int64_t steps_per_epoch = data->train.size() / config.global_batch;
+  const int64_t steps_per_epoch = data->train->size() / config.global_batch;
   const bool adascale = config.lr_adascale;
   config.lr_adascale = false;  // its gain and progress come from the run's gradients
   absl::StatusOr<LrController> controller = MakeLrController(config, steps_per_epoch, 1);

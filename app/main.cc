@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "app/checkpoint_commands.h"
+#include "app/image_folder_command.h"
 #include "app/lr_commands.h"
 #include "app/plan_command.h"
 #include "app/train_command.h"
@@ -36,6 +37,7 @@ constexpr char kUsage[] =
     "  lr-find            LR range test across all ranks: loss against an exponentially growing LR, a suggestion\n"
     "  lr-plot            draw the configured LR schedule (--output=FILE.png) before launching\n"
     "  plan               project step time and scaling efficiency to 1024 GPUs (--output=FILE.png)\n"
+    "  make-image-folder OUT  write the IDX dataset as an ImageNet-layout folder of JPEGs (a demo ImageNet)\n"
     "\n"
     "Examples:\n"
     "  strobe train --run_dir=runs/fmnist\n"
@@ -89,8 +91,9 @@ int main(int argc, char** argv) {
   if (command == "plan" && operands == 0) return strobe::RunPlanCommand();
   if (command == "inspect" && operands == 1) return strobe::RunInspectCommand(positional[2]);
   if (command == "export" && operands == 2) return strobe::RunExportCommand(positional[2], positional[3]);
+  if (command == "make-image-folder" && operands == 1) return strobe::RunImageFolderCommand(positional[2]);
   if (command == "train" || command == "inspect" || command == "export" || command == "lr-find" ||
-      command == "lr-plot" || command == "plan") {
+      command == "lr-plot" || command == "plan" || command == "make-image-folder") {
     return Usage("wrong number of operands for '" + command + "'");
   }
   return Usage(command.empty() ? "expected a command" : "unknown command '" + command + "'");

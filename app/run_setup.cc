@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +13,8 @@
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/data/idx_reader.h"
+#include "worker/data/in_memory_source.h"
+#include "worker/imagenet/image_folder_source.h"
 #include "worker/file_system.h"
 
 namespace strobe {
@@ -49,24 +52,68 @@ absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedCont
   return communicator;
 }
 
-absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config) {
-  TrainData data;
+namespace {
+
+bool IsImageFolderDataset(const std::string& dir) { return IsDirectory(JoinPath(dir, "train")); }
+
+absl::StatusOr<TrainData> LoadIdxData(const TrainConfig& config) {
   absl::StatusOr<ImageDataset> train = LoadMnistSplit(config.data_dir, MnistSplit::kTrain);
   if (!train.ok()) return train.status();
   absl::StatusOr<ImageDataset> test = LoadMnistSplit(config.data_dir, MnistSplit::kTest);
   if (!test.ok()) return test.status();
-  data.train = *std::move(train);
-  data.test = *std::move(test);
-  if (config.train_samples > 0 && config.train_samples < data.train.size()) {
-    data.train.images = data.train.images.slice(0, 0, config.train_samples);
-    data.train.labels = data.train.labels.slice(0, 0, config.train_samples);
+  if (config.train_samples > 0 && config.train_samples < train->size()) {
+    train->images = train->images.slice(0, 0, config.train_samples);
+    train->labels = train->labels.slice(0, 0, config.train_samples);
   }
-  if (config.eval_samples > 0 && config.eval_samples < data.test.size()) {
-    data.test.images = data.test.images.slice(0, 0, config.eval_samples);
-    data.test.labels = data.test.labels.slice(0, 0, config.eval_samples);
+  if (config.eval_samples > 0 && config.eval_samples < test->size()) {
+    test->images = test->images.slice(0, 0, config.eval_samples);
+    test->labels = test->labels.slice(0, 0, config.eval_samples);
   }
-  data.norm = ComputeNormalization(data.train);
-  return data;
+  const Normalization norm = ComputeNormalization(*train);
+  return TrainData{std::make_shared<InMemorySource>(*std::move(train), norm),
+                   std::make_shared<InMemorySource>(*std::move(test), norm)};
+}
+
+// The split's file index is cached next to the data when that directory is writable, else in the run directory.
+std::string IndexCachePath(const TrainConfig& config, const std::string& split) {
+  if (::access(config.data_dir.c_str(), W_OK) == 0) return JoinPath(config.data_dir, ".strobe-index-" + split + ".tsv");
+  return JoinPath(config.run_dir, "image-index-" + split + ".tsv");
+}
+
+absl::StatusOr<TrainData> LoadImageFolderData(const TrainConfig& config) {
+  ImageFolderOptions options;
+  options.transform.size = static_cast<int>(config.image_size);
+  options.transform.resize_to = static_cast<int>(config.val_resize);
+  options.transform.crop.scale_min = config.crop_scale_min;
+  options.transform.channels_last = config.channels_last;
+  options.decode_threads = config.decode_threads > 0 ? config.decode_threads : at::get_num_threads();
+  options.max_unreadable = config.max_bad_images;
+  options.prefetch_limit = std::max<int64_t>(1, config.prefetch_batches);
+  options.limit_samples = config.train_samples;
+  absl::StatusOr<std::unique_ptr<ImageFolderSource>> train =
+      ImageFolderSource::Open(config.data_dir, "train", IndexCachePath(config, "train"), options);
+  if (!train.ok()) return train.status();
+  options.limit_samples = config.eval_samples;
+  absl::StatusOr<std::unique_ptr<ImageFolderSource>> val =
+      ImageFolderSource::Open(config.data_dir, "val", IndexCachePath(config, "val"), options);
+  if (!val.ok()) return val.status();
+  const std::vector<std::string>& train_classes = (*train)->class_names();
+  const std::vector<std::string>& val_classes = (*val)->class_names();
+  if (val_classes != train_classes) {
+    size_t i = 0;
+    while (i < train_classes.size() && i < val_classes.size() && train_classes[i] == val_classes[i]) ++i;
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: val/ and train/ hold different class folders (class %d: '%s' in train/, '%s' in val/); they must name "
+        "the same classes", config.data_dir, i, i < train_classes.size() ? train_classes[i] : "none",
+        i < val_classes.size() ? val_classes[i] : "none"));
+  }
+  return TrainData{*std::move(train), *std::move(val)};
+}
+
+}  // namespace
+
+absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config) {
+  return IsImageFolderDataset(config.data_dir) ? LoadImageFolderData(config) : LoadIdxData(config);
 }
 
 }  // namespace strobe

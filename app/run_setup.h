@@ -31,8 +31,10 @@ absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedCont
 // silently compute differently.
 absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context);
 
-// The training and test splits (cut to --train_samples / --eval_samples) and the normalisation of the training
-// split.
+// The training and test splits of --data: IDX files held in memory (cut to their first --train_samples /
+// --eval_samples, normalised by the training split's statistics), or an ImageNet layout (train/ and val/ class
+// folders) decoded on the fly by --decode_threads per rank (--train_samples / --eval_samples images spread over
+// the split). Call after SetCpuThreads.
 absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config);
 
 }  // namespace strobe

@@ -48,7 +48,7 @@ int RunTrainCommand(const DistributedContext& context) {
   if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {
     return Fail(context, agreed, kExitFailure);
   }
-  absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train.size(), config.global_batch,
+  absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train->size(), config.global_batch,
                                                                context.world_size);
   if (!plan.ok()) return Fail(context, plan.status(), kExitFailure);
   absl::StatusOr<LrController> lr_controller =
@@ -57,7 +57,7 @@ int RunTrainCommand(const DistributedContext& context) {
 
   torch::manual_seed(config.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeModel(config.model, data->train.images.size(1), data->train.num_classes);
+      MakeModel(config.model, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
 
   absl::Status run_dir_ready = absl::OkStatus();
@@ -76,7 +76,7 @@ int RunTrainCommand(const DistributedContext& context) {
   std::unique_ptr<ProgressReporter> reporter;
   if (context.rank == 0) {
     std::printf("strobe: training %s on %d samples, %d rank(s) x %d, %d thread(s) per rank, run dir %s\n",
-                config.model.c_str(), static_cast<int>(data->train.size()), context.world_size,
+                config.model.c_str(), static_cast<int>(data->train->size()), context.world_size,
                 static_cast<int>(plan->local_batch()), at::get_num_threads(), config.run_dir.c_str());
     reporter = std::make_unique<ProgressReporter>(
         stdout, LiveProgress(config, context),

@@ -5,8 +5,18 @@
 #include "absl/strings/str_format.h"
 
 ABSL_FLAG(std::string, data, "/usr/share/datasets/fashion-mnist",
-          "Directory holding MNIST-format IDX files (train-/t10k- images and labels, .gz or plain). The default is "
-          "Debian's dataset-fashion-mnist.");
+          "Dataset directory: MNIST-format IDX files (train-/t10k- images and labels, .gz or plain; the default is "
+          "Debian's dataset-fashion-mnist), or an ImageNet layout: train/<class>/<image> and val/<class>/<image> "
+          "(JPEG or PNG; class index = sorted folder names).");
+ABSL_FLAG(int64_t, image_size, 224, "ImageNet layout: training crop (RandomResizedCrop) and validation crop size.");
+ABSL_FLAG(int64_t, val_resize, 256, "ImageNet layout: validation resizes the shorter side to this, then centre-crops.");
+ABSL_FLAG(double, crop_scale_min, 0.08, "ImageNet layout: RandomResizedCrop's smallest area fraction.");
+ABSL_FLAG(int, decode_threads, 0, "ImageNet layout: image decoding threads per rank (0: the rank's share of the cores).");
+ABSL_FLAG(int64_t, prefetch_batches, 2, "ImageNet layout: batches decoded ahead of the training step.");
+ABSL_FLAG(int64_t, max_bad_images, 100,
+          "ImageNet layout: unreadable images (corrupt, truncated, empty) a rank replaces by readable ones and "
+          "reports; one more stops the run.");
+ABSL_FLAG(bool, channels_last, false, "ImageNet layout: batches in PyTorch's channels_last memory format.");
 ABSL_FLAG(std::string, model, "resnet20", "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
 ABSL_FLAG(std::string, run_dir, "", "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
 ABSL_FLAG(int64_t, epochs, 1, "Training epochs.");
@@ -148,6 +158,13 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.seed = absl::GetFlag(FLAGS_seed);
   config.log_every = absl::GetFlag(FLAGS_log_every);
   config.threads = absl::GetFlag(FLAGS_threads);
+  config.image_size = absl::GetFlag(FLAGS_image_size);
+  config.val_resize = absl::GetFlag(FLAGS_val_resize);
+  config.crop_scale_min = absl::GetFlag(FLAGS_crop_scale_min);
+  config.decode_threads = absl::GetFlag(FLAGS_decode_threads);
+  config.prefetch_batches = absl::GetFlag(FLAGS_prefetch_batches);
+  config.max_bad_images = absl::GetFlag(FLAGS_max_bad_images);
+  config.channels_last = absl::GetFlag(FLAGS_channels_last);
   config.progress = absl::GetFlag(FLAGS_progress);
   MixOptions& mix = config.mix;
   mix.mixup_alpha = absl::GetFlag(FLAGS_mixup_alpha);

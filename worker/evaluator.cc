@@ -8,8 +8,8 @@
 
 namespace strobe {
 
-EvalResult EvaluateDistributed(Classifier& model, const ImageDataset& dataset, const Normalization& norm,
-                               Communicator& communicator, int64_t batch_size) {
+EvalResult EvaluateDistributed(Classifier& model, SampleSource& dataset, Communicator& communicator,
+                               int64_t batch_size) {
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
@@ -19,10 +19,10 @@ EvalResult EvaluateDistributed(Classifier& model, const ImageDataset& dataset, c
   for (int64_t begin = shard.begin; begin < shard.end; begin += batch_size) {
     const int64_t end = std::min(shard.end, begin + batch_size);
     const torch::Tensor indices = torch::arange(begin, end, torch::kLong);
-    const torch::Tensor labels = dataset.labels.index_select(0, indices);
-    const torch::Tensor logits = model.forward(GatherImages(dataset, indices, norm));
-    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
-    loss_sum += CrossEntropy(logits, labels).item<double>() * static_cast<double>(end - begin);
+    const Batch batch = FetchBatch(dataset, indices, BatchDraw{});
+    const torch::Tensor logits = model.forward(batch.images);
+    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    loss_sum += CrossEntropy(logits, batch.labels).item<double>() * static_cast<double>(end - begin);
   }
   model.train(was_training);
 

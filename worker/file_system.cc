@@ -48,17 +48,29 @@ absl::Status MakeDirectories(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status WriteFileDurably(const std::string& path, std::string_view contents) {
+namespace {
+
+absl::Status WriteFileSynced(const std::string& path, std::string_view contents, bool sync) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) return absl::PermissionDeniedError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
   const bool written = std::fwrite(contents.data(), 1, contents.size(), file) == contents.size() &&
-                       std::fflush(file) == 0 && ::fsync(fileno(file)) == 0;
+                       std::fflush(file) == 0 && (!sync || ::fsync(fileno(file)) == 0);
   const int saved_errno = errno;
   if (std::fclose(file) != 0 || !written) {
     std::remove(path.c_str());
     return absl::DataLossError(absl::StrFormat("%s: write failed: %s", path, std::strerror(saved_errno)));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteFileDurably(const std::string& path, std::string_view contents) {
+  return WriteFileSynced(path, contents, /*sync=*/true);
+}
+
+absl::Status WriteFile(const std::string& path, std::string_view contents) {
+  return WriteFileSynced(path, contents, /*sync=*/false);
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents) {

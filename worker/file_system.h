@@ -29,6 +29,9 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
 // Creates or truncates `path`, writes `contents` and fsyncs it: on disk when this returns OK.
 absl::Status WriteFileDurably(const std::string& path, std::string_view contents);
 
+// The same without the fsync, for many files that can be made again (a generated dataset).
+absl::Status WriteFile(const std::string& path, std::string_view contents);
+
 // fsync on a directory, so entries created or renamed in it survive a power loss.
 absl::Status SyncDirectory(const std::string& path);
 

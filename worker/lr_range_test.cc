@@ -89,7 +89,7 @@ absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const Tr
                                              Communicator& communicator, const LrRangeOptions& options) {
   if (absl::Status valid = ValidateLrRangeOptions(options); !valid.ok()) return valid;
   absl::StatusOr<TrainShardPlan> plan =
-      TrainShardPlan::Create(data.train.size(), config.global_batch, communicator.world_size());
+      TrainShardPlan::Create(data.train->size(), config.global_batch, communicator.world_size());
   if (!plan.ok()) return plan.status();
   BroadcastInitialWeights(model, communicator);
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
@@ -103,18 +103,18 @@ absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const Tr
   for (int64_t step = 0; step < options.steps; ++step) {
     const int64_t epoch = step / plan->steps_per_epoch();
     if (step % plan->steps_per_epoch() == 0) {
-      const std::vector<int64_t> permutation = EpochPermutation(data.train.size(), config.seed, epoch);
+      const std::vector<int64_t> permutation = EpochPermutation(data.train->size(), config.seed, epoch);
       order = torch::tensor(permutation, torch::kLong);
     }
     const StepControl control = coordinator.Decide(step, 0);
     const SampleRange slice = plan->RankSlice(step % plan->steps_per_epoch(), communicator.rank());
     const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
-    const torch::Tensor images = GatherImages(data.train, indices, data.norm);
-    torch::Tensor targets = data.train.labels.index_select(0, indices);
+    const Batch batch = FetchBatch(*data.train, indices, BatchDraw{config.seed, epoch, /*augment=*/true});
+    torch::Tensor targets = batch.labels;
     if (config.label_smoothing > 0) {
-      targets = SmoothedOneHot(targets, data.train.num_classes, config.label_smoothing);
+      targets = SmoothedOneHot(targets, data.train->num_classes(), config.label_smoothing);
     }
-    torch::Tensor loss = torch::full({1}, training_step.Run(images, targets, control.lr), torch::kDouble);
+    torch::Tensor loss = torch::full({1}, training_step.Run(batch.images, targets, control.lr), torch::kDouble);
     communicator.AllReduce(loss, ReduceOp::kAverage);
     lr_and_loss.emplace_back(control.lr, loss.item<double>());
     // Every rank holds the same losses, so every rank reaches the same verdict at the same step.

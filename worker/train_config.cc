@@ -25,7 +25,9 @@ absl::Status InRange(const char* flag, double value, double low, double high, bo
 }  // namespace
 
 absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
-  if (c.data_dir.empty()) return absl::InvalidArgumentError("--data is required (a directory of IDX files)");
+  if (c.data_dir.empty()) {
+    return absl::InvalidArgumentError("--data is required (a directory of IDX files, or of train/ and val/ class folders)");
+  }
   if (c.run_dir.empty()) return absl::InvalidArgumentError("--run_dir is required");
   for (const absl::Status& status :
        {Positive("epochs", c.epochs), Positive("batch_size", c.global_batch), Positive("eval_batch", c.eval_batch),
@@ -45,6 +47,16 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
                                                       c.train_samples < 0 ? c.train_samples : c.eval_samples));
   }
   if (c.threads < 0) return absl::InvalidArgumentError(absl::StrFormat("--threads must be >= 0, got %d", c.threads));
+  if (c.image_size < 8 || c.val_resize < c.image_size) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--image_size (%d) must be >= 8 and --val_resize (%d) at least --image_size", c.image_size, c.val_resize));
+  }
+  if (absl::Status scale = InRange("crop_scale_min", c.crop_scale_min, 1e-6, 1, false); !scale.ok()) return scale;
+  if (c.decode_threads < 0 || c.prefetch_batches < 0 || c.max_bad_images < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--decode_threads (%d), --prefetch_batches (%d) and --max_bad_images (%d) must be >= 0", c.decode_threads,
+        c.prefetch_batches, c.max_bad_images));
+  }
   if (c.progress != "auto" && c.progress != "live" && c.progress != "lines") {
     return absl::InvalidArgumentError(
         absl::StrFormat("--progress=%s is not one of auto, live, lines", c.progress));
@@ -69,6 +81,10 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
   return JsonLine()
       .Add("data", c.data_dir)
       .Add("model", c.model)
+      .Add("image_size", c.image_size)
+      .Add("val_resize", c.val_resize)
+      .Add("crop_scale_min", c.crop_scale_min)
+      .Add("channels_last", c.channels_last)
       .Add("run_dir", c.run_dir)
       .Add("world_size", world_size)
       .Add("epochs", c.epochs)

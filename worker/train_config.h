@@ -60,6 +60,14 @@ struct TrainConfig {
   std::string resume;  // empty: fresh run; "auto": newest valid checkpoint of run_dir if any; else a checkpoint path
   bool trace = false;  // record each rank's LR and sample indices per step in RUN_DIR/trace
   int threads = 0;  // intra-op threads per rank; 0: this host's cores divided by its ranks
+  // ImageNet-layout datasets (worker/imagenet); the IDX path ignores these.
+  int64_t image_size = 224;    // training crop and validation centre crop
+  int64_t val_resize = 256;    // validation: shorter side resized to this before the centre crop
+  double crop_scale_min = 0.08;  // RandomResizedCrop area fraction range [crop_scale_min, 1]
+  int decode_threads = 0;      // 0: the rank's share of the host's cores
+  int64_t prefetch_batches = 2;  // batches decoded ahead of the training step
+  int64_t max_bad_images = 100;  // unreadable images a rank replaces before the run stops
+  bool channels_last = false;
   std::string progress = "auto";  // auto | live | lines
 };
 

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -45,21 +46,18 @@ absl::StatusOr<std::unique_ptr<Mixer>> MakeMixer(const TrainConfig& config, int6
   return Mixer::Create(mix, RankStream{config.seed, communicator.rank()}, communicator);
 }
 
-// This rank's images and targets for one step: gathered, normalised, then mixed (collective under ring
-// partners) or label-smoothed.
-std::pair<torch::Tensor, torch::Tensor> PrepareBatch(const TrainConfig& config, const TrainData& data,
-                                                     const torch::Tensor& indices, Mixer* mixer, int64_t step,
-                                                     int64_t epoch) {
-  torch::Tensor images = GatherImages(data.train, indices, data.norm);
-  torch::Tensor labels = data.train.labels.index_select(0, indices);
+// This rank's images and targets for one step: the fetched batch mixed (collective under ring partners) or
+// label-smoothed.
+std::pair<torch::Tensor, torch::Tensor> PrepareTargets(const TrainConfig& config, Batch batch, int64_t num_classes,
+                                                       Mixer* mixer, int64_t step, int64_t epoch) {
   if (mixer != nullptr) {
-    MixResult mixed = mixer->Mix(images, labels, step, epoch);
+    MixResult mixed = mixer->Mix(batch.images, batch.labels, step, epoch);
     return {std::move(mixed.images), std::move(mixed.targets)};
   }
   if (config.label_smoothing > 0) {
-    return {images, SmoothedOneHot(labels, data.train.num_classes, config.label_smoothing)};
+    return {batch.images, SmoothedOneHot(batch.labels, num_classes, config.label_smoothing)};
   }
-  return {images, labels};
+  return {batch.images, batch.labels};
 }
 
 // Appends "STEP LR INDEX..." per step to RUN_DIR/trace/rank-NNNNN.txt (--trace): what this rank applied and
@@ -116,8 +114,13 @@ class TrainLoop {
  private:
   absl::Status Start();
   absl::Status TrainEpoch(const torch::Tensor& order);
+  // This rank's sample indices for the global batch that starts `epoch_samples_done` samples into `order`.
+  torch::Tensor RankIndices(const torch::Tensor& order, int64_t epoch_samples_done) const;
   absl::Status ReportWindow();
   absl::Status EndEpoch();
+  // Collective: the images replaced because they could not be read (each counted once over all ranks), as an event.
+  void ReportUnreadable();
+  int64_t CountUnreadableOnAllRanks(const UnreadableSamples& local);
   absl::Status Save(const EvalResult* eval);
   absl::Status CheckIdenticalWeights();
   void Event(const std::string& kind, const std::string& message) {
@@ -140,6 +143,7 @@ class TrainLoop {
   int64_t steps_timed_ = 0;
   double last_lr_ = 0.0;
   Clock::time_point window_start_ = Clock::now();
+  double window_data_wait_ = 0.0;  // seconds this rank's steps waited for their batches since the last report
   bool evaluated_ = false;
   const bool measure_gradients_;
 };
@@ -150,7 +154,7 @@ absl::Status TrainLoop::Start() {
     return absl::OkStatus();
   }
   absl::StatusOr<std::string> resumed =
-      RestoreTrainingState(*hooks_.resume_from, config_, data_.train.size(), communicator_, state_);
+      RestoreTrainingState(*hooks_.resume_from, config_, data_.train->size(), communicator_, state_);
   if (absl::Status agreed = AgreeOnStatus(communicator_, resumed.status()); !agreed.ok()) return agreed;
   state_.coordinator.CheckpointSaved(state_.position.step);  // it was saved here: no second save at this step
   Event("resume", *resumed);
@@ -160,7 +164,7 @@ absl::Status TrainLoop::Start() {
 absl::Status TrainLoop::Save(const EvalResult* eval) {
   const Clock::time_point start = Clock::now();
   absl::StatusOr<std::string> committed =
-      SaveTrainingState(communicator_, config_, data_.train.size(), state_, eval);
+      SaveTrainingState(communicator_, config_, data_.train->size(), state_, eval);
   if (!committed.ok()) return committed.status();
   state_.coordinator.CheckpointSaved(state_.position.step);
   summary_.last_checkpoint = *committed;
@@ -207,12 +211,16 @@ absl::Status TrainLoop::ReportWindow() {
         "training diverged at step %d: the loss is %f (try a lower --lr or a longer warmup)", state_.position.step,
         global_loss));
   }
+  // The slowest rank's wait is what the synchronous step pays.
+  torch::Tensor data_wait = torch::tensor({window_data_wait_ / std::max(seconds, 1e-9)}, torch::kDouble);
+  communicator_.AllReduce(data_wait, ReduceOp::kMax);
+  window_data_wait_ = 0.0;
   if (reporter_ != nullptr) {
     const int64_t total_steps = plan_.steps_per_epoch() * config_.epochs;
     const double images_per_s = window.steps * config_.global_batch / std::max(seconds, 1e-9);
     const double eta = training_seconds_ / std::max<int64_t>(steps_timed_, 1) * (total_steps - state_.position.step);
     reporter_->Train(TrainProgress{state_.position.epoch, config_.epochs, state_.position.step, total_steps,
-                                   global_loss, last_lr_, images_per_s, eta});
+                                   global_loss, last_lr_, images_per_s, data_wait.item<double>(), eta});
   }
   if (state_.coordinator.ObserveGlobal(PlateauMetric::kTrainLoss, global_loss)) {
     Event("lr", absl::StrFormat("plateau in train_loss: LR scale now %g",
@@ -236,10 +244,19 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
         return absl::OkStatus();
       }
     }
-    const SampleRange slice = plan_.RankSliceFrom(position.epoch_samples_done, communicator_.rank());
-    const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
+    const torch::Tensor indices = RankIndices(order, position.epoch_samples_done);
     trace_.Record(position.step, control.lr, indices);
-    const auto [images, targets] = PrepareBatch(config_, data_, indices, mixer_.get(), position.step, position.epoch);
+    const BatchDraw draw{config_.seed, position.epoch, /*augment=*/true};
+    // The next batches are decoded while this one trains (sources that decode; others ignore the hint).
+    for (int64_t ahead = 1; ahead <= config_.prefetch_batches; ++ahead) {
+      const int64_t samples = position.epoch_samples_done + ahead * config_.global_batch;
+      if (plan_.HasBatchAt(samples)) data_.train->Prefetch(RankIndices(order, samples), draw);
+    }
+    const Clock::time_point fetch_start = Clock::now();
+    Batch batch = FetchBatch(*data_.train, indices, draw);
+    window_data_wait_ += SecondsSince(fetch_start);
+    const auto [images, targets] = PrepareTargets(config_, std::move(batch), data_.train->num_classes(),
+                                                  mixer_.get(), position.step, position.epoch);
     state_.loss_window.sum += training_step_.Run(images, targets, control.lr, control.momentum);
     if (measure_gradients_) state_.coordinator.ObserveGradients(training_step_.last_gradient_statistics());
     ++state_.loss_window.steps;
@@ -254,10 +271,39 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
   return absl::OkStatus();
 }
 
+int64_t TrainLoop::CountUnreadableOnAllRanks(const UnreadableSamples& local) {
+  // Two gathers: the ranks' counts, then their file numbers padded to the longest list; the union is exact.
+  const int64_t mine = static_cast<int64_t>(local.files.size());
+  const torch::Tensor counts = communicator_.AllGather(torch::full({1}, mine, torch::kLong));
+  const int64_t longest = counts.max().item<int64_t>();
+  if (longest == 0) return 0;
+  torch::Tensor padded = torch::full({longest}, int64_t{-1}, torch::kLong);
+  for (int64_t i = 0; i < mine; ++i) padded[i] = local.files[i];
+  const torch::Tensor all = communicator_.AllGather(padded).contiguous();
+  std::vector<int64_t> files(all.data_ptr<int64_t>(), all.data_ptr<int64_t>() + all.numel());
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return static_cast<int64_t>(files.size()) - (files.front() < 0 ? 1 : 0);  // less the padding
+}
+
+void TrainLoop::ReportUnreadable() {
+  const UnreadableSamples train = data_.train->unreadable();
+  const UnreadableSamples test = data_.test->unreadable();
+  const int64_t count = CountUnreadableOnAllRanks(train) + CountUnreadableOnAllRanks(test);
+  if (count == 0) return;
+  Event("data", absl::StrFormat("%d unreadable images replaced by readable ones so far (rank %d's first: %s)", count,
+                                communicator_.rank(), !train.first.empty() ? train.first
+                                                      : !test.first.empty() ? test.first : "none"));
+}
+
+torch::Tensor TrainLoop::RankIndices(const torch::Tensor& order, int64_t epoch_samples_done) const {
+  const SampleRange slice = plan_.RankSliceFrom(epoch_samples_done, communicator_.rank());
+  return order.slice(0, slice.begin, slice.end);
+}
+
 absl::Status TrainLoop::EndEpoch() {
   SyncModelBuffers(state_.model, communicator_);
-  summary_.final_eval =
-      EvaluateDistributed(state_.model, data_.test, data_.norm, communicator_, config_.eval_batch);
+  summary_.final_eval = EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch);
   evaluated_ = true;
   const EvalResult& eval = summary_.final_eval;
   if (reporter_ != nullptr) {
@@ -271,6 +317,7 @@ absl::Status TrainLoop::EndEpoch() {
     Event("lr", absl::StrFormat("plateau in the validation metric: LR scale now %g",
                                 coordinator.controller().state().plateau.scale));
   }
+  ReportUnreadable();
   state_.position.epoch += 1;
   state_.position.epoch_samples_done = 0;
   return config_.checkpoint_at_epoch_end ? Save(&eval) : absl::OkStatus();
@@ -279,7 +326,7 @@ absl::Status TrainLoop::EndEpoch() {
 absl::StatusOr<TrainSummary> TrainLoop::Run() {
   if (absl::Status started = Start(); !started.ok()) return started;
   while (state_.position.epoch < config_.epochs) {
-    const torch::Tensor order = PermutationTensor(data_.train.size(), config_.seed, state_.position.epoch);
+    const torch::Tensor order = PermutationTensor(data_.train->size(), config_.seed, state_.position.epoch);
     window_start_ = Clock::now();
     if (absl::Status trained = TrainEpoch(order); !trained.ok()) return trained;
     if (summary_.stopped) break;
@@ -287,8 +334,7 @@ absl::StatusOr<TrainSummary> TrainLoop::Run() {
   }
   if (!evaluated_ && !summary_.stopped) {  // resumed from a finished run: report the weights as they are
     SyncModelBuffers(state_.model, communicator_);
-    summary_.final_eval =
-        EvaluateDistributed(state_.model, data_.test, data_.norm, communicator_, config_.eval_batch);
+    summary_.final_eval = EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch);
   }
   if (absl::Status identical = CheckIdenticalWeights(); !identical.ok()) return identical;
   summary_.steps = state_.position.step;
@@ -308,10 +354,10 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
                                          StepCoordinator& coordinator, Communicator& communicator,
                                          ProgressReporter* reporter, const TrainHooks& hooks) {
   absl::StatusOr<TrainShardPlan> plan =
-      TrainShardPlan::Create(data.train.size(), config.global_batch, communicator.world_size());
+      TrainShardPlan::Create(data.train->size(), config.global_batch, communicator.world_size());
   if (!plan.ok()) return plan.status();
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
-  absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train.num_classes, communicator);
+  absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train->num_classes(), communicator);
   if (!mixer.ok()) return mixer.status();
   TrainLoop loop(config, data, model, coordinator, communicator, reporter, hooks, *plan, *optimizer,
                  *std::move(mixer));

@@ -3,13 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
 #include "worker/checkpoint/checkpoint_store.h"
-#include "worker/data/image_dataset.h"
+#include "worker/data/sample_source.h"
 #include "worker/evaluator.h"
 #include "worker/models/classifier.h"
 #include "worker/output/progress.h"
@@ -17,10 +18,10 @@
 
 namespace strobe {
 
+// The splits a run trains and evaluates on (shared: the LR range test and training take the same sources).
 struct TrainData {
-  ImageDataset train;
-  ImageDataset test;
-  Normalization norm;  // from the training split
+  std::shared_ptr<SampleSource> train;
+  std::shared_ptr<SampleSource> test;
 };
 
 struct TrainSummary {

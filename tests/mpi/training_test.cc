@@ -7,6 +7,7 @@
 #include "ops/gradient_bucketer.h"
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
+#include "worker/data/in_memory_source.h"
 #include "worker/evaluator.h"
 #include "worker/models/model_zoo.h"
 #include "worker/optimizer.h"
@@ -112,8 +113,9 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
              torch::randint(0, 10, {8}, torch::kLong), 0.1);
   }
   SyncModelBuffers(*model, world);
-  const EvalResult distributed = EvaluateDistributed(*model, data, norm, world, 64);
-  const EvalResult single = EvaluateDistributed(*model, data, norm, alone, 64);
+  InMemorySource source(data, norm);
+  const EvalResult distributed = EvaluateDistributed(*model, source, world, 64);
+  const EvalResult single = EvaluateDistributed(*model, source, alone, 64);
   EXPECT_EQ(distributed.samples, 1001);
   EXPECT_EQ(distributed.correct, single.correct);
   EXPECT_NEAR(distributed.loss_sum, single.loss_sum, 1e-3 * single.loss_sum);

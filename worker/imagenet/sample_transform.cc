@@ -19,18 +19,19 @@ absl::Status Transform(const uint8_t* data, size_t bytes, const SampleTransform&
                        const RegionChooser& choose, bool flip, float* out) {
   absl::StatusOr<DecodedRegion> decoded = DecodeImageRegion(data, bytes, choose, transform.size, transform.size);
   if (!decoded.ok()) return decoded.status();
-  // (x / 255 - mean) / std, planar (CHW), mirrored when flipping, written as the filter produces each value.
-  const int size = transform.size;
-  ResampleOutput planar;
-  planar.channel_stride = static_cast<std::ptrdiff_t>(size) * size;
-  planar.row_stride = size;
-  planar.pixel_stride = flip ? -1 : 1;
-  planar.origin = flip ? out + size - 1 : out;
+  // (x / 255 - mean) / std in the tensor's layout, mirrored when flipping, written as the filter produces each value.
+  const std::ptrdiff_t size = transform.size;
+  ResampleOutput layout;
+  layout.channel_stride = transform.channels_last ? 1 : size * size;
+  layout.row_stride = transform.channels_last ? size * 3 : size;
+  const std::ptrdiff_t pixel_stride = transform.channels_last ? 3 : 1;
+  layout.pixel_stride = flip ? -pixel_stride : pixel_stride;
+  layout.origin = flip ? out + (size - 1) * pixel_stride : out;
   for (int c = 0; c < 3; ++c) {
-    planar.scale[c] = 1.0f / (255.0f * transform.std[c]);
-    planar.offset[c] = -transform.mean[c] / transform.std[c];
+    layout.scale[c] = 1.0f / (255.0f * transform.std[c]);
+    layout.offset[c] = -transform.mean[c] / transform.std[c];
   }
-  ResampleRegion(decoded->image, decoded->region, size, size, planar);
+  ResampleRegion(decoded->image, decoded->region, transform.size, transform.size, layout);
   return absl::OkStatus();
 }
 

@@ -19,9 +19,10 @@ struct SampleTransform {
   RandomResizedCropOptions crop;
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};  // ImageNet's, on the 0-1 scale
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
+  bool channels_last = false;  // write HWC (PyTorch's channels_last layout of an NCHW tensor) instead of CHW
 };
 
-// Decodes `data` and writes the training input, float CHW (3 × size × size), into `out`. Crop and flip are drawn
+// Decodes `data` and writes the training input, 3 × size × size floats (CHW, or HWC for channels_last), into `out`. Crop and flip are drawn
 // from `sample_seed` alone.
 absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const SampleTransform& transform,
                                   uint64_t sample_seed, float* out);

@@ -29,8 +29,8 @@ void ProgressReporter::AppendMetrics(const std::string& json_line) {
 
 void ProgressReporter::Train(const TrainProgress& p) {
   const std::string line = absl::StrFormat(
-      "epoch %d/%d step %d/%d loss %.4f lr %.5f %.0f img/s eta %s", p.epoch + 1, p.epochs, p.step, p.total_steps,
-      p.loss, p.lr, p.images_per_s, FormatDuration(p.eta_seconds));
+      "epoch %d/%d step %d/%d loss %.4f lr %.5f %.0f img/s data wait %.0f%% eta %s", p.epoch + 1, p.epochs, p.step,
+      p.total_steps, p.loss, p.lr, p.images_per_s, 100 * p.data_wait, FormatDuration(p.eta_seconds));
   if (is_terminal_) {
     std::fprintf(out_, "\r\033[K%s", line.c_str());
     line_open_ = true;
@@ -45,6 +45,7 @@ void ProgressReporter::Train(const TrainProgress& p) {
                     .Add("loss", p.loss)
                     .Add("lr", p.lr)
                     .Add("images_per_s", p.images_per_s)
+                    .Add("data_wait", p.data_wait)
                     .str());
 }
 

@@ -15,6 +15,7 @@ struct TrainProgress {
   double loss = 0.0;  // averaged over ranks and the steps since the last report
   double lr = 0.0;
   double images_per_s = 0.0;  // over all ranks
+  double data_wait = 0.0;     // share of the time the training step waited for its batch (the slowest rank's)
   double eta_seconds = 0.0;
 };
 

@@ -1,0 +1,98 @@
+#include "app/image_folder_command.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "worker/data/idx_reader.h"
+#include "worker/file_system.h"
+#include "worker/imagenet/jpeg_encoder.h"
+#include "worker/imagenet/resample.h"
+
+ABSL_FLAG(int, folder_image_size, 64, "make-image-folder: side of the written (upscaled) images, pixels.");
+
+// Shared with the other commands (declared where they are defined).
+ABSL_DECLARE_FLAG(std::string, data);
+ABSL_DECLARE_FLAG(int64_t, train_samples);
+ABSL_DECLARE_FLAG(int64_t, eval_samples);
+
+namespace strobe {
+namespace {
+
+// One greyscale IDX image as an RGB image of side `size` (bilinear upscaling), encoded as JPEG.
+std::vector<uint8_t> UpscaledJpeg(const at::Tensor& grey, int size) {
+  const int height = static_cast<int>(grey.size(-2));
+  const int width = static_cast<int>(grey.size(-1));
+  RgbImage rgb;
+  rgb.width = width;
+  rgb.height = height;
+  rgb.pixels.resize(static_cast<size_t>(width) * height * 3);
+  const uint8_t* pixels = grey.data_ptr<uint8_t>();
+  for (int i = 0; i < width * height; ++i) rgb.pixels[3 * i] = rgb.pixels[3 * i + 1] = rgb.pixels[3 * i + 2] = pixels[i];
+  std::vector<float> scaled(static_cast<size_t>(size) * size * 3);
+  ResampleRegion(rgb, Region{0, 0, double(width), double(height)}, size, size, scaled.data());
+  std::vector<uint8_t> bytes(scaled.size());
+  for (size_t i = 0; i < scaled.size(); ++i) {
+    bytes[i] = static_cast<uint8_t>(std::lround(std::min(255.0f, std::max(0.0f, scaled[i]))));
+  }
+  return EncodeJpeg(bytes.data(), size, size, 3, JpegEncodeOptions{});
+}
+
+absl::Status WriteSplit(const ImageDataset& dataset, int64_t limit, int size, const std::string& dir) {
+  const int64_t count = limit > 0 ? std::min(limit, dataset.size()) : dataset.size();
+  const at::Tensor images = dataset.images.contiguous();
+  for (int64_t label = 0; label < dataset.num_classes; ++label) {
+    if (absl::Status made = MakeDirectories(JoinPath(dir, absl::StrFormat("class_%02d", label))); !made.ok()) {
+      return made;
+    }
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    const std::vector<uint8_t> jpeg = UpscaledJpeg(images[i][0], size);
+    const std::string path = JoinPath(
+        dir, absl::StrFormat("class_%02d/%05d.JPEG", dataset.labels[i].item<int64_t>(), i));
+    if (absl::Status written = WriteFile(path, std::string(jpeg.begin(), jpeg.end())); !written.ok()) {
+      return written;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeImageFolder(const std::string& out_dir) {
+  const int size = absl::GetFlag(FLAGS_folder_image_size);
+  if (size < 8 || size > 1024) {
+    return absl::InvalidArgumentError(absl::StrFormat("--folder_image_size=%d must lie in [8, 1024]", size));
+  }
+  if (absl::Status free = CheckNothingAt(out_dir); !free.ok()) return free;
+  const std::string data = absl::GetFlag(FLAGS_data);
+  absl::StatusOr<ImageDataset> train = LoadMnistSplit(data, MnistSplit::kTrain);
+  if (!train.ok()) return train.status();
+  absl::StatusOr<ImageDataset> test = LoadMnistSplit(data, MnistSplit::kTest);
+  if (!test.ok()) return test.status();
+  if (train->images.size(1) != 1) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: expected greyscale images", data));
+  }
+  if (absl::Status written = WriteSplit(*train, absl::GetFlag(FLAGS_train_samples), size, JoinPath(out_dir, "train"));
+      !written.ok()) {
+    return written;
+  }
+  return WriteSplit(*test, absl::GetFlag(FLAGS_eval_samples), size, JoinPath(out_dir, "val"));
+}
+
+}  // namespace
+
+int RunImageFolderCommand(const std::string& out_dir) {
+  if (absl::Status made = MakeImageFolder(out_dir); !made.ok()) {
+    std::fprintf(stderr, "strobe: error: %s\n", std::string(made.message()).c_str());
+    return 1;
+  }
+  std::printf("wrote %s/train and %s/val (ImageNet layout, RGB JPEG, %d x %d)\n", out_dir.c_str(), out_dir.c_str(),
+              absl::GetFlag(FLAGS_folder_image_size), absl::GetFlag(FLAGS_folder_image_size));
+  return 0;
+}
+
+}  // namespace strobe

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# End to end, the JPEG input path: Fashion-MNIST written as an ImageNet-layout folder of upscaled RGB JPEGs
+# (strobe make-image-folder) trains with 2 ranks to the same accuracy band as the IDX files; unreadable images
+# are replaced, reported by name and counted, and stop the run past --max_bad_images; layout mistakes give clear
+# errors; the file index is cached and noticed stale when a class folder changes.
+# Usage: image_folder_test.sh STROBE_BINARY MPIEXEC
+set -euo pipefail
+strobe=$1
+mpiexec=$2
+data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
+source "$(dirname "$0")/lib.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$strobe" make-image-folder "$work/fm" --data="$data" --train_samples=8000 --eval_samples=2000 --folder_image_size=32
+[[ $(find "$work/fm/train" -name '*.JPEG' | wc -l) -eq 8000 && $(ls "$work/fm/val" | wc -l) -eq 10 ]] \
+  || fail "make-image-folder did not write 8000 training images in 10 classes"
+
+accuracy() { sed -n 's/^strobe: done: .* test accuracy \([0-9.]*\) (2000 images)$/\1/p' <<<"$1"; }
+common=(--epochs=2 --batch_size=128 --eval_samples=2000 --log_every=20 --progress=lines)
+idx=$(timeout 400 "$mpiexec" -np 2 "$strobe" train --data="$data" --train_samples=8000 "${common[@]}" \
+  --run_dir="$work/idx" 2>&1) || { echo "$idx"; fail "IDX run exited with $?"; }
+# Whole images (a crop area of 1 leaves only torchvision's centre-crop fallback) and flips: the IDX run's content.
+jpeg=$(timeout 400 "$mpiexec" -np 2 "$strobe" train --data="$work/fm" --image_size=32 --val_resize=32 \
+  --crop_scale_min=1 "${common[@]}" --run_dir="$work/jpeg" 2>&1) || { echo "$jpeg"; fail "JPEG run exited with $?"; }
+idx_accuracy=$(accuracy "$idx")
+jpeg_accuracy=$(accuracy "$jpeg")
+[[ -n $idx_accuracy && -n $jpeg_accuracy ]] || { echo "$idx"; echo "$jpeg"; fail "no final accuracy"; }
+grep -q "data wait [0-9]*%" <<<"$jpeg" || { echo "$jpeg"; fail "no data wait in the progress lines"; }
+grep -q '"data_wait":' "$work/jpeg/metrics.jsonl" || fail "no data_wait in metrics.jsonl"
+awk -v i="$idx_accuracy" -v j="$jpeg_accuracy" 'BEGIN { d = i - j; if (d < 0) d = -d; exit !(i >= 0.7 && j >= 0.7 && d <= 0.04) }' \
+  || fail "accuracy: IDX $idx_accuracy, JPEG folder $jpeg_accuracy (both must be >= 0.70, within 0.04)"
+echo "ok: 2 ranks, 2 epochs, 8000 images: IDX accuracy $idx_accuracy, JPEG folder accuracy $jpeg_accuracy," \
+     "$(grep -o 'data wait [0-9]*%' <<<"$jpeg" | tail -1)"
+[[ -s $work/fm/.strobe-index-train.tsv && -s $work/fm/.strobe-index-val.tsv ]] || fail "no index cache next to the data"
+
+# Unreadable images: truncated, empty, not an image at all.
+broken=("$work/fm/train/class_03/"*.JPEG)
+head -c 300 "${broken[0]}" >"$work/cut" && mv "$work/cut" "${broken[0]}"
+: >"${broken[1]}"
+echo "not a picture" >"${broken[2]}"
+bad=$(timeout 300 "$mpiexec" -np 2 "$strobe" train --data="$work/fm" --image_size=32 --val_resize=32 --epochs=1 \
+  --run_dir="$work/bad" 2>&1) || { echo "$bad"; fail "a run with 3 unreadable images exited with $?"; }
+for file in "${broken[@]:0:3}"; do
+  grep -q "skipping an unreadable image, replaced by the next readable one: $file: " <<<"$bad" \
+    || { echo "$bad"; fail "$file was not reported"; }
+done
+grep -q "3 unreadable images replaced by readable ones so far" <<<"$bad" || { echo "$bad"; fail "no count at epoch end"; }
+echo "ok: 3 unreadable images replaced and reported: $(grep -m1 'skipping an unreadable' <<<"$bad")"
+status=0
+limited=$(timeout 300 "$mpiexec" -np 2 "$strobe" train --data="$work/fm" --image_size=32 --val_resize=32 \
+  --epochs=1 --max_bad_images=0 --run_dir="$work/limited" 2>&1) || status=$?
+[[ $status -ne 0 ]] && grep -q "could not be read, more than --max_bad_images=0 allows; the first: $work/fm/train" <<<"$limited" \
+  || { echo "$limited"; fail "--max_bad_images=0 did not stop the run (exit $status)"; }
+echo "ok: past --max_bad_images the run stops (exit $status): $(grep -m1 -o '[0-9]* images of .* allows' <<<"$limited")"
+
+# Layout mistakes, on a small copy.
+"$strobe" make-image-folder "$work/small" --data="$data" --train_samples=60 --eval_samples=20 --folder_image_size=16
+expect_error() {  # DIR MESSAGE
+  local out code=0
+  out=$(timeout 120 "$strobe" train --data="$1" --image_size=16 --val_resize=16 --batch_size=8 --run_dir="$work/r$RANDOM" 2>&1) || code=$?
+  [[ $code -ne 0 ]] && grep -qF "$2" <<<"$out" || { echo "$out"; fail "expected exit != 0 and '$2' (exit $code)"; }
+  echo "ok: exit $code: $(grep -m1 'error' <<<"$out")"
+}
+cp -r "$work/small" "$work/noval" && rm -r "$work/noval/val"
+expect_error "$work/noval" "$work/noval/val: missing"
+cp -r "$work/small" "$work/empty" && mkdir "$work/empty/train/class_10"
+expect_error "$work/empty" "$work/empty/train/class_10: empty class folder"
+cp -r "$work/small" "$work/text" && echo notes >"$work/text/train/class_00/notes.txt"
+expect_error "$work/text" "$work/text/train/class_00/notes.txt: not an image file"
+cp -r "$work/small" "$work/other" && mv "$work/other/val/class_09" "$work/other/val/class_99"
+expect_error "$work/other" "val/ and train/ hold different class folders"
+
+# The index cache follows the tree: a new image in a class folder is seen on the next start.
+samples() { timeout 120 "$strobe" train --data="$work/small" --image_size=16 --val_resize=16 --batch_size=8 \
+  --epochs=1 --run_dir="$work/s$1" 2>&1 | sed -n 's/^strobe: training .* on \([0-9]*\) samples.*/\1/p'; }
+first=$(samples 1)
+cp "$(ls -d "$work"/small/train/class_00/*.JPEG | head -1)" "$work/small/train/class_00/zz-new.JPEG"
+second=$(samples 2)
+[[ $first -eq 60 && $second -eq 61 ]] || fail "index cache: $first then $second samples (expected 60 then 61)"
+echo "ok: index cache refreshed when a class folder changed ($first -> $second samples)"
+echo "PASS: JPEG folder input path"

@@ -1,0 +1,158 @@
+#include "worker/imagenet/image_folder_source.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "worker/file_system.h"
+
+namespace strobe {
+namespace {
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// The augmentation draw of one sample: a function of the run's seed, the epoch and the sample alone.
+uint64_t SampleSeed(const BatchDraw& draw, int64_t index) {
+  return SplitMix64(SplitMix64(SplitMix64(draw.seed) ^ static_cast<uint64_t>(draw.epoch)) ^
+                    static_cast<uint64_t>(index));
+}
+
+// How many following samples an unreadable one may be replaced by before the batch slot stays empty.
+constexpr int64_t kReplacementTries = 16;
+
+}  // namespace
+
+struct ImageFolderSource::PendingBatch {
+  at::Tensor indices;
+  BatchDraw draw;
+  Batch batch;
+  Countdown done;
+
+  PendingBatch(at::Tensor i, const BatchDraw& d, Batch b, int64_t n)
+      : indices(std::move(i)), draw(d), batch(std::move(b)), done(n) {}
+
+  bool Matches(const at::Tensor& other, const BatchDraw& other_draw) const {
+    return draw.seed == other_draw.seed && draw.epoch == other_draw.epoch && draw.augment == other_draw.augment &&
+           indices.numel() == other.numel() && at::equal(indices, other);
+  }
+};
+
+absl::StatusOr<std::unique_ptr<ImageFolderSource>> ImageFolderSource::Open(const std::string& root,
+                                                                           const std::string& split,
+                                                                           const std::string& index_cache,
+                                                                           const ImageFolderOptions& options) {
+  absl::StatusOr<ImageFolderIndex> index = LoadImageFolderIndex(root, split, index_cache);
+  if (!index.ok()) return index.status();
+  return std::unique_ptr<ImageFolderSource>(
+      new ImageFolderSource(JoinPath(root, split), *std::move(index), options));
+}
+
+ImageFolderSource::ImageFolderSource(std::string split_dir, ImageFolderIndex index, const ImageFolderOptions& options)
+    : split_dir_(std::move(split_dir)),
+      index_(std::move(index)),
+      options_(options),
+      pool_(std::max(1, options.decode_threads)) {
+  const int64_t all = static_cast<int64_t>(index_.files.size());
+  const int64_t count = options.limit_samples > 0 ? std::min(options.limit_samples, all) : all;
+  // Spread evenly: the index is sorted by class, so its first N samples would be a few classes only.
+  for (int64_t i = 0; i < count; ++i) samples_.push_back(i * all / count);
+}
+
+ImageFolderSource::~ImageFolderSource() = default;
+
+void ImageFolderSource::CountUnreadable(int64_t file, const std::string& path, const absl::Status& why) {
+  std::lock_guard<std::mutex> lock(unreadable_mutex_);
+  std::vector<int64_t>& files = unreadable_.files;
+  const auto at = std::lower_bound(files.begin(), files.end(), file);
+  if (at != files.end() && *at == file) return;  // met before: reported and counted then
+  files.insert(at, file);
+  const std::string what = absl::StrFormat("%s: %s", path, why.message());
+  if (unreadable_.first.empty()) unreadable_.first = what;
+  std::fprintf(stderr, "strobe: skipping an unreadable image, replaced by the next readable one: %s\n", what.c_str());
+}
+
+void ImageFolderSource::DecodeInto(int64_t index, const BatchDraw& draw, float* pixels, int64_t* label) {
+  for (int64_t attempt = 0; attempt < kReplacementTries; ++attempt) {
+    const int64_t sample = samples_[(index + attempt) % size()];
+    const std::string path = JoinPath(split_dir_, index_.files[sample]);
+    absl::StatusOr<std::string> data = ReadFile(path);
+    absl::Status status = data.status();
+    if (data.ok()) {
+      const auto* bytes = reinterpret_cast<const uint8_t*>(data->data());
+      status = draw.augment ? TransformTrainSample(bytes, data->size(), options_.transform, SampleSeed(draw, index),
+                                                   pixels)
+                            : TransformEvalSample(bytes, data->size(), options_.transform, pixels);
+    }
+    if (status.ok()) {
+      *label = index_.labels[sample];
+      return;
+    }
+    CountUnreadable(sample, path, status);
+  }
+  *label = index_.labels[samples_[index]];  // the slot keeps zeros; the run stops at the limit long before this
+}
+
+std::shared_ptr<ImageFolderSource::PendingBatch> ImageFolderSource::Start(const at::Tensor& indices,
+                                                                          const BatchDraw& draw) {
+  const int64_t n = indices.numel();
+  const int64_t size = options_.transform.size;
+  at::Tensor images = at::empty({n, 3, size, size}, at::kFloat);
+  if (options_.transform.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
+  auto pending = std::make_shared<PendingBatch>(indices.contiguous(), draw,
+                                                Batch{images, at::empty({n}, at::kLong)}, n);
+  const int64_t* index = pending->indices.data_ptr<int64_t>();
+  float* pixels = images.data_ptr<float>();
+  int64_t* labels = pending->batch.labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    // In both layouts a sample's 3 × size × size values are contiguous.
+    pool_.Post([this, pending, i, sample = index[i], out = pixels + i * 3 * size * size, label = labels + i] {
+      DecodeInto(sample, pending->draw, out, label);
+      pending->done.Done();
+    });
+  }
+  return pending;
+}
+
+void ImageFolderSource::Prefetch(const at::Tensor& indices, const BatchDraw& draw) {
+  for (const auto& pending : pending_) {
+    if (pending->Matches(indices, draw)) return;
+  }
+  if (static_cast<int64_t>(pending_.size()) >= options_.prefetch_limit) return;
+  pending_.push_back(Start(indices, draw));
+}
+
+absl::StatusOr<Batch> ImageFolderSource::Fetch(const at::Tensor& indices, const BatchDraw& draw) {
+  std::shared_ptr<PendingBatch> batch;
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if ((*it)->Matches(indices, draw)) {
+      batch = *it;
+      // Batches queued before this one were skipped by the run (their tasks hold them until done).
+      pending_.erase(pending_.begin(), it + 1);
+      break;
+    }
+  }
+  if (batch == nullptr) batch = Start(indices, draw);  // not asked for ahead; batches queued after it stay
+  batch->done.Wait();
+  const UnreadableSamples seen = unreadable();
+  if (static_cast<int64_t>(seen.files.size()) > options_.max_unreadable) {
+    return absl::DataLossError(absl::StrFormat(
+        "%d images of %s could not be read, more than --max_bad_images=%d allows; the first: %s", seen.files.size(),
+        split_dir_, options_.max_unreadable, seen.first));
+  }
+  return batch->batch;
+}
+
+UnreadableSamples ImageFolderSource::unreadable() const {
+  std::lock_guard<std::mutex> lock(unreadable_mutex_);
+  return unreadable_;
+}
+
+}  // namespace strobe
