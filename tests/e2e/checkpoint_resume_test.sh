@@ -29,7 +29,7 @@ train() {  # RANKS RUN_DIR [flags...]
 files_of() { grep '^file ' "$1/MANIFEST"; }
 # Training reports from step $2 on, without the timing fields.
 reports_from() {
-  grep '"kind":"train"' "$1/metrics.jsonl" | sed 's/,"images_per_s":[^,}]*//' |
+  grep '"kind":"train"' "$1/metrics.jsonl" | sed 's/,"images_per_s":[^,}]*//; s/,"data_wait":[^,}]*//' |
     awk -v from="$2" -F'"step":' '{ split($2, a, ","); if (a[1] + 0 > from) print }'
 }
 # "STEP INDEX..." of each global batch from step $2 on: every rank's indices of a step, in rank order (the trace

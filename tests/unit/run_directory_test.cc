@@ -67,15 +67,16 @@ TEST(ProgressTest, PlainLinesAndMetrics) {
   std::FILE* out = fmemopen(buffer, sizeof(buffer), "w");
   {
     ProgressReporter reporter(out, /*is_terminal=*/false, metrics);
-    reporter.Train(TrainProgress{0, 2, 10, 100, 0.5, 0.1, 1234.0, 65.0});
+    reporter.Train(TrainProgress{0, 2, 10, 100, 0.5, 0.1, 1234.0, 0.25, 65.0});
     reporter.Eval(EvalProgress{0, 50, 1000, 0.25, 0.875});
   }
   std::fclose(out);
   EXPECT_EQ(std::string(buffer),
-            "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s eta 0:01:05\n"
+            "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s data wait 25% eta 0:01:05\n"
             "epoch 1 test accuracy 0.8750 loss 0.2500 (1000 images)\n");
   EXPECT_EQ(ReadFile(metrics),
-            "{\"kind\":\"train\",\"epoch\":0,\"step\":10,\"loss\":0.5,\"lr\":0.1,\"images_per_s\":1234}\n"
+            "{\"kind\":\"train\",\"epoch\":0,\"step\":10,\"loss\":0.5,\"lr\":0.1,\"images_per_s\":1234,"
+            "\"data_wait\":0.25}\n"
             "{\"kind\":\"eval\",\"epoch\":0,\"step\":50,\"test_loss\":0.25,\"test_accuracy\":0.875,"
             "\"test_samples\":1000}\n");
 }
