@@ -37,3 +37,5 @@ strobe_median=$(median "${strobe_rates[@]}")
 python_median=$(median "${python_rates[@]}")
 awk -v s="$strobe_median" -v p="$python_median" -v n="$repeats" \
   'BEGIN { printf "median of %d: strobe %.1f img/s, python %.1f img/s per core: strobe / python %.2fx\n", n, s, p, s / p }'
+# Scaling with decode threads (as --decode_threads): 1 and 2 threads on the same files.
+for threads in 1 2; do "$build/bench/jpeg_pipeline_bench" --images_dir="$photos" --rounds="$rounds" --threads="$threads"; done

@@ -1,11 +1,15 @@
 // ImageNet training input on one core: decode + RandomResizedCrop(224) + horizontal flip + normalise, for every
 // JPEG in a directory (read into memory first, so the disk is not measured), repeated --rounds times.
-// Run: build/bench/jpeg_pipeline_bench --images_dir=DIR [--rounds=5] [--size=224]
+// Run: build/bench/jpeg_pipeline_bench --images_dir=DIR [--rounds=5] [--size=224] [--threads=1]
+// With --threads=N, N decode threads share the files (as a rank's --decode_threads do).
 // bench/jpeg_bench.sh runs it and the same pipeline in Python (PIL + torchvision) on the same files.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -16,6 +20,7 @@
 ABSL_FLAG(std::string, images_dir, "", "Directory of JPEG files.");
 ABSL_FLAG(int, rounds, 5, "Passes over the files.");
 ABSL_FLAG(int, size, 224, "Output size.");
+ABSL_FLAG(int, threads, 1, "Decode threads.");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -38,23 +43,35 @@ int main(int argc, char** argv) {
   }
   strobe::SampleTransform transform;
   transform.size = absl::GetFlag(FLAGS_size);
-  std::vector<float> out(3 * static_cast<size_t>(transform.size) * transform.size);
   const int rounds = absl::GetFlag(FLAGS_rounds);
-  uint64_t seed = 1;
+  const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  std::atomic<bool> failed{false};
   const auto start = std::chrono::steady_clock::now();
-  for (int round = 0; round < rounds; ++round) {
-    for (const std::string& data : contents) {
-      const absl::Status status = strobe::TransformTrainSample(reinterpret_cast<const uint8_t*>(data.data()),
-                                                               data.size(), transform, seed++, out.data());
-      if (!status.ok()) {
-        std::fprintf(stderr, "jpeg_pipeline_bench: %s\n", std::string(status.message()).c_str());
-        return 1;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<float> out(3 * static_cast<size_t>(transform.size) * transform.size);
+      for (int round = 0; round < rounds; ++round) {
+        for (size_t i = t; i < contents.size(); i += threads) {
+          const std::string& data = contents[i];
+          const uint64_t seed = static_cast<uint64_t>(round) * contents.size() + i + 1;
+          const absl::Status status = strobe::TransformTrainSample(reinterpret_cast<const uint8_t*>(data.data()),
+                                                                   data.size(), transform, seed, out.data());
+          if (!status.ok()) {
+            std::fprintf(stderr, "jpeg_pipeline_bench: %s: %s\n", files[i].c_str(),
+                         std::string(status.message()).c_str());
+            failed = true;
+            return;
+          }
+        }
       }
-    }
+    });
   }
+  for (std::thread& worker : workers) worker.join();
+  if (failed) return 1;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double images = static_cast<double>(rounds) * contents.size();
-  std::printf("strobe: %zu files x %d rounds, 1 thread: %.1f img/s (%.3f ms/img)\n", contents.size(), rounds,
-              images / seconds, 1000 * seconds / images);
+  std::printf("strobe: %zu files x %d rounds, %d thread(s): %.1f img/s (%.3f ms/img per thread)\n", contents.size(),
+              rounds, threads, images / seconds, 1000 * seconds * threads / images);
   return 0;
 }

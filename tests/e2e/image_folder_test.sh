@@ -79,4 +79,23 @@ cp "$(ls -d "$work"/small/train/class_00/*.JPEG | head -1)" "$work/small/train/c
 second=$(samples 2)
 [[ $first -eq 60 && $second -eq 61 ]] || fail "index cache: $first then $second samples (expected 60 then 61)"
 echo "ok: index cache refreshed when a class folder changed ($first -> $second samples)"
+# Reproducible: augmentation draws depend on (seed, epoch, sample) only, not on decode threads, prefetching, or a
+# resume in the middle of the run.
+weights() { sed -n 's/^strobe: weights identical on all 2 ranks (CRC-32 \([0-9a-f]*\))$/\1/p' <<<"$1"; }
+small_run() {  # NAME [flags]
+  local name=$1
+  shift
+  timeout 200 "$mpiexec" -np 2 "$strobe" train --data="$work/small" --image_size=16 --val_resize=16 --batch_size=8 \
+    --epochs=2 --checkpoint_every_steps=5 --keep_checkpoints=0 --run_dir="$work/$name" "$@" 2>&1 || fail "small run $name exited with $?"
+}
+reference=$(weights "$(small_run d1 --decode_threads=1 --prefetch_batches=0)")
+threaded=$(weights "$(small_run d2 --decode_threads=2 --prefetch_batches=3)")
+resumed=$(weights "$(small_run d3 --resume="$work/d1/checkpoints/step-000000005")")
+[[ -n $reference && $reference == "$threaded" && $reference == "$resumed" ]] \
+  || fail "final weights differ: 1 thread no prefetch $reference, 2 threads prefetch 3 $threaded, resumed at step 5 $resumed"
+echo "ok: same final weights (CRC-32 $reference) with 1 or 2 decode threads, with or without prefetch, and resumed"
+
+# The ImageNet recipe's flag file is accepted (its LR plan for 8 GPUs x 256).
+"$strobe" lr-plot --flagfile="$(dirname "$0")/../../deploy/recipes/imagenet_resnet50.flags" --batch_size=2048 \
+  --output="$work/recipe.png" | grep -q "peak LR 0.8" || fail "the ImageNet recipe's flags were not accepted"
 echo "PASS: JPEG folder input path"

@@ -10,6 +10,7 @@
 #include "tests/support/test_images.h"
 #include "worker/imagenet/crop_sampler.h"
 #include "worker/imagenet/resample.h"
+#include "worker/imagenet/sample_transform.h"
 
 namespace strobe {
 namespace {
@@ -131,6 +132,42 @@ TEST(ImageDecoder, BadDataIsAnErrorThatSaysWhat) {
   const absl::Status status = decode(corrupt);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("corrupt or truncated JPEG data"), std::string::npos) << status;
+}
+
+TEST(SampleTransform, ChannelsLastHoldsTheSameValuesAsPlanar) {
+  const std::vector<uint8_t> file = EncodeJpeg(JpegKind::kBaseline, 120, 90);
+  SampleTransform planar;
+  planar.size = 32;
+  SampleTransform interleaved = planar;
+  interleaved.channels_last = true;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {  // both flips among them
+    std::vector<float> chw(3 * 32 * 32), hwc(3 * 32 * 32);
+    ASSERT_TRUE(TransformTrainSample(file.data(), file.size(), planar, seed, chw.data()).ok());
+    ASSERT_TRUE(TransformTrainSample(file.data(), file.size(), interleaved, seed, hwc.data()).ok());
+    for (int c = 0; c < 3; ++c) {
+      for (int i = 0; i < 32 * 32; ++i) ASSERT_EQ(chw[c * 32 * 32 + i], hwc[i * 3 + c]) << "seed " << seed;
+    }
+  }
+}
+
+TEST(SampleTransform, EvaluationIsTheNormalisedCentreCrop) {
+  // Small enough that the crop is decoded at full scale: the pixels are then exactly the full decode's.
+  const std::vector<uint8_t> file = EncodeJpeg(JpegKind::kBaseline, 40, 30);
+  SampleTransform transform;
+  transform.size = 28;
+  transform.resize_to = 32;
+  std::vector<float> out(3 * 28 * 28);
+  ASSERT_TRUE(TransformEvalSample(file.data(), file.size(), transform, out.data()).ok());
+  absl::StatusOr<RgbImage> full = DecodeImage(file.data(), file.size());
+  ASSERT_TRUE(full.ok());
+  std::vector<float> expected(3 * 28 * 28);
+  ResampleRegion(*full, CenterCropRegion(40, 30, 32, 28), 28, 28, expected.data());
+  for (int c = 0; c < 3; ++c) {
+    for (int i = 0; i < 28 * 28; ++i) {
+      const float normalised = (expected[i * 3 + c] / 255.0f - transform.mean[c]) / transform.std[c];
+      ASSERT_NEAR(out[c * 28 * 28 + i], normalised, 1e-4);
+    }
+  }
 }
 
 TEST(RandomResizedCrop, DrawsStayInsideTorchvisionsRanges) {

@@ -104,7 +104,12 @@ std::shared_ptr<ImageFolderSource::PendingBatch> ImageFolderSource::Start(const 
                                                                           const BatchDraw& draw) {
   const int64_t n = indices.numel();
   const int64_t size = options_.transform.size;
-  at::Tensor images = at::empty({n, 3, size, size}, at::kFloat);
+  at::TensorOptions options = at::TensorOptions().dtype(at::kFloat);
+#if STROBE_WITH_CUDA
+  // Page-locked, so the copy to the GPU is a DMA that can overlap compute.
+  if (at::hasCUDA()) options = options.pinned_memory(true);
+#endif
+  at::Tensor images = at::empty({n, 3, size, size}, options);
   if (options_.transform.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
   auto pending = std::make_shared<PendingBatch>(indices.contiguous(), draw,
                                                 Batch{images, at::empty({n}, at::kLong)}, n);
