@@ -177,16 +177,26 @@ absl::Status DecodeJpegInto(JpegDecompressor& jpeg, const uint8_t* data, size_t 
 
 }  // namespace
 
-absl::StatusOr<DecodedRegion> DecodeImageRegion(const uint8_t* data, size_t size, const RegionChooser& choose,
-                                                int min_width, int min_height) {
+absl::Status DecodeImageRegionInto(const uint8_t* data, size_t size, const RegionChooser& choose, int min_width,
+                                   int min_height, DecodedRegion* decoded) {
   if (size == 0) return absl::InvalidArgumentError("empty file");
-  if (IsPng(data, size)) return DecodePngRegion(data, size, choose);
+  if (IsPng(data, size)) {
+    absl::StatusOr<DecodedRegion> png = DecodePngRegion(data, size, choose);
+    if (!png.ok()) return png.status();
+    *decoded = *std::move(png);
+    return absl::OkStatus();
+  }
   if (size < 2 || data[0] != 0xFF || data[1] != 0xD8) {
     return absl::InvalidArgumentError("not a JPEG or PNG image (no JPEG start-of-image marker, no PNG signature)");
   }
   JpegDecompressor jpeg;
+  return DecodeJpegInto(jpeg, data, size, choose, min_width, min_height, decoded);
+}
+
+absl::StatusOr<DecodedRegion> DecodeImageRegion(const uint8_t* data, size_t size, const RegionChooser& choose,
+                                                int min_width, int min_height) {
   DecodedRegion decoded;
-  if (absl::Status status = DecodeJpegInto(jpeg, data, size, choose, min_width, min_height, &decoded); !status.ok()) {
+  if (absl::Status status = DecodeImageRegionInto(data, size, choose, min_width, min_height, &decoded); !status.ok()) {
     return status;
   }
   return decoded;

@@ -17,8 +17,12 @@ bool DrawFlip(uint64_t sample_seed) {
 
 absl::Status Transform(const uint8_t* data, size_t bytes, const SampleTransform& transform,
                        const RegionChooser& choose, bool flip, float* out) {
-  absl::StatusOr<DecodedRegion> decoded = DecodeImageRegion(data, bytes, choose, transform.size, transform.size);
-  if (!decoded.ok()) return decoded.status();
+  thread_local DecodedRegion decoded_storage;
+  DecodedRegion* decoded = &decoded_storage;
+  if (absl::Status status = DecodeImageRegionInto(data, bytes, choose, transform.size, transform.size, decoded);
+      !status.ok()) {
+    return status;
+  }
   // (x / 255 - mean) / std in the tensor's layout, mirrored when flipping, written as the filter produces each value.
   const std::ptrdiff_t size = transform.size;
   ResampleOutput layout;
