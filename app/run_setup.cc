@@ -14,7 +14,9 @@
 #include "worker/checkpoint/manifest.h"
 #include "worker/data/idx_reader.h"
 #include "worker/data/in_memory_source.h"
-#include "worker/imagenet/image_folder_source.h"
+#include "worker/imagenet/encoded_image_source.h"
+#include "worker/imagenet/image_folder_index.h"
+#include "worker/imagenet/tar_shards.h"
 #include "worker/file_system.h"
 
 namespace strobe {
@@ -80,8 +82,8 @@ std::string IndexCachePath(const TrainConfig& config, const std::string& split) 
   return JoinPath(config.run_dir, "image-index-" + split + ".tsv");
 }
 
-absl::StatusOr<TrainData> LoadImageFolderData(const TrainConfig& config) {
-  ImageFolderOptions options;
+EncodedImageOptions ImageOptions(const TrainConfig& config) {
+  EncodedImageOptions options;
   options.transform.size = static_cast<int>(config.image_size);
   options.transform.resize_to = static_cast<int>(config.val_resize);
   options.transform.crop.scale_min = config.crop_scale_min;
@@ -89,31 +91,60 @@ absl::StatusOr<TrainData> LoadImageFolderData(const TrainConfig& config) {
   options.decode_threads = config.decode_threads > 0 ? config.decode_threads : at::get_num_threads();
   options.max_unreadable = config.max_bad_images;
   options.prefetch_limit = std::max<int64_t>(1, config.prefetch_batches);
-  options.limit_samples = config.train_samples;
-  absl::StatusOr<std::unique_ptr<ImageFolderSource>> train =
-      ImageFolderSource::Open(config.data_dir, "train", IndexCachePath(config, "train"), options);
-  if (!train.ok()) return train.status();
-  options.limit_samples = config.eval_samples;
-  absl::StatusOr<std::unique_ptr<ImageFolderSource>> val =
-      ImageFolderSource::Open(config.data_dir, "val", IndexCachePath(config, "val"), options);
-  if (!val.ok()) return val.status();
-  const std::vector<std::string>& train_classes = (*train)->class_names();
-  const std::vector<std::string>& val_classes = (*val)->class_names();
-  if (val_classes != train_classes) {
-    size_t i = 0;
-    while (i < train_classes.size() && i < val_classes.size() && train_classes[i] == val_classes[i]) ++i;
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: val/ and train/ hold different class folders (class %d: '%s' in train/, '%s' in val/); they must name "
-        "the same classes", config.data_dir, i, i < train_classes.size() ? train_classes[i] : "none",
-        i < val_classes.size() ? val_classes[i] : "none"));
+  return options;
+}
+
+// One split: WebDataset tar shards when its directory holds .tar files, else class folders.
+absl::StatusOr<std::unique_ptr<EncodedImages>> OpenSplit(const TrainConfig& config, const std::string& split) {
+  const std::string dir = JoinPath(config.data_dir, split);
+  if (HoldsTarShards(dir)) {
+    absl::StatusOr<std::unique_ptr<TarShardImages>> shards = TarShardImages::Open(dir, IndexCachePath(config, split));
+    if (!shards.ok()) return shards.status();
+    return std::unique_ptr<EncodedImages>(*std::move(shards));
   }
-  return TrainData{*std::move(train), *std::move(val)};
+  absl::StatusOr<ImageFolderIndex> index = LoadImageFolderIndex(config.data_dir, split, IndexCachePath(config, split));
+  if (!index.ok()) return index.status();
+  return std::unique_ptr<EncodedImages>(std::make_unique<FolderImages>(dir, *std::move(index)));
+}
+
+// Both splits must name the same classes, or a label would mean one thing in training and another in evaluation.
+absl::Status CheckSameClasses(const TrainConfig& config, const EncodedImages& train, const EncodedImages& val) {
+  const auto* train_folders = dynamic_cast<const FolderImages*>(&train);
+  const auto* val_folders = dynamic_cast<const FolderImages*>(&val);
+  if (train_folders == nullptr || val_folders == nullptr) {  // tar shards: numeric labels, which training must know
+    if (val.num_classes() <= train.num_classes()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: val/ has class %d, but train/ only classes 0 to %d", config.data_dir, val.num_classes() - 1,
+        train.num_classes() - 1));
+  }
+  const std::vector<std::string>& train_classes = train_folders->class_names();
+  const std::vector<std::string>& val_classes = val_folders->class_names();
+  if (val_classes == train_classes) return absl::OkStatus();
+  size_t i = 0;
+  while (i < train_classes.size() && i < val_classes.size() && train_classes[i] == val_classes[i]) ++i;
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s: val/ and train/ hold different class folders (class %d: '%s' in train/, '%s' in val/); they must name "
+      "the same classes", config.data_dir, i, i < train_classes.size() ? train_classes[i] : "none",
+      i < val_classes.size() ? val_classes[i] : "none"));
+}
+
+absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config) {
+  absl::StatusOr<std::unique_ptr<EncodedImages>> train = OpenSplit(config, "train");
+  if (!train.ok()) return train.status();
+  absl::StatusOr<std::unique_ptr<EncodedImages>> val = OpenSplit(config, "val");
+  if (!val.ok()) return val.status();
+  if (absl::Status same = CheckSameClasses(config, **train, **val); !same.ok()) return same;
+  EncodedImageOptions options = ImageOptions(config);
+  options.limit_samples = config.train_samples;
+  auto train_source = std::make_shared<EncodedImageSource>(*std::move(train), options);
+  options.limit_samples = config.eval_samples;
+  return TrainData{train_source, std::make_shared<EncodedImageSource>(*std::move(val), options)};
 }
 
 }  // namespace
 
 absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config) {
-  return IsImageFolderDataset(config.data_dir) ? LoadImageFolderData(config) : LoadIdxData(config);
+  return IsImageFolderDataset(config.data_dir) ? LoadEncodedImageData(config) : LoadIdxData(config);
 }
 
 }  // namespace strobe

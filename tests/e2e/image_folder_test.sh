@@ -34,6 +34,23 @@ echo "ok: 2 ranks, 2 epochs, 8000 images: IDX accuracy $idx_accuracy, JPEG folde
      "$(grep -o 'data wait [0-9]*%' <<<"$jpeg" | tail -1)"
 [[ -s $work/fm/.strobe-index-train.tsv && -s $work/fm/.strobe-index-val.tsv ]] || fail "no index cache next to the data"
 
+# The same images as WebDataset tar shards (<key>.jpg + <key>.cls, 1000 samples per shard).
+"$strobe" make-image-folder "$work/shards" --data="$data" --train_samples=8000 --eval_samples=2000 \
+  --folder_image_size=32 --folder_format=tar
+[[ $(ls "$work/shards/train" | wc -l) -eq 8 ]] || fail "expected 8 training shards"
+tar=$(timeout 400 "$mpiexec" -np 2 "$strobe" train --data="$work/shards" --image_size=32 --val_resize=32 \
+  --crop_scale_min=1 "${common[@]}" --run_dir="$work/tar" 2>&1) || { echo "$tar"; fail "tar-shard run exited with $?"; }
+tar_accuracy=$(accuracy "$tar")
+awk -v i="$idx_accuracy" -v t="$tar_accuracy" 'BEGIN { d = i - t; if (d < 0) d = -d; exit !(t >= 0.7 && d <= 0.04) }' \
+  || fail "accuracy: IDX $idx_accuracy, tar shards $tar_accuracy (must be >= 0.70, within 0.04)"
+echo "ok: WebDataset tar shards: accuracy $tar_accuracy"
+cp -r "$work/shards" "$work/cut-shard"
+truncate -s 100000 "$work/cut-shard/train/shard-000003.tar"  # its cached index is now stale
+status=0
+out=$("$strobe" train --data="$work/cut-shard" --image_size=32 --run_dir="$work/cut-run" 2>&1) || status=$?
+[[ $status -ne 0 ]] && grep -q "shard-000003.tar: truncated" <<<"$out" || { echo "$out"; fail "a truncated shard (exit $status)"; }
+echo "ok: truncated shard: $(grep -m1 error <<<"$out")"
+
 # Unreadable images: truncated, empty, not an image at all.
 broken=("$work/fm/train/class_03/"*.JPEG)
 head -c 300 "${broken[0]}" >"$work/cut" && mv "$work/cut" "${broken[0]}"

@@ -153,4 +153,8 @@ absl::StatusOr<ImageFolderIndex> LoadImageFolderIndex(const std::string& root, c
   return index;
 }
 
+std::string FolderImages::name(int64_t image) const { return JoinPath(split_dir_, index_.files[image]); }
+
+absl::StatusOr<std::string> FolderImages::Read(int64_t image) const { return ReadFile(name(image)); }
+
 }  // namespace strobe

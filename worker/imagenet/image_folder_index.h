@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "worker/imagenet/encoded_images.h"
 
 namespace strobe {
 
@@ -25,6 +26,24 @@ struct ImageFolderIndex {
 // outside a class folder and a missing split are errors naming the path. Safe when many processes load at once.
 absl::StatusOr<ImageFolderIndex> LoadImageFolderIndex(const std::string& root, const std::string& split,
                                                       const std::string& cache_path);
+
+// The images of a folder layout's split, read as files.
+class FolderImages : public EncodedImages {
+ public:
+  FolderImages(std::string split_dir, ImageFolderIndex index)
+      : split_dir_(std::move(split_dir)), index_(std::move(index)) {}
+  int64_t size() const override { return static_cast<int64_t>(index_.files.size()); }
+  int64_t num_classes() const override { return static_cast<int64_t>(index_.class_names.size()); }
+  int32_t label(int64_t image) const override { return index_.labels[image]; }
+  std::string name(int64_t image) const override;
+  std::string location() const override { return split_dir_; }
+  absl::StatusOr<std::string> Read(int64_t image) const override;
+  const std::vector<std::string>& class_names() const { return index_.class_names; }
+
+ private:
+  const std::string split_dir_;
+  const ImageFolderIndex index_;
+};
 
 }  // namespace strobe
 

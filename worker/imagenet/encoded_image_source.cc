@@ -1,4 +1,4 @@
-#include "worker/imagenet/image_folder_source.h"
+#include "worker/imagenet/encoded_image_source.h"
 
 #include <ATen/ATen.h>
 
@@ -7,7 +7,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
-#include "worker/file_system.h"
 
 namespace strobe {
 namespace {
@@ -30,7 +29,7 @@ constexpr int64_t kReplacementTries = 16;
 
 }  // namespace
 
-struct ImageFolderSource::PendingBatch {
+struct EncodedImageSource::PendingBatch {
   at::Tensor indices;
   BatchDraw draw;
   Batch batch;
@@ -45,45 +44,31 @@ struct ImageFolderSource::PendingBatch {
   }
 };
 
-absl::StatusOr<std::unique_ptr<ImageFolderSource>> ImageFolderSource::Open(const std::string& root,
-                                                                           const std::string& split,
-                                                                           const std::string& index_cache,
-                                                                           const ImageFolderOptions& options) {
-  absl::StatusOr<ImageFolderIndex> index = LoadImageFolderIndex(root, split, index_cache);
-  if (!index.ok()) return index.status();
-  return std::unique_ptr<ImageFolderSource>(
-      new ImageFolderSource(JoinPath(root, split), *std::move(index), options));
-}
-
-ImageFolderSource::ImageFolderSource(std::string split_dir, ImageFolderIndex index, const ImageFolderOptions& options)
-    : split_dir_(std::move(split_dir)),
-      index_(std::move(index)),
-      options_(options),
-      pool_(std::max(1, options.decode_threads)) {
-  const int64_t all = static_cast<int64_t>(index_.files.size());
+EncodedImageSource::EncodedImageSource(std::unique_ptr<EncodedImages> images, const EncodedImageOptions& options)
+    : images_(std::move(images)), options_(options), pool_(std::max(1, options.decode_threads)) {
+  const int64_t all = images_->size();
   const int64_t count = options.limit_samples > 0 ? std::min(options.limit_samples, all) : all;
-  // Spread evenly: the index is sorted by class, so its first N samples would be a few classes only.
+  // Spread evenly: a folder layout is sorted by class, so its first N images would be a few classes only.
   for (int64_t i = 0; i < count; ++i) samples_.push_back(i * all / count);
 }
 
-ImageFolderSource::~ImageFolderSource() = default;
+EncodedImageSource::~EncodedImageSource() = default;
 
-void ImageFolderSource::CountUnreadable(int64_t file, const std::string& path, const absl::Status& why) {
+void EncodedImageSource::CountUnreadable(int64_t image, const absl::Status& why) {
   std::lock_guard<std::mutex> lock(unreadable_mutex_);
   std::vector<int64_t>& files = unreadable_.files;
-  const auto at = std::lower_bound(files.begin(), files.end(), file);
-  if (at != files.end() && *at == file) return;  // met before: reported and counted then
-  files.insert(at, file);
-  const std::string what = absl::StrFormat("%s: %s", path, why.message());
+  const auto at = std::lower_bound(files.begin(), files.end(), image);
+  if (at != files.end() && *at == image) return;  // met before: reported and counted then
+  files.insert(at, image);
+  const std::string what = absl::StrFormat("%s: %s", images_->name(image), why.message());
   if (unreadable_.first.empty()) unreadable_.first = what;
   std::fprintf(stderr, "strobe: skipping an unreadable image, replaced by the next readable one: %s\n", what.c_str());
 }
 
-void ImageFolderSource::DecodeInto(int64_t index, const BatchDraw& draw, float* pixels, int64_t* label) {
+void EncodedImageSource::DecodeInto(int64_t index, const BatchDraw& draw, float* pixels, int64_t* label) {
   for (int64_t attempt = 0; attempt < kReplacementTries; ++attempt) {
     const int64_t sample = samples_[(index + attempt) % size()];
-    const std::string path = JoinPath(split_dir_, index_.files[sample]);
-    absl::StatusOr<std::string> data = ReadFile(path);
+    absl::StatusOr<std::string> data = images_->Read(sample);
     absl::Status status = data.status();
     if (data.ok()) {
       const auto* bytes = reinterpret_cast<const uint8_t*>(data->data());
@@ -92,15 +77,15 @@ void ImageFolderSource::DecodeInto(int64_t index, const BatchDraw& draw, float* 
                             : TransformEvalSample(bytes, data->size(), options_.transform, pixels);
     }
     if (status.ok()) {
-      *label = index_.labels[sample];
+      *label = images_->label(sample);
       return;
     }
-    CountUnreadable(sample, path, status);
+    CountUnreadable(sample, status);
   }
-  *label = index_.labels[samples_[index]];  // the slot keeps zeros; the run stops at the limit long before this
+  *label = images_->label(samples_[index]);  // the slot keeps zeros; the run stops at the limit long before this
 }
 
-std::shared_ptr<ImageFolderSource::PendingBatch> ImageFolderSource::Start(const at::Tensor& indices,
+std::shared_ptr<EncodedImageSource::PendingBatch> EncodedImageSource::Start(const at::Tensor& indices,
                                                                           const BatchDraw& draw) {
   const int64_t n = indices.numel();
   const int64_t size = options_.transform.size;
@@ -126,7 +111,7 @@ std::shared_ptr<ImageFolderSource::PendingBatch> ImageFolderSource::Start(const 
   return pending;
 }
 
-void ImageFolderSource::Prefetch(const at::Tensor& indices, const BatchDraw& draw) {
+void EncodedImageSource::Prefetch(const at::Tensor& indices, const BatchDraw& draw) {
   for (const auto& pending : pending_) {
     if (pending->Matches(indices, draw)) return;
   }
@@ -134,7 +119,7 @@ void ImageFolderSource::Prefetch(const at::Tensor& indices, const BatchDraw& dra
   pending_.push_back(Start(indices, draw));
 }
 
-absl::StatusOr<Batch> ImageFolderSource::Fetch(const at::Tensor& indices, const BatchDraw& draw) {
+absl::StatusOr<Batch> EncodedImageSource::Fetch(const at::Tensor& indices, const BatchDraw& draw) {
   std::shared_ptr<PendingBatch> batch;
   for (auto it = pending_.begin(); it != pending_.end(); ++it) {
     if ((*it)->Matches(indices, draw)) {
@@ -150,12 +135,12 @@ absl::StatusOr<Batch> ImageFolderSource::Fetch(const at::Tensor& indices, const 
   if (static_cast<int64_t>(seen.files.size()) > options_.max_unreadable) {
     return absl::DataLossError(absl::StrFormat(
         "%d images of %s could not be read, more than --max_bad_images=%d allows; the first: %s", seen.files.size(),
-        split_dir_, options_.max_unreadable, seen.first));
+        images_->location(), options_.max_unreadable, seen.first));
   }
   return batch->batch;
 }
 
-UnreadableSamples ImageFolderSource::unreadable() const {
+UnreadableSamples EncodedImageSource::unreadable() const {
   std::lock_guard<std::mutex> lock(unreadable_mutex_);
   return unreadable_;
 }

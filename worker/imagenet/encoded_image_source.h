@@ -1,5 +1,5 @@
-#ifndef STROBE_WORKER_IMAGENET_IMAGE_FOLDER_SOURCE_H_
-#define STROBE_WORKER_IMAGENET_IMAGE_FOLDER_SOURCE_H_
+#ifndef STROBE_WORKER_IMAGENET_ENCODED_IMAGE_SOURCE_H_
+#define STROBE_WORKER_IMAGENET_ENCODED_IMAGE_SOURCE_H_
 
 #include <deque>
 #include <memory>
@@ -8,12 +8,12 @@
 
 #include "worker/data/sample_source.h"
 #include "worker/data/worker_pool.h"
-#include "worker/imagenet/image_folder_index.h"
+#include "worker/imagenet/encoded_images.h"
 #include "worker/imagenet/sample_transform.h"
 
 namespace strobe {
 
-struct ImageFolderOptions {
+struct EncodedImageOptions {
   SampleTransform transform;
   int decode_threads = 1;
   int64_t max_unreadable = 100;  // more distinct unreadable images than this on a rank end the run
@@ -21,22 +21,19 @@ struct ImageFolderOptions {
   int64_t limit_samples = 0;     // 0: every image; N: N images spread evenly over the split (quick runs)
 };
 
-// One split of an ImageNet-layout dataset (ROOT/SPLIT/<class>/<image>) decoded on demand by a pool of threads:
-// each sample is read, decoded (only what its crop needs) and transformed straight into its slot of the batch
-// tensor. Prefetch queues batches ahead, so a step whose batch was prefetched waits only if decoding falls behind.
+// One split of JPEG/PNG images (an ImageNet folder layout or WebDataset tar shards) decoded on demand by a pool
+// of threads: each sample is read, decoded (only what its crop needs) and transformed straight into its slot of
+// the batch tensor. Prefetch queues batches ahead, so a step whose batch was prefetched waits only if decoding falls behind.
 // An image that cannot be read is replaced by the next readable one of the split (the same one every time, so
 // runs stay reproducible), reported on stderr the first time and counted.
-class ImageFolderSource : public SampleSource {
+class EncodedImageSource : public SampleSource {
  public:
-  static absl::StatusOr<std::unique_ptr<ImageFolderSource>> Open(const std::string& root, const std::string& split,
-                                                                 const std::string& index_cache,
-                                                                 const ImageFolderOptions& options);
-  ~ImageFolderSource() override;
+  EncodedImageSource(std::unique_ptr<EncodedImages> images, const EncodedImageOptions& options);
+  ~EncodedImageSource() override;
 
   int64_t size() const override { return static_cast<int64_t>(samples_.size()); }
-  int64_t num_classes() const override { return static_cast<int64_t>(index_.class_names.size()); }
+  int64_t num_classes() const override { return images_->num_classes(); }
   int64_t channels() const override { return 3; }
-  const std::vector<std::string>& class_names() const { return index_.class_names; }
   absl::StatusOr<Batch> Fetch(const at::Tensor& indices, const BatchDraw& draw) override;
   void Prefetch(const at::Tensor& indices, const BatchDraw& draw) override;
   UnreadableSamples unreadable() const override;
@@ -44,17 +41,15 @@ class ImageFolderSource : public SampleSource {
  private:
   struct PendingBatch;
 
-  ImageFolderSource(std::string split_dir, ImageFolderIndex index, const ImageFolderOptions& options);
   std::shared_ptr<PendingBatch> Start(const at::Tensor& indices, const BatchDraw& draw);
   // Fills one slot of a batch with sample `index` or, when it cannot be read, the next readable sample.
   void DecodeInto(int64_t index, const BatchDraw& draw, float* pixels, int64_t* label);
   // Reports a file the first time it is found unreadable (on stderr, by name) and counts it.
-  void CountUnreadable(int64_t file, const std::string& path, const absl::Status& why);
+  void CountUnreadable(int64_t image, const absl::Status& why);
 
-  const std::string split_dir_;
-  const ImageFolderIndex index_;
-  const ImageFolderOptions options_;
-  std::vector<int64_t> samples_;  // positions in index_ of the samples this source serves
+  const std::unique_ptr<EncodedImages> images_;
+  const EncodedImageOptions options_;
+  std::vector<int64_t> samples_;  // the images this source serves
   std::deque<std::shared_ptr<PendingBatch>> pending_;  // started, oldest first; touched by the training thread only
   mutable std::mutex unreadable_mutex_;
   UnreadableSamples unreadable_;
@@ -63,4 +58,4 @@ class ImageFolderSource : public SampleSource {
 
 }  // namespace strobe
 
-#endif  // STROBE_WORKER_IMAGENET_IMAGE_FOLDER_SOURCE_H_
+#endif  // STROBE_WORKER_IMAGENET_ENCODED_IMAGE_SOURCE_H_
