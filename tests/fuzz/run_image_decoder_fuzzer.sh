@@ -19,7 +19,7 @@ clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
 mkdir "$work/corpus"
 "$build/tests/make_image_seeds" "$work/corpus"
 status=0
-"$work/fuzzer" "$work/corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+"$work/fuzzer" "$work/corpus" -artifact_prefix="$work/" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
   -print_final_stats=1 >"$work/fuzz.log" 2>&1 || status=$?
 if [[ $status -ne 0 ]]; then
   tail -60 "$work/fuzz.log"

@@ -27,8 +27,12 @@ FilterTaps ComputeTaps(double start, double length, int in_size, int out_size) {
   taps.weights.assign(static_cast<size_t>(out_size) * taps.stride, 0.0f);
   for (int i = 0; i < out_size; ++i) {
     const double center = start + (i + 0.5) * scale;
-    const int lo = std::max(0, static_cast<int>(center - support + 0.5));
-    const int hi = std::min(in_size, static_cast<int>(center + support + 0.5));
+    int lo = std::max(0, static_cast<int>(center - support + 0.5));
+    int hi = std::min(in_size, static_cast<int>(center + support + 0.5));
+    if (hi <= lo) {  // a position past the image's edge (a region reaching outside it) takes the edge pixel
+      lo = std::clamp(static_cast<int>(center), 0, in_size - 1);
+      hi = lo + 1;
+    }
     double total = 0;
     float* w = &taps.weights[static_cast<size_t>(i) * taps.stride];
     const int n = std::min(hi - lo, taps.stride);
@@ -38,6 +42,7 @@ FilterTaps ComputeTaps(double start, double length, int in_size, int out_size) {
       total += w[k];
     }
     for (int k = 0; k < n; ++k) w[k] = total > 0 ? static_cast<float>(w[k] / total) : 0.0f;
+    if (total <= 0) w[0] = 1.0f;  // beyond the filter's reach of every pixel: the nearest one
     taps.first[i] = lo;
     taps.count[i] = n;
   }
