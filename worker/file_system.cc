@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace strobe {
@@ -74,9 +75,17 @@ absl::Status WriteFile(const std::string& path, std::string_view contents) {
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents) {
-  const std::string temp_path = path + ".tmp";
+  // Named per process: several processes (the ranks of a job) may write the same file at once.
+  const std::string temp_path = absl::StrCat(path, ".tmp.", ::getpid());
   if (absl::Status written = WriteFileDurably(temp_path, contents); !written.ok()) return written;
   return RenameFile(temp_path, path);
+}
+
+absl::StatusOr<FileStamp> StatFile(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) return absl::NotFoundError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  return FileStamp{static_cast<int64_t>(info.st_size),
+                   static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec};
 }
 
 absl::Status SyncDirectory(const std::string& path) {

@@ -22,8 +22,8 @@ bool IsDirectory(const std::string& path);
 // Like `mkdir -p`: creates `path` and its missing parents; OK if it already is a directory.
 absl::Status MakeDirectories(const std::string& path);
 
-// Writes `contents` to `path` via `path`.tmp, fsync and rename, so a reader or a crash sees either the old file
-// or the complete new one.
+// Writes `contents` to `path` via a temporary file of this process, fsync and rename, so a reader or a crash sees
+// either the old file or a complete new one, even with several processes writing it at once.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
 
 // Creates or truncates `path`, writes `contents` and fsyncs it: on disk when this returns OK.
@@ -31,6 +31,13 @@ absl::Status WriteFileDurably(const std::string& path, std::string_view contents
 
 // The same without the fsync, for many files that can be made again (a generated dataset).
 absl::Status WriteFile(const std::string& path, std::string_view contents);
+
+// Size and modification time (ns) of a file or directory: what caches check to see that a dataset is unchanged.
+struct FileStamp {
+  int64_t size = 0;
+  int64_t modified_ns = 0;
+};
+absl::StatusOr<FileStamp> StatFile(const std::string& path);
 
 // fsync on a directory, so entries created or renamed in it survive a power loss.
 absl::Status SyncDirectory(const std::string& path);

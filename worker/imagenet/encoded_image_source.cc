@@ -7,21 +7,17 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "ops/random_bits.h"
 
 namespace strobe {
 namespace {
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
 // The augmentation draw of one sample: a function of the run's seed, the epoch and the sample alone.
 uint64_t SampleSeed(const BatchDraw& draw, int64_t index) {
-  return SplitMix64(SplitMix64(SplitMix64(draw.seed) ^ static_cast<uint64_t>(draw.epoch)) ^
-                    static_cast<uint64_t>(index));
+  uint64_t state = draw.seed;
+  state = SplitMix64(state) ^ static_cast<uint64_t>(draw.epoch);
+  state = SplitMix64(state) ^ static_cast<uint64_t>(index);
+  return SplitMix64(state);
 }
 
 // How many following samples an unreadable one may be replaced by before the batch slot stays empty.

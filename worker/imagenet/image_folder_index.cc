@@ -1,8 +1,5 @@
 #include "worker/imagenet/image_folder_index.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -20,20 +17,6 @@ namespace strobe {
 namespace {
 
 constexpr char kCacheHeader[] = "strobe-image-folder-index 1";
-
-// A class folder as the cache remembers it.
-struct ClassStamp {
-  std::string name;
-  int64_t modified_ns = 0;
-};
-
-absl::StatusOr<int64_t> ModifiedNanoseconds(const std::string& path) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0) {
-    return absl::NotFoundError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
-  }
-  return static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
-}
 
 bool IsImageName(const std::string& name) {
   const std::string lower = absl::AsciiStrToLower(name);
@@ -86,8 +69,8 @@ absl::StatusOr<ImageFolderIndex> ListTree(const std::string& split_dir, const st
 std::string CacheText(const std::string& split_dir, const ImageFolderIndex& index) {
   std::string text = absl::StrCat(kCacheHeader, "\n");
   for (const std::string& name : index.class_names) {
-    absl::StatusOr<int64_t> modified = ModifiedNanoseconds(JoinPath(split_dir, name));
-    absl::StrAppend(&text, "class\t", name, "\t", modified.ok() ? *modified : -1, "\n");
+    absl::StatusOr<FileStamp> stamp = StatFile(JoinPath(split_dir, name));
+    absl::StrAppend(&text, "class\t", name, "\t", stamp.ok() ? stamp->modified_ns : -1, "\n");
   }
   for (size_t i = 0; i < index.files.size(); ++i) {
     absl::StrAppend(&text, "file\t", index.labels[i], "\t", index.files[i], "\n");
@@ -110,8 +93,8 @@ std::optional<ImageFolderIndex> ReadValidCache(const std::string& cache_path, co
       int64_t cached_ns = 0;
       if (!absl::SimpleAtoi(fields[2], &cached_ns)) return std::nullopt;
       const std::string name(fields[1]);
-      absl::StatusOr<int64_t> modified = ModifiedNanoseconds(JoinPath(split_dir, name));
-      if (!modified.ok() || *modified != cached_ns) return std::nullopt;
+      absl::StatusOr<FileStamp> stamp = StatFile(JoinPath(split_dir, name));
+      if (!stamp.ok() || stamp->modified_ns != cached_ns) return std::nullopt;
       index.class_names.push_back(name);
     } else if (fields[0] == "file" && fields.size() >= 3) {
       int32_t label = 0;
@@ -144,12 +127,9 @@ absl::StatusOr<ImageFolderIndex> LoadImageFolderIndex(const std::string& root, c
   if (std::optional<ImageFolderIndex> cached = ReadValidCache(cache_path, split_dir, *classes)) return *cached;
   absl::StatusOr<ImageFolderIndex> index = ListTree(split_dir, *classes);
   if (!index.ok()) return index.status();
-  // Every rank of a job may list and write at once: each writes its own temporary file and renames it, so a
-  // reader sees one whole listing or another (identical ones). A cache that cannot be written costs a listing.
-  const std::string temp_path = absl::StrCat(cache_path, ".tmp.", ::getpid());
-  if (WriteFileDurably(temp_path, CacheText(split_dir, *index)).ok() && !RenameFile(temp_path, cache_path).ok()) {
-    (void)RemoveTree(temp_path);
-  }
+  // Every rank of a job may list and write at once (WriteFileAtomically allows it); a cache that cannot be
+  // written costs a listing next time.
+  (void)WriteFileAtomically(cache_path, CacheText(split_dir, *index));
   return index;
 }
 

@@ -1,5 +1,6 @@
 #include "worker/imagenet/sample_transform.h"
 
+#include "ops/random_bits.h"
 #include "worker/imagenet/image_decoder.h"
 #include "worker/imagenet/resample.h"
 
@@ -9,10 +10,8 @@ namespace {
 // The flip is drawn from a different stream than the crop (a fixed odd offset of the seed), so the two draws do
 // not correlate.
 bool DrawFlip(uint64_t sample_seed) {
-  uint64_t z = sample_seed + 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return ((z ^ (z >> 31)) & 1) != 0;
+  uint64_t state = sample_seed;
+  return (SplitMix64(state) & 1) != 0;
 }
 
 absl::Status Transform(const uint8_t* data, size_t bytes, const SampleTransform& transform,

@@ -1,7 +1,6 @@
 #include "worker/imagenet/tar_shards.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,18 +24,6 @@ namespace {
 
 constexpr int64_t kBlock = 512;
 constexpr char kCacheHeader[] = "strobe-tar-index 1";
-
-struct ShardStamp {
-  int64_t size = 0;
-  int64_t modified_ns = 0;
-};
-
-absl::StatusOr<ShardStamp> Stamp(const std::string& path) {
-  struct stat info;
-  if (::stat(path.c_str(), &info) != 0) return absl::NotFoundError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
-  return ShardStamp{static_cast<int64_t>(info.st_size),
-                    static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec};
-}
 
 absl::StatusOr<std::string> ReadAt(int fd, int64_t offset, int64_t size, const std::string& what) {
   std::string data(static_cast<size_t>(size), '\0');
@@ -171,7 +158,7 @@ std::string CacheText(const std::string& dir, const std::vector<std::string>& sh
                       const std::vector<TarShardImages::Member>& members) {
   std::string text = absl::StrCat(kCacheHeader, "\n");
   for (const std::string& shard : shards) {
-    absl::StatusOr<ShardStamp> stamp = Stamp(JoinPath(dir, shard));
+    absl::StatusOr<FileStamp> stamp = StatFile(JoinPath(dir, shard));
     absl::StrAppend(&text, "shard\t", stamp.ok() ? stamp->size : -1, "\t", stamp.ok() ? stamp->modified_ns : -1, "\t",
                     shard, "\n");
   }
@@ -194,7 +181,7 @@ std::optional<std::vector<TarShardImages::Member>> ReadValidCache(const std::str
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<absl::string_view> f = absl::StrSplit(lines[i], absl::MaxSplits('\t', 5));
     if (f[0] == "shard" && f.size() == 4) {
-      absl::StatusOr<ShardStamp> stamp = Stamp(JoinPath(dir, std::string(f[3])));
+      absl::StatusOr<FileStamp> stamp = StatFile(JoinPath(dir, std::string(f[3])));
       int64_t size = 0, modified = 0;
       if (shards_seen >= shards.size() || f[3] != shards[shards_seen] || !stamp.ok() ||
           !absl::SimpleAtoi(f[1], &size) || !absl::SimpleAtoi(f[2], &modified) || size != stamp->size ||
@@ -235,7 +222,7 @@ absl::StatusOr<std::unique_ptr<TarShardImages>> TarShardImages::Open(const std::
     if (absl::EndsWith(name, ".tar")) shards.push_back(name);
   }
   if (shards.empty()) return absl::NotFoundError(absl::StrFormat("%s: no .tar shards", dir));
-  std::unique_ptr<TarShardImages> images(new TarShardImages(dir, shards, {}));
+  std::unique_ptr<TarShardImages> images(new TarShardImages(dir, shards));  // closes the shards on any return
   for (const std::string& shard : shards) {
     const std::string path = JoinPath(dir, shard);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -246,7 +233,7 @@ absl::StatusOr<std::unique_ptr<TarShardImages>> TarShardImages::Open(const std::
   if (!members) {
     members.emplace();
     for (size_t i = 0; i < shards.size(); ++i) {
-      absl::StatusOr<ShardStamp> stamp = Stamp(JoinPath(dir, shards[i]));
+      absl::StatusOr<FileStamp> stamp = StatFile(JoinPath(dir, shards[i]));
       if (!stamp.ok()) return stamp.status();
       if (absl::Status indexed = IndexShard(images->descriptors_[i], static_cast<int32_t>(i), JoinPath(dir, shards[i]),
                                             stamp->size, &*members);
@@ -255,19 +242,17 @@ absl::StatusOr<std::unique_ptr<TarShardImages>> TarShardImages::Open(const std::
       }
     }
     if (members->empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: the shards hold no samples", dir));
-    const std::string temp_path = absl::StrCat(cache_path, ".tmp.", ::getpid());
-    if (WriteFileDurably(temp_path, CacheText(dir, shards, *members)).ok() && !RenameFile(temp_path, cache_path).ok()) {
-      (void)RemoveTree(temp_path);
-    }
+    (void)WriteFileAtomically(cache_path, CacheText(dir, shards, *members));  // unwritable: indexed again next time
   }
-  std::unique_ptr<TarShardImages> result(new TarShardImages(dir, shards, *std::move(members)));
-  result->descriptors_ = std::move(images->descriptors_);
-  images->descriptors_.clear();
-  return result;
+  images->SetMembers(*std::move(members));
+  return images;
 }
 
-TarShardImages::TarShardImages(std::string dir, std::vector<std::string> shards, std::vector<Member> members)
-    : dir_(std::move(dir)), shards_(std::move(shards)), members_(std::move(members)) {
+TarShardImages::TarShardImages(std::string dir, std::vector<std::string> shards)
+    : dir_(std::move(dir)), shards_(std::move(shards)) {}
+
+void TarShardImages::SetMembers(std::vector<Member> members) {
+  members_ = std::move(members);
   for (const Member& m : members_) num_classes_ = std::max<int64_t>(num_classes_, m.label + 1);
 }
 

@@ -41,11 +41,12 @@ class TarShardImages : public EncodedImages {
   };
 
  private:
-  TarShardImages(std::string dir, std::vector<std::string> shards, std::vector<Member> members);
+  TarShardImages(std::string dir, std::vector<std::string> shards);
+  void SetMembers(std::vector<Member> members);
 
   const std::string dir_;
   const std::vector<std::string> shards_;  // file names in dir_
-  const std::vector<Member> members_;
+  std::vector<Member> members_;
   int64_t num_classes_ = 0;
   std::vector<int> descriptors_;  // one open file per shard, read with pread from any thread
 };
