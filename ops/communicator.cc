@@ -1,14 +1,27 @@
 #include "ops/communicator.h"
 
+#include <ATen/ATen.h>
+
 #include <exception>
 
 #include "absl/strings/str_cat.h"
 #include "ops/mpi_communicator.h"
 #ifdef STROBE_WITH_CUDA
 #include "ops/nccl_communicator.h"
+#include "ops/routed_communicator.h"
 #endif
 
 namespace strobe {
+
+void Communicator::StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) {
+  if (wire == tensor.scalar_type()) {
+    AllReduce(tensor, op);
+    return;
+  }
+  at::Tensor on_wire = tensor.to(wire);
+  AllReduce(on_wire, op);
+  tensor.copy_(on_wire);
+}
 
 absl::StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(CommBackend backend,
                                                                const DistributedContext& context) {
@@ -18,7 +31,8 @@ absl::StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(CommBackend backe
     case CommBackend::kNccl:
 #ifdef STROBE_WITH_CUDA
       try {
-        return std::unique_ptr<Communicator>(std::make_unique<NcclCommunicator>(context));
+        return std::unique_ptr<Communicator>(std::make_unique<RoutedCommunicator>(
+            std::make_unique<MpiCommunicator>(), std::make_unique<NcclCommunicator>(context)));
       } catch (const std::exception& error) {
         return absl::FailedPreconditionError(error.what());
       }

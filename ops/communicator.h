@@ -34,12 +34,22 @@ class Communicator {
   // Every rank calls it in the same step; the destinations must form a permutation of the ranks.
   virtual at::Tensor SendReceive(const at::Tensor& tensor, int destination, int source) = 0;
   virtual void Barrier() = 0;
+
+  // Starts an in-place all-reduce that may still be running when this returns, so that the caller can go on
+  // queuing work (gradient buckets all-reduced while backward continues). It is ordered after the work already
+  // queued on the caller's CUDA stream and runs on the backend's own stream; FinishAllReduces() orders the
+  // caller's later work after every started all-reduce, without a host synchronisation. The values travel as
+  // `wire` (a narrower float type than the tensor's compresses them; the result is converted back). Started and
+  // blocking collectives must come in the same order on every rank. Backends that cannot overlap (this default)
+  // complete the all-reduce before returning.
+  virtual void StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire);
+  virtual void FinishAllReduces() {}
 };
 
 enum class CommBackend { kMpi, kNccl };
 
-// Builds the backend for `device_type` tensors: MPI for CPU, NCCL for CUDA (CUDA builds only). Every rank must
-// call this collectively.
+// Every rank must call this collectively. kMpi: CPU tensors over MPI. kNccl (CUDA builds only): CUDA tensors over
+// NCCL and CPU tensors over MPI (ops/routed_communicator.h).
 absl::StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(CommBackend backend,
                                                                const DistributedContext& context);
 

@@ -5,6 +5,7 @@
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime.h>
 
+#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -51,15 +52,23 @@ NcclCommunicator::NcclCommunicator(const DistributedContext& context)
   ncclUniqueId id;
   if (rank_ == 0) {
     const ncclResult_t result = ncclGetUniqueId(&id);
-    if (result != ncclSuccess) Fail(result, "ncclGetUniqueId");
+    Check(result, "ncclGetUniqueId");
   }
   STROBE_MPI_CHECK(MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, MPI_COMM_WORLD));
-  const ncclResult_t result = ncclCommInitRank(&comm_, world_size_, id, rank_);
-  if (result != ncclSuccess) Fail(result, "ncclCommInitRank");
+  Check(ncclCommInitRank(&comm_, world_size_, id, rank_), "ncclCommInitRank");
+  reduce_stream_ = c10::cuda::getStreamFromPool(/*isHighPriority=*/true, static_cast<c10::DeviceIndex>(device_));
+  watchdog_ = std::thread([this] { WatchForAsyncErrors(); });
 }
 
 NcclCommunicator::~NcclCommunicator() {
+  stop_watchdog_ = true;
+  if (watchdog_.joinable()) watchdog_.join();
   if (comm_ != nullptr) ncclCommDestroy(comm_);
+}
+
+void NcclCommunicator::Check(ncclResult_t result, const char* operation) {
+  last_operation_ = operation;
+  if (result != ncclSuccess) Fail(result, operation);
 }
 
 void NcclCommunicator::Fail(ncclResult_t result, const char* operation) const {
@@ -70,6 +79,18 @@ void NcclCommunicator::Fail(ncclResult_t result, const char* operation) const {
   AbortDistributed(4);
 }
 
+// Errors inside a running collective (a peer's network failing, say) are not returned by any call: the host
+// would wait for the collective's stream forever. Polling the communicator's asynchronous error turns them into
+// the same named failure.
+void NcclCommunicator::WatchForAsyncErrors() {
+  while (!stop_watchdog_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ncclResult_t error = ncclSuccess;
+    if (comm_ == nullptr || ncclCommGetAsyncError(comm_, &error) != ncclSuccess) continue;
+    if (error != ncclSuccess && error != ncclInProgress) Fail(error, last_operation_.load());
+  }
+}
+
 void NcclCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
   CheckCudaContiguous(tensor, "AllReduce");
   c10::cuda::CUDAGuard guard(tensor.device());
@@ -77,7 +98,7 @@ void NcclCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
   const ncclResult_t result =
       ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), ToNcclType(tensor.scalar_type()),
                     nccl_op, comm_, c10::cuda::getCurrentCUDAStream().stream());
-  if (result != ncclSuccess) Fail(result, "AllReduce");
+  Check(result, "AllReduce");
 }
 
 void NcclCommunicator::Broadcast(at::Tensor& tensor, int root) {
@@ -86,7 +107,7 @@ void NcclCommunicator::Broadcast(at::Tensor& tensor, int root) {
   const ncclResult_t result =
       ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), ToNcclType(tensor.scalar_type()), root,
                     comm_, c10::cuda::getCurrentCUDAStream().stream());
-  if (result != ncclSuccess) Fail(result, "Broadcast");
+  Check(result, "Broadcast");
 }
 
 at::Tensor NcclCommunicator::AllGather(const at::Tensor& tensor) {
@@ -98,7 +119,7 @@ at::Tensor NcclCommunicator::AllGather(const at::Tensor& tensor) {
   const ncclResult_t result =
       ncclAllGather(tensor.data_ptr(), gathered.data_ptr(), tensor.numel(), ToNcclType(tensor.scalar_type()),
                     comm_, c10::cuda::getCurrentCUDAStream().stream());
-  if (result != ncclSuccess) Fail(result, "AllGather");
+  Check(result, "AllGather");
   return gathered;
 }
 
@@ -113,8 +134,8 @@ at::Tensor NcclCommunicator::SendReceive(const at::Tensor& tensor, int destinati
   if (result == ncclSuccess) result = ncclSend(tensor.data_ptr(), tensor.numel(), type, destination, comm_, stream);
   if (result == ncclSuccess) result = ncclRecv(received.data_ptr(), tensor.numel(), type, source, comm_, stream);
   const ncclResult_t ended = ncclGroupEnd();
-  if (result != ncclSuccess) Fail(result, "SendReceive");
-  if (ended != ncclSuccess) Fail(ended, "SendReceive");
+  Check(result, "SendReceive");
+  Check(ended, "SendReceive");
   return received;
 }
 
@@ -124,6 +145,25 @@ void NcclCommunicator::Barrier() {
   at::Tensor token = at::zeros({1}, at::TensorOptions().dtype(at::kFloat).device(at::kCUDA, device_));
   AllReduce(token, ReduceOp::kSum);
   c10::cuda::getCurrentCUDAStream().synchronize();
+}
+
+void NcclCommunicator::StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) {
+  CheckCudaContiguous(tensor, "StartAllReduce");
+  c10::cuda::CUDAGuard guard(tensor.device());
+  inputs_ready_.record(c10::cuda::getCurrentCUDAStream());
+  inputs_ready_.block(*reduce_stream_);
+  c10::cuda::CUDAStreamGuard on_reduce_stream(*reduce_stream_);
+  // The conversion to the wire type, the collective and the conversion back all run on the reduce stream.
+  Communicator::StartAllReduce(tensor, op, wire);
+  started_ = true;
+}
+
+void NcclCommunicator::FinishAllReduces() {
+  if (!started_) return;
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
+  reduced_.record(*reduce_stream_);
+  reduced_.block(c10::cuda::getCurrentCUDAStream());
+  started_ = false;
 }
 
 }  // namespace strobe
