@@ -58,7 +58,7 @@ int Run(const DistributedContext& context) {
     flat.div_(context.world_size);
   });
 
-  GradientBucketer bucketer(comm, parameters, absl::GetFlag(FLAGS_bucket_cap_mb) * 1024 * 1024);
+  GradientBucketer bucketer(comm, parameters, BucketerOptions{absl::GetFlag(FLAGS_bucket_cap_mb) * 1024 * 1024});
   for (const at::Tensor& buffer : bucketer.buffers()) buffer.fill_(1.0f);
   const double bucketed_s = MedianSeconds(iterations, [&] { bucketer.AverageGradients(); });
 

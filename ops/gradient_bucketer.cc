@@ -1,10 +1,14 @@
 #include "ops/gradient_bucketer.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
+#include <torch/csrc/autograd/variable.h>
 
 #include <map>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 namespace strobe {
 namespace {
@@ -27,9 +31,9 @@ void ApplyFlat(const std::vector<at::Tensor>& tensors, Collective&& collective) 
     at::Tensor flat = at::cat(flat_views);
     collective(flat);
     int64_t offset = 0;
-    for (at::Tensor& tensor : group) {
+    for (at::Tensor& tensor : group) {  // copied back through the logical shape: layouts may differ (channels-last)
       const int64_t numel = tensor.numel();
-      tensor.detach().view({-1}).copy_(flat.narrow(0, offset, numel));
+      tensor.detach().copy_(flat.narrow(0, offset, numel).view(tensor.sizes()));
       offset += numel;
     }
   }
@@ -38,8 +42,8 @@ void ApplyFlat(const std::vector<at::Tensor>& tensors, Collective&& collective) 
 }  // namespace
 
 GradientBucketer::GradientBucketer(Communicator& communicator, std::vector<at::Tensor> parameters,
-                                   int64_t cap_bytes)
-    : communicator_(communicator), parameters_(std::move(parameters)) {
+                                   BucketerOptions options)
+    : communicator_(communicator), parameters_(std::move(parameters)), options_(options) {
   if (parameters_.empty()) throw std::invalid_argument("GradientBucketer: no parameters");
   std::vector<int64_t> numels;
   for (const at::Tensor& parameter : parameters_) {
@@ -47,25 +51,75 @@ GradientBucketer::GradientBucketer(Communicator& communicator, std::vector<at::T
         parameter.device() != parameters_[0].device()) {
       throw std::invalid_argument("GradientBucketer: parameters must share one dtype and device");
     }
+    if (!parameter.is_non_overlapping_and_dense()) {
+      throw std::invalid_argument("GradientBucketer: parameters must be dense (no gaps or overlaps)");
+    }
     numels.push_back(parameter.numel());
   }
-  plan_ = PlanBuckets(numels, ReverseOrder(parameters_.size()), parameters_[0].element_size(), cap_bytes);
-  for (const Bucket& bucket : plan_) {
-    at::Tensor buffer = at::zeros({bucket.numel}, parameters_[0].options());
-    for (const BucketSlot& slot : bucket.slots) {
+  wire_dtype_ = options_.wire_dtype.value_or(parameters_[0].scalar_type());
+  plan_ = PlanBuckets(numels, ReverseOrder(parameters_.size()), parameters_[0].element_size(), options_.cap_bytes);
+  bucket_of_parameter_.resize(parameters_.size());
+  for (size_t b = 0; b < plan_.size(); ++b) {
+    at::Tensor buffer = at::zeros({plan_[b].numel}, parameters_[0].options());
+    for (const BucketSlot& slot : plan_[b].slots) {
       at::Tensor parameter = parameters_[slot.tensor_index];
-      parameter.mutable_grad() = buffer.narrow(0, slot.offset, slot.numel).view(parameter.sizes());
+      parameter.mutable_grad() =
+          buffer.narrow(0, slot.offset, slot.numel).as_strided(parameter.sizes(), parameter.strides());
+      bucket_of_parameter_[slot.tensor_index] = b;
     }
     buffers_.push_back(std::move(buffer));
+  }
+  if (options_.overlap) WatchGradients();
+}
+
+// A post-hook on each parameter's gradient accumulator runs once backward has added this step's gradient into
+// the bucket (DDP's readiness signal).
+void GradientBucketer::WatchGradients() {
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    if (!parameters_[i].requires_grad()) continue;
+    std::shared_ptr<torch::autograd::Node> accumulator = torch::autograd::impl::grad_accumulator(parameters_[i]);
+    accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [this, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+          OnGradientReady(i);
+          return outputs;
+        }));
+    grad_accumulators_.push_back(std::move(accumulator));
   }
 }
 
 void GradientBucketer::ZeroGrad() {
   for (at::Tensor& buffer : buffers_) buffer.zero_();
+  parameter_ready_.assign(parameters_.size(), false);
+  pending_in_bucket_.clear();
+  for (const Bucket& bucket : plan_) pending_in_bucket_.push_back(static_cast<int64_t>(bucket.slots.size()));
+  next_bucket_ = 0;
+  started_during_backward_ = 0;
+  in_step_ = true;
+}
+
+void GradientBucketer::OnGradientReady(size_t parameter_index) {
+  if (!in_step_) return;  // backward outside a training step (a test's, say): nothing to reduce
+  if (parameter_ready_[parameter_index]) {
+    throw std::logic_error("GradientBucketer: a gradient was accumulated twice in one step (backward ran twice "
+                           "without ZeroGrad); its bucket was already being averaged");
+  }
+  parameter_ready_[parameter_index] = true;
+  --pending_in_bucket_[bucket_of_parameter_[parameter_index]];
+  while (next_bucket_ < plan_.size() && pending_in_bucket_[next_bucket_] == 0) {
+    StartBucket(next_bucket_++);
+    ++started_during_backward_;
+  }
+}
+
+void GradientBucketer::StartBucket(size_t bucket) {
+  communicator_.StartAllReduce(buffers_[bucket], ReduceOp::kAverage, wire_dtype_);
 }
 
 void GradientBucketer::AverageGradients() {
-  for (at::Tensor& buffer : buffers_) communicator_.AllReduce(buffer, ReduceOp::kAverage);
+  if (!in_step_) next_bucket_ = 0;  // no ZeroGrad() since the last average: average all buckets again
+  while (next_bucket_ < plan_.size()) StartBucket(next_bucket_++);
+  communicator_.FinishAllReduces();
+  in_step_ = false;
 }
 
 namespace {
@@ -79,6 +133,9 @@ double SquaredNorm(const std::vector<at::Tensor>& buffers) {
 }  // namespace
 
 GradientStatistics GradientBucketer::AverageGradientsMeasured() {
+  if (options_.overlap) {
+    throw std::logic_error("GradientBucketer: gradient statistics need the local gradients, so no overlap");
+  }
   at::Tensor local = at::full({1}, SquaredNorm(buffers_), at::kDouble);
   communicator_.AllReduce(local, ReduceOp::kAverage);
   AverageGradients();

@@ -3,6 +3,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "ops/bucket_plan.h"
@@ -13,16 +15,36 @@ namespace strobe {
 
 inline constexpr int64_t kDefaultBucketCapBytes = 25 * 1024 * 1024;
 
+struct BucketerOptions {
+  explicit BucketerOptions(int64_t cap = kDefaultBucketCapBytes) : cap_bytes(cap) {}
+
+  int64_t cap_bytes;
+  // Start each bucket's all-reduce from backward, as soon as its last gradient is accumulated, so that it overlaps
+  // with the rest of backward on backends that can (NCCL). Gradient statistics cannot be measured then (they
+  // need the local gradients before averaging).
+  bool overlap = false;
+  // The dtype gradients travel in (kBFloat16 or kHalf compress them); nullopt: the parameters' own.
+  std::optional<at::ScalarType> wire_dtype;
+};
+
 // Averages the gradients of `parameters` across ranks, one collective per bucket.
 //
-// On construction every parameter's .grad() is replaced by a view into its bucket's flat buffer (as DDP's
-// gradient_as_bucket_view), so backward accumulates straight into the buckets and averaging needs no pack or
-// unpack copies. Consequently gradients must be cleared with ZeroGrad() (not by resetting .grad()), and the
-// parameters must all share one dtype and device. Every rank must build the bucketer from the same parameter
-// list and call AverageGradients() at the same point of every step.
+// On construction every parameter's .grad() is replaced by a view into its bucket's flat buffer with the
+// parameter's own strides (as DDP's gradient_as_bucket_view; channels-last weights get channels-last gradients), so
+// backward accumulates straight into the buckets and averaging needs no pack or unpack copies. Consequently
+// gradients must be cleared with ZeroGrad() (not by resetting .grad()), the parameters must all share one dtype
+// and device, and their layout must not change afterwards. Every rank must build the bucketer from the same
+// parameter list and call ZeroGrad() before backward and AverageGradients() after it, in every step.
+//
+// Buckets are all-reduced in plan order (the reverse of the parameter order, roughly the order in which backward
+// produces gradients) on every rank; with `overlap`, a bucket starts once it and every bucket before it are
+// complete, and AverageGradients() starts the rest (buckets of parameters that took no part in this step) and
+// orders the caller's later work after all of them.
 class GradientBucketer {
  public:
-  GradientBucketer(Communicator& communicator, std::vector<at::Tensor> parameters, int64_t cap_bytes);
+  GradientBucketer(Communicator& communicator, std::vector<at::Tensor> parameters, BucketerOptions options);
+  GradientBucketer(const GradientBucketer&) = delete;
+  GradientBucketer& operator=(const GradientBucketer&) = delete;
 
   void ZeroGrad();
   void AverageGradients();
@@ -32,12 +54,28 @@ class GradientBucketer {
 
   const std::vector<Bucket>& plan() const { return plan_; }
   const std::vector<at::Tensor>& buffers() const { return buffers_; }
+  // Buckets whose all-reduce started during backward in the last step (overlap only; for tests and metrics).
+  size_t started_during_backward() const { return started_during_backward_; }
 
  private:
+  void WatchGradients();
+  void OnGradientReady(size_t parameter_index);
+  void StartBucket(size_t bucket);
+
   Communicator& communicator_;
   std::vector<at::Tensor> parameters_;
+  BucketerOptions options_;
+  at::ScalarType wire_dtype_;
   std::vector<Bucket> plan_;
   std::vector<at::Tensor> buffers_;
+  // Overlap bookkeeping, reset by ZeroGrad().
+  std::vector<size_t> bucket_of_parameter_;
+  std::vector<std::shared_ptr<void>> grad_accumulators_;  // keeps the hooked autograd nodes alive
+  std::vector<bool> parameter_ready_;
+  std::vector<int64_t> pending_in_bucket_;
+  size_t next_bucket_ = 0;
+  bool in_step_ = false;
+  size_t started_during_backward_ = 0;
 };
 
 // Replaces every rank's `tensors` by `root`'s, in place (initial weights and buffers at start-up).

@@ -93,7 +93,7 @@ absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const Tr
   if (!plan.ok()) return plan.status();
   BroadcastInitialWeights(model, communicator);
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
-  GradientBucketer bucketer(communicator, model.parameters(), config.bucket_cap_bytes);
+  GradientBucketer bucketer(communicator, model.parameters(), BucketerOptions{config.bucket_cap_bytes});
   TrainingStep training_step(model, *optimizer, bucketer, config.sgd.no_decay_lr_factor);
   StepCoordinator coordinator(communicator, LrController(std::make_unique<ExponentialRange>(options), std::nullopt),
                               CheckpointCadence{}, std::nullopt);

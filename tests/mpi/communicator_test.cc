@@ -81,7 +81,7 @@ TEST_F(CommunicatorTest, GradientBucketerAveragesThroughBucketViews) {
   // Parameters of several sizes, a 64-byte cap: several buckets, one of them oversized.
   std::vector<at::Tensor> params;
   for (int64_t n : {3, 40, 5, 7, 2}) params.push_back(at::zeros({n}, at::kFloat).requires_grad_(true));
-  GradientBucketer bucketer(comm_, params, 64);
+  GradientBucketer bucketer(comm_, params, BucketerOptions{64});
   EXPECT_GE(bucketer.plan().size(), 3u);
   for (int step = 0; step < 2; ++step) {
     bucketer.ZeroGrad();
