@@ -77,7 +77,7 @@ int RunLrFindCommand(const DistributedContext& context) {
   const std::string csv_path = JoinPath(config.run_dir, "lr_find.csv");
   if (absl::Status nothing = CheckNothingAt(csv_path); !nothing.ok()) return Fail(context, nothing, kExitBadFlags);
   SetCpuThreads(config, context);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, c10::kCPU);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
   absl::StatusOr<TrainData> data = LoadTrainData(config);

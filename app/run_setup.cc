@@ -47,11 +47,13 @@ absl::Status CheckSameBinary(Communicator& communicator, const DistributedContex
   return AgreeOnStatus(communicator, status);
 }
 
-absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context) {
+absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,
+                                                           const c10::Device& device) {
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
   if (!communicator.ok()) return communicator;
   if (absl::Status same = CheckSameBinary(**communicator, context); !same.ok()) return same;
-  return communicator;
+  if (device.is_cpu()) return communicator;
+  return MakeCommunicator(CommBackend::kNccl, context);
 }
 
 namespace {

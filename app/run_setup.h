@@ -1,6 +1,8 @@
 #ifndef STROBE_APP_RUN_SETUP_H_
 #define STROBE_APP_RUN_SETUP_H_
 
+#include <c10/core/Device.h>
+
 #include <memory>
 
 #include "absl/status/status.h"
@@ -22,9 +24,10 @@ int Fail(const DistributedContext& context, const absl::Status& status, int exit
 // Intra-op threads per rank: config.threads, or this host's cores shared by the ranks on it.
 void SetCpuThreads(const TrainConfig& config, const DistributedContext& context);
 
-// Collective: the data-plane communicator for this rank's CPU tensors, after checking that every rank runs the
-// same binary (CheckSameBinary).
-absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context);
+// Collective: the data-plane communicator for tensors on `device` (MPI for the CPU; NCCL for CUDA tensors with MPI
+// for the host's), after checking that every rank runs the same binary (CheckSameBinary).
+absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,
+                                                           const c10::Device& device);
 
 // Collective: fails, naming the first rank and host that differ, unless every rank runs the same strobe binary
 // (a CRC-32 of /proc/self/exe, gathered). Mixed builds across hosts would otherwise fail later and obscurely, or

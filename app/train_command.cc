@@ -15,6 +15,7 @@
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
 #include "ops/status_agreement.h"
+#include "worker/device_placement.h"
 #include "worker/file_system.h"
 #include "worker/models/model_zoo.h"
 #include "worker/output/run_directory.h"
@@ -40,7 +41,9 @@ int RunTrainCommand(const DistributedContext& context) {
     return Fail(context, valid, kExitBadFlags);
   }
   SetCpuThreads(config, context);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context);
+  absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device, context);
+  if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
 
@@ -59,6 +62,7 @@ int RunTrainCommand(const DistributedContext& context) {
   absl::StatusOr<std::shared_ptr<Classifier>> model =
       MakeModel(config.model, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
+  PlaceModel(**model, Placement{*device, config.channels_last, config.amp});
 
   absl::Status run_dir_ready = absl::OkStatus();
   if (context.rank == 0) {
@@ -75,9 +79,11 @@ int RunTrainCommand(const DistributedContext& context) {
 
   std::unique_ptr<ProgressReporter> reporter;
   if (context.rank == 0) {
-    std::printf("strobe: training %s on %d samples, %d rank(s) x %d, %d thread(s) per rank, run dir %s\n",
+    std::printf("strobe: training %s on %d samples, %d rank(s) x %d on %s (amp %s%s), %d thread(s) per rank, run "
+                "dir %s\n",
                 config.model.c_str(), static_cast<int>(data->train->size()), context.world_size,
-                static_cast<int>(plan->local_batch()), at::get_num_threads(), config.run_dir.c_str());
+                static_cast<int>(plan->local_batch()), device->is_cpu() ? "cpu" : "cuda", PrecisionName(config.amp).c_str(),
+                config.channels_last ? ", channels-last" : "", at::get_num_threads(), config.run_dir.c_str());
     reporter = std::make_unique<ProgressReporter>(
         stdout, LiveProgress(config, context),
         JoinPath(config.run_dir, kMetricsFileName));
@@ -92,7 +98,7 @@ int RunTrainCommand(const DistributedContext& context) {
   }
   StepCoordinator coordinator(comm, *std::move(lr_controller),
                               CheckpointCadence{config.checkpoint_every_steps, config.checkpoint_every_minutes},
-                              ControlFileWatcher(config.run_dir));
+                              ControlFileWatcher(config.run_dir), *device);
   TrainHooks hooks;
   hooks.resume_from = resume->checkpoint.has_value() ? &*resume->checkpoint : nullptr;
   hooks.local_requests = PendingStopRequest;

@@ -16,7 +16,17 @@ ABSL_FLAG(int64_t, prefetch_batches, 2, "ImageNet layout: batches decoded ahead 
 ABSL_FLAG(int64_t, max_bad_images, 100,
           "ImageNet layout: unreadable images (corrupt, truncated, empty) a rank replaces by readable ones and "
           "reports; one more stops the run.");
-ABSL_FLAG(bool, channels_last, false, "ImageNet layout: batches in PyTorch's channels_last memory format.");
+ABSL_FLAG(bool, channels_last, false,
+          "Batches and 4-D weights in PyTorch's channels_last memory format (cuDNN's fast convolutions; use with "
+          "--amp on GPUs).");
+ABSL_FLAG(std::string, device, "auto",
+          "Where each rank trains: cuda (GPU number = local rank; NCCL carries gradients and the step's control "
+          "word), cpu (MPI), or auto (cuda in a CUDA build, cpu otherwise).");
+ABSL_FLAG(std::string, amp, "off",
+          "Mixed precision: the forward pass under autocast in bf16 (GPU or CPU) or fp16 (GPU, with dynamic loss "
+          "scaling); weights, gradients and the optimizer stay float32. off: float32 throughout.");
+ABSL_FLAG(std::string, grad_compression, "off",
+          "All-reduce gradients as bf16 or fp16 (half the bytes on the wire; GPU only), or off (float32).");
 ABSL_FLAG(std::string, model, "resnet20", "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
 ABSL_FLAG(std::string, run_dir, "", "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
 ABSL_FLAG(int64_t, epochs, 1, "Training epochs.");
@@ -165,6 +175,13 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.prefetch_batches = absl::GetFlag(FLAGS_prefetch_batches);
   config.max_bad_images = absl::GetFlag(FLAGS_max_bad_images);
   config.channels_last = absl::GetFlag(FLAGS_channels_last);
+  config.device = absl::GetFlag(FLAGS_device);
+  absl::StatusOr<Precision> amp = ParsePrecision("amp", absl::GetFlag(FLAGS_amp));
+  if (!amp.ok()) return amp.status();
+  config.amp = *amp;
+  absl::StatusOr<Precision> compression = ParsePrecision("grad_compression", absl::GetFlag(FLAGS_grad_compression));
+  if (!compression.ok()) return compression.status();
+  config.grad_compression = *compression;
   config.progress = absl::GetFlag(FLAGS_progress);
   MixOptions& mix = config.mix;
   mix.mixup_alpha = absl::GetFlag(FLAGS_mixup_alpha);

@@ -17,7 +17,7 @@ at::Tensor SmoothedOneHot(const at::Tensor& labels, int64_t num_classes, double 
     throw std::invalid_argument("SmoothedOneHot: a label lies outside [0, num_classes)");
   }
   const double off_value = smoothing / static_cast<double>(num_classes);
-  at::Tensor targets = at::full({labels.size(0), num_classes}, off_value, at::TensorOptions().dtype(at::kFloat));
+  at::Tensor targets = at::full({labels.size(0), num_classes}, off_value, at::TensorOptions().dtype(at::kFloat).device(labels.device()));
   targets.scatter_(1, labels.unsqueeze(1), 1.0 - smoothing + off_value);
   return targets;
 }

@@ -7,12 +7,13 @@
 namespace strobe {
 
 StepCoordinator::StepCoordinator(Communicator& communicator, LrController controller, CheckpointCadence cadence,
-                                 std::optional<ControlFileWatcher> control_file)
+                                 std::optional<ControlFileWatcher> control_file, c10::Device control_device)
     : communicator_(communicator),
       controller_(std::move(controller)),
       cadence_(cadence),
       control_file_(communicator.rank() == 0 ? std::move(control_file) : std::nullopt),
-      word_(at::zeros({4}, at::TensorOptions().dtype(at::kDouble))) {}
+      word_(at::zeros({4}, at::TensorOptions().dtype(at::kDouble))),
+      control_device_(control_device) {}
 
 uint32_t StepCoordinator::RankZeroRequests(int64_t step, std::string& notice) {
   uint32_t flags = 0;
@@ -52,7 +53,9 @@ StepControl StepCoordinator::Decide(int64_t step, uint32_t local_requests) {
   }
   word[2] = (requests & kStepFlagStop) != 0 ? 1.0 : 0.0;
   word[3] = (requests & kStepFlagCheckpoint) != 0 ? 1.0 : 0.0;
-  communicator_.AllReduce(word_, ReduceOp::kMax);
+  at::Tensor on_wire = word_.to(control_device_);  // the same tensor when the control device is the CPU
+  communicator_.AllReduce(on_wire, ReduceOp::kMax);
+  word_.copy_(on_wire);
   control.lr = word[0];
   if (word[1] >= 0) control.momentum = word[1];
   if (word[2] > 0) control.flags |= kStepFlagStop;

@@ -1,6 +1,8 @@
 #ifndef STROBE_COORDINATOR_STEP_CONTROL_H_
 #define STROBE_COORDINATOR_STEP_CONTROL_H_
 
+#include <c10/core/Device.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -46,8 +48,9 @@ struct CheckpointCadence {
 //     step. One collective, the same cost as a broadcast.
 class StepCoordinator {
  public:
+  // `control_device`: where the control word travels from (the training device: on GPUs it goes over NCCL).
   StepCoordinator(Communicator& communicator, LrController controller, CheckpointCadence cadence,
-                  std::optional<ControlFileWatcher> control_file);
+                  std::optional<ControlFileWatcher> control_file, c10::Device control_device = c10::kCPU);
 
   StepControl Decide(int64_t step, uint32_t local_requests);
 
@@ -74,7 +77,8 @@ class StepCoordinator {
   std::optional<ControlFileWatcher> control_file_;  // rank 0 only
   int64_t last_checkpoint_step_ = -1;
   Clock::time_point last_checkpoint_time_ = Clock::now();
-  at::Tensor word_;
+  at::Tensor word_;  // on the host, where rank 0 fills it and every rank reads it
+  c10::Device control_device_;
 };
 
 }  // namespace strobe

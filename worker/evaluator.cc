@@ -9,7 +9,7 @@
 namespace strobe {
 
 EvalResult EvaluateDistributed(Classifier& model, SampleSource& dataset, Communicator& communicator,
-                               int64_t batch_size) {
+                               int64_t batch_size, const Placement& placement) {
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
@@ -20,9 +20,15 @@ EvalResult EvaluateDistributed(Classifier& model, SampleSource& dataset, Communi
     const int64_t end = std::min(shard.end, begin + batch_size);
     const torch::Tensor indices = torch::arange(begin, end, torch::kLong);
     const Batch batch = FetchBatch(dataset, indices, BatchDraw{});
-    const torch::Tensor logits = model.forward(batch.images);
-    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
-    loss_sum += CrossEntropy(logits, batch.labels).item<double>() * static_cast<double>(end - begin);
+    const torch::Tensor labels = placement.ToDevice(batch.labels);
+    torch::Tensor logits;
+    {
+      AutocastScope autocast(placement.device.type(), placement.precision);
+      logits = model.forward(placement.Images(batch.images));
+    }
+    logits = logits.to(torch::kFloat);
+    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+    loss_sum += CrossEntropy(logits, labels).item<double>() * static_cast<double>(end - begin);
   }
   model.train(was_training);
 

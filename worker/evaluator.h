@@ -5,6 +5,7 @@
 
 #include "ops/communicator.h"
 #include "worker/data/sample_source.h"
+#include "worker/device_placement.h"
 #include "worker/models/classifier.h"
 
 namespace strobe {
@@ -21,9 +22,10 @@ struct EvalResult {
 // Collective. Each rank evaluates its EvalShard of `dataset` (every sample exactly once across ranks, nothing
 // padded) in eval mode and the counts are summed over ranks, so the accuracy equals a single-process evaluation of
 // the same weights exactly. Ranks must hold identical weights and buffers (see SyncModelBuffers). Restores the
-// model's training mode afterwards. Samples get the evaluation transforms (no augmentation).
+// model's training mode afterwards. Samples get the evaluation transforms (no augmentation) and are computed as
+// `placement` says (the model must already be there).
 EvalResult EvaluateDistributed(Classifier& model, SampleSource& dataset, Communicator& communicator,
-                               int64_t batch_size);
+                               int64_t batch_size, const Placement& placement = Placement{});
 
 // Collective: averages the model's buffers (BatchNorm running statistics, which each rank accumulates from its
 // own shard) over ranks so that every rank evaluates and saves the same model.

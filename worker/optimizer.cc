@@ -91,7 +91,8 @@ absl::Status RestoreMomentumBuffers(torch::optim::SGD& optimizer, Classifier& mo
       continue;
     }
     auto sgd_state = std::make_unique<torch::optim::SGDParamState>();
-    sgd_state->momentum_buffer(buffer->second.to(named.value().device()).clone());
+    // On the parameter's device and in its layout (channels-last weights keep channels-last momentum).
+    sgd_state->momentum_buffer(at::empty_like(named.value()).copy_(buffer->second));
     state[key] = std::move(sgd_state);
   }
   return absl::OkStatus();

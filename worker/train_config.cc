@@ -22,7 +22,36 @@ absl::Status InRange(const char* flag, double value, double low, double high, bo
       absl::StrFormat("--%s=%g must lie in [%g, %g%s", flag, value, low, high, high_open ? ")" : "]"));
 }
 
+absl::Status ValidateGpuOptions(const TrainConfig& c) {
+  if (c.device != "auto" && c.device != "cpu" && c.device != "cuda") {
+    return absl::InvalidArgumentError(absl::StrFormat("--device=%s: expected auto, cpu or cuda", c.device));
+  }
+  const bool gpu = TrainsOnGpu(c);
+  if (c.amp == Precision::kFloat16 && !gpu) {
+    return absl::InvalidArgumentError(
+        "--amp=fp16 needs --device=cuda: autocast on the CPU computes in bf16 only (use --amp=bf16)");
+  }
+  if (c.amp == Precision::kFloat16 && c.lr_adascale) {
+    return absl::InvalidArgumentError(
+        "--amp=fp16 and --lr_adascale do not go together: AdaScale would measure loss-scaled gradients");
+  }
+  if (c.grad_compression != Precision::kFloat32 && !gpu) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--grad_compression=%s needs --device=cuda: the MPI data plane has no 16-bit float types",
+        PrecisionName(c.grad_compression)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool TrainsOnGpu(const TrainConfig& config) {
+#ifdef STROBE_WITH_CUDA
+  return config.device != "cpu";
+#else
+  return config.device == "cuda";
+#endif
+}
 
 absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
   if (c.data_dir.empty()) {
@@ -62,6 +91,7 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
         absl::StrFormat("--progress=%s is not one of auto, live, lines", c.progress));
   }
   if (absl::Status mix = ValidateMixOptions(c.mix); !mix.ok()) return mix;
+  if (absl::Status gpu = ValidateGpuOptions(c); !gpu.ok()) return gpu;
   if (c.checkpoint_every_steps < 0 || c.keep_checkpoints < 0 || !(c.checkpoint_every_minutes >= 0)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--checkpoint_every_steps (%d), --checkpoint_every_minutes (%g) and --keep_checkpoints (%d) must be >= 0",
@@ -85,6 +115,9 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("val_resize", c.val_resize)
       .Add("crop_scale_min", c.crop_scale_min)
       .Add("channels_last", c.channels_last)
+      .Add("device", c.device)
+      .Add("amp", PrecisionName(c.amp))
+      .Add("grad_compression", PrecisionName(c.grad_compression))
       .Add("run_dir", c.run_dir)
       .Add("world_size", world_size)
       .Add("epochs", c.epochs)

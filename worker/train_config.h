@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "augment/mix_options.h"
+#include "worker/mixed_precision.h"
 #include "worker/optimizer.h"
 
 namespace strobe {
@@ -67,9 +68,16 @@ struct TrainConfig {
   int decode_threads = 0;      // 0: the rank's share of the host's cores
   int64_t prefetch_batches = 2;  // batches decoded ahead of the training step
   int64_t max_bad_images = 100;  // unreadable images a rank replaces before the run stops
-  bool channels_last = false;
+  bool channels_last = false;  // batches and 4-D weights in the channels-last memory format
+  // GPU path (docs/gpu.md).
+  std::string device = "auto";  // auto (cuda in a CUDA build, else cpu) | cpu | cuda
+  Precision amp = Precision::kFloat32;  // autocast of the forward pass
+  Precision grad_compression = Precision::kFloat32;  // the dtype gradients are all-reduced in
   std::string progress = "auto";  // auto | live | lines
 };
+
+// Whether the run trains on GPUs (--device=cuda, or auto in a CUDA build).
+bool TrainsOnGpu(const TrainConfig& config);
 
 // Checks every field that can be judged before data is loaded; the message names the flag and the problem.
 absl::Status ValidateTrainConfig(const TrainConfig& config, int world_size);

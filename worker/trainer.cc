@@ -17,6 +17,7 @@
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_commit.h"
 #include "worker/checkpoint/manifest.h"
+#include "worker/device_placement.h"
 #include "worker/file_system.h"
 #include "worker/optimizer.h"
 #include "worker/training_state.h"
@@ -88,6 +89,14 @@ class StepTrace {
   std::FILE* file_ = nullptr;
 };
 
+// Buckets start during backward unless the LR controller needs the local gradients' statistics.
+BucketerOptions BucketOptions(const TrainConfig& config, bool measure_gradients) {
+  BucketerOptions options(config.bucket_cap_bytes);
+  options.overlap = !measure_gradients;
+  if (config.grad_compression != Precision::kFloat32) options.wire_dtype = PrecisionDtype(config.grad_compression);
+  return options;
+}
+
 // One run of the training loop; see RunTraining.
 class TrainLoop {
  public:
@@ -100,12 +109,14 @@ class TrainLoop {
         reporter_(reporter),
         hooks_(hooks),
         plan_(plan),
-        bucketer_(communicator, model.parameters(), config.bucket_cap_bytes),
-        training_step_(model, optimizer, bucketer_, config.sgd.no_decay_lr_factor),
+        placement_{model.parameters().front().device(), config.channels_last, config.amp},
+        measure_gradients_(coordinator.controller().uses_gradient_statistics()),
+        bucketer_(communicator, model.parameters(), BucketOptions(config, measure_gradients_)),
+        training_step_(model, optimizer, bucketer_, config.sgd.no_decay_lr_factor, config.amp),
         mixer_(std::move(mixer)),
-        state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{}},
-        trace_(config, communicator.rank()),
-        measure_gradients_(coordinator.controller().uses_gradient_statistics()) {
+        state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{},
+               training_step_.loss_scaler()},
+        trace_(config, communicator.rank()) {
     if (measure_gradients_) training_step_.MeasureGradients();
   }
 
@@ -133,6 +144,8 @@ class TrainLoop {
   ProgressReporter* reporter_;
   const TrainHooks& hooks_;
   const TrainShardPlan& plan_;
+  const Placement placement_;
+  const bool measure_gradients_;
   GradientBucketer bucketer_;
   TrainingStep training_step_;
   std::unique_ptr<Mixer> mixer_;
@@ -145,7 +158,6 @@ class TrainLoop {
   Clock::time_point window_start_ = Clock::now();
   double window_data_wait_ = 0.0;  // seconds this rank's steps waited for their batches since the last report
   bool evaluated_ = false;
-  const bool measure_gradients_;
 };
 
 absl::Status TrainLoop::Start() {
@@ -255,9 +267,15 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     const Clock::time_point fetch_start = Clock::now();
     Batch batch = FetchBatch(*data_.train, indices, draw);
     window_data_wait_ += SecondsSince(fetch_start);
+    batch.images = placement_.ToDevice(batch.images);  // mixing runs on the device batch
+    batch.labels = placement_.ToDevice(batch.labels);
     const auto [images, targets] = PrepareTargets(config_, std::move(batch), data_.train->num_classes(),
                                                   mixer_.get(), position.step, position.epoch);
-    state_.loss_window.sum += training_step_.Run(images, targets, control.lr, control.momentum);
+    state_.loss_window.sum += training_step_.Run(placement_.Images(images), targets, control.lr, control.momentum);
+    if (training_step_.last_step_skipped()) {
+      Event("amp", absl::StrFormat("fp16 gradients overflowed: update skipped, loss scale now %g",
+                                   training_step_.loss_scaler()->scale()));
+    }
     if (measure_gradients_) state_.coordinator.ObserveGradients(training_step_.last_gradient_statistics());
     ++state_.loss_window.steps;
     last_lr_ = control.lr;
@@ -303,7 +321,8 @@ torch::Tensor TrainLoop::RankIndices(const torch::Tensor& order, int64_t epoch_s
 
 absl::Status TrainLoop::EndEpoch() {
   SyncModelBuffers(state_.model, communicator_);
-  summary_.final_eval = EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch);
+  summary_.final_eval =
+      EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch, placement_);
   evaluated_ = true;
   const EvalResult& eval = summary_.final_eval;
   if (reporter_ != nullptr) {
@@ -334,7 +353,8 @@ absl::StatusOr<TrainSummary> TrainLoop::Run() {
   }
   if (!evaluated_ && !summary_.stopped) {  // resumed from a finished run: report the weights as they are
     SyncModelBuffers(state_.model, communicator_);
-    summary_.final_eval = EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch);
+    summary_.final_eval =
+        EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch, placement_);
   }
   if (absl::Status identical = CheckIdenticalWeights(); !identical.ok()) return identical;
   summary_.steps = state_.position.step;

@@ -167,6 +167,10 @@ Manifest SharedMetadata(const TrainConfig& config, int64_t dataset_size, int wor
   manifest.Set("loss_window_steps", absl::StrCat(state.loss_window.steps));
   manifest.Set("loss_window_mean_sum", Exact(loss_window_mean));
   AddLrState(state.coordinator.controller().state(), manifest);
+  if (state.loss_scaler != nullptr) {
+    manifest.Set("loss_scale", Exact(state.loss_scaler->state().scale));
+    manifest.Set("loss_scale_clean_steps", absl::StrCat(state.loss_scaler->state().clean_steps));
+  }
   manifest.Set("strobe_version", STROBE_VERSION);
   manifest.Set("libtorch_version", TORCH_VERSION);
   manifest.Set("created_utc", UtcNow());
@@ -182,8 +186,8 @@ std::string RankFile(const TrainingState& state, int rank) {
   dict.insert("loss_window_sum", state.loss_window.sum);
   dict.insert("loss_window_steps", state.loss_window.steps);
   if (state.mixer != nullptr && state.mixer->previous_images().defined()) {
-    dict.insert("mix_previous_images", state.mixer->previous_images().contiguous());
-    dict.insert("mix_previous_targets", state.mixer->previous_targets().contiguous());
+    dict.insert("mix_previous_images", state.mixer->previous_images().cpu().contiguous());
+    dict.insert("mix_previous_targets", state.mixer->previous_targets().cpu().contiguous());
   }
   return Pickle(dict);
 }
@@ -282,6 +286,20 @@ absl::Status RestorePreviousBatch(const VerifiedCheckpoint& checkpoint, const Sa
   return absl::OkStatus();
 }
 
+// A checkpoint of a run without fp16 has no loss scale: the scaler then starts afresh, as at step 0.
+absl::Status RestoreLossScale(const VerifiedCheckpoint& checkpoint, DynamicLossScaler* scaler) {
+  if (scaler == nullptr || checkpoint.manifest.Get("loss_scale").empty()) return absl::OkStatus();
+  DynamicLossScaler::State restored;
+  absl::StatusOr<int64_t> clean_steps = checkpoint.manifest.GetInt("loss_scale_clean_steps");
+  if (!absl::SimpleAtod(checkpoint.manifest.Get("loss_scale"), &restored.scale) || !(restored.scale > 0) ||
+      !clean_steps.ok()) {
+    return absl::DataLossError(absl::StrFormat("checkpoint %s: the fp16 loss scale is unreadable", checkpoint.path));
+  }
+  restored.clean_steps = *clean_steps;
+  scaler->Restore(restored);
+  return absl::OkStatus();
+}
+
 // Same world size and global batch: this rank's own statistics, generator, loss window and partner buffer, so the
 // continuation is bitwise identical.
 absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communicator& communicator,
@@ -338,6 +356,7 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
   absl::StatusOr<LrControllerState> lr = ReadLrState(checkpoint.manifest, checkpoint.path);
   if (!lr.ok()) return lr.status();
   state.coordinator.controller().Restore(*lr);
+  if (absl::Status scale = RestoreLossScale(checkpoint, state.loss_scaler); !scale.ok()) return scale;
 
   const bool same_layout =
       saved->world_size == communicator.world_size() && saved->global_batch == config.global_batch;

@@ -10,6 +10,7 @@
 #include "ops/communicator.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/evaluator.h"
+#include "worker/mixed_precision.h"
 #include "worker/models/classifier.h"
 #include "worker/train_config.h"
 
@@ -38,8 +39,8 @@ struct LossWindow {
 //   shared (rank 0 writes, identical on all ranks):
 //     model.pt      parameters and rank-averaged buffers, a state_dict that Python's torch.load reads
 //     optimizer.pt  SGD momentum buffers by parameter name
-//     MANIFEST      data position, LR-controller state (plateau counters, operator override), configuration,
-//                   versions, checksums
+//     MANIFEST      data position, LR-controller state (plateau counters, operator override), fp16 loss scale,
+//                   configuration, versions, checksums
 //   per rank (rank-NNNNN.pt): this rank's BatchNorm running statistics, its mixer's previous batch (partner buffer),
 //     its LibTorch CPU generator state, its loss window. Augmentation draws are a function of (seed, rank, step), so
 //     the step is their whole stream state.
@@ -50,6 +51,7 @@ struct TrainingState {
   StepCoordinator& coordinator;
   DataPosition position;
   LossWindow loss_window;
+  DynamicLossScaler* loss_scaler = nullptr;  // --amp=fp16 only
 };
 
 // Collective. Saves `state` as a checkpoint of the run in config.run_dir (see CommitCheckpoint); `eval` (may be null)

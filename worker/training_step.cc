@@ -8,20 +8,32 @@
 namespace strobe {
 
 TrainingStep::TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
-                           double no_decay_lr_factor)
-    : model_(model), optimizer_(optimizer), bucketer_(bucketer), no_decay_lr_factor_(no_decay_lr_factor) {}
+                           double no_decay_lr_factor, Precision precision)
+    : model_(model),
+      optimizer_(optimizer),
+      bucketer_(bucketer),
+      no_decay_lr_factor_(no_decay_lr_factor),
+      precision_(precision) {}
 
 double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, double lr,
                          std::optional<double> momentum) {
   model_.train();
   bucketer_.ZeroGrad();
-  const torch::Tensor loss = CrossEntropy(model_.forward(images), targets);
-  loss.backward();
+  torch::Tensor logits;
+  {
+    AutocastScope autocast(images.device().type(), precision_);
+    logits = model_.forward(images);
+  }
+  const torch::Tensor loss = CrossEntropy(logits.to(torch::kFloat), targets);
+  DynamicLossScaler* scaler = loss_scaler();
+  (scaler != nullptr ? loss * scaler->scale() : loss).backward();
   if (measure_gradients_) {
     last_gradient_statistics_ = bucketer_.AverageGradientsMeasured();
   } else {
     bucketer_.AverageGradients();
   }
+  last_step_skipped_ = scaler != nullptr && !scaler->Unscale(bucketer_.buffers());
+  if (last_step_skipped_) return loss.item<double>();
   SetLearningRate(optimizer_, lr, no_decay_lr_factor_);
   if (momentum.has_value()) SetMomentum(optimizer_, *momentum);
   optimizer_.step();

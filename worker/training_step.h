@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "ops/gradient_bucketer.h"
+#include "worker/mixed_precision.h"
 #include "worker/models/classifier.h"
 
 namespace strobe {
@@ -14,11 +15,15 @@ namespace strobe {
 // One synchronous data-parallel step on this rank's slice of the global batch: forward, loss, backward, gradient
 // averaging over all ranks (bucketed), optimizer update with the LR the coordinator decided. Since every rank
 // starts from the same weights and applies the same averaged gradient and LR, weights stay identical.
+//
+// With `precision` other than float32 the forward pass runs under autocast on the images' device; the loss is
+// computed in float32. fp16 adds dynamic loss scaling: a step whose averaged gradients overflowed updates nothing
+// (on every rank alike) and is reported by last_step_skipped().
 class TrainingStep {
  public:
   // `no_decay_lr_factor`: see SgdConfig.
   TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
-               double no_decay_lr_factor = 1.0);
+               double no_decay_lr_factor = 1.0, Precision precision = Precision::kFloat32);
 
   // Collective. `targets`: int64 labels [N] or soft target distributions [N, classes] (label smoothing, mixing).
   // `momentum`: set only by schedules that cycle it. Returns this rank's mean loss over its slice.
@@ -28,12 +33,18 @@ class TrainingStep {
   // From now on Run() also measures gradient statistics (costs one more all-reduce of one number per step).
   void MeasureGradients() { measure_gradients_ = true; }
   const GradientStatistics& last_gradient_statistics() const { return last_gradient_statistics_; }
+  bool last_step_skipped() const { return last_step_skipped_; }
+  // Null unless the precision is fp16.
+  DynamicLossScaler* loss_scaler() { return precision_ == Precision::kFloat16 ? &loss_scaler_ : nullptr; }
 
  private:
   Classifier& model_;
   torch::optim::SGD& optimizer_;
   GradientBucketer& bucketer_;
   double no_decay_lr_factor_;
+  Precision precision_;
+  DynamicLossScaler loss_scaler_;
+  bool last_step_skipped_ = false;
   bool measure_gradients_ = false;
   GradientStatistics last_gradient_statistics_;
 };
