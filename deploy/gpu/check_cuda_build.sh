@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Strobe's CUDA configuration against the host's PyTorch (LibTorch 2.x) and runs the test binaries at world
-# size 1, the NCCL tests on the GPU included. For GPU hosts that have PyTorch, nvcc and pip's NCCL but no system
+# size 1, the GPU tests included, and measures the mixing kernels, ResNet-50 training throughput against PyTorch
+# eager and a `strobe train` run on the GPU. For GPU hosts that have PyTorch, nvcc and pip's NCCL but no system
 # MPI, Abseil or GoogleTest: Debian 12's .deb files for those (see DEBS below) are unpacked into a private prefix.
 # Usage: bash deploy/gpu/check_cuda_build.sh DEB_DIR OUT_DIR
 #   DEB_DIR: the .debs, fetched on a Debian 12 machine with
@@ -63,18 +64,22 @@ if [[ $rc -ne 0 ]]; then  # name each failing or crashing test
     ./tests/strobe_unit_tests --gtest_filter="$t" > /dev/null 2>&1 || echo "  failed: $t"
   done
 fi
-./tests/strobe_mpi_tests 2>&1 | tail -3
-./tests/strobe_gpu_tests 2>&1 | grep -E "^\[  |OK|FAILED|Failure" | tail -14
+./tests/strobe_mpi_tests > "$out/mpi.log" 2>&1; echo "mpi tests rc=$?"; tail -3 "$out/mpi.log"
+./tests/strobe_gpu_tests > "$out/gpu_tests.log" 2>&1; echo "gpu tests rc=$?"
+grep -E "^\[  |OK \]|FAILED|Failure|Expected|actual|Which is" "$out/gpu_tests.log" | tail -40
 
-echo "== mixing kernel bandwidth on the GPU vs a device-to-device copy"
-./bench/mix_bench --device=cuda --iterations=20
+echo "== mixing kernels on the GPU vs a device-to-device copy"
+./bench/mix_bench --device=cuda --iterations=50
 
-echo "== strobe train on synthetic IDX data, CPU data plane"
+echo "== ResNet-50 training throughput, bf16 autocast, channels-last, batch 256: Strobe vs PyTorch eager"
+bash "$root/bench/gpu_bench.sh" /tmp/strobe-cuda 2
+
+echo "== strobe train on the GPU (world size 1, NCCL): synthetic IDX data"
 python3 - <<'PY'
 import gzip, os, struct, numpy as np
 os.makedirs("/tmp/idx", exist_ok=True)
 rng = np.random.default_rng(0)
-for split, n in (("train", 2048), ("t10k", 512)):
+for split, n in (("train", 4096), ("t10k", 1024)):
     labels = rng.integers(0, 10, n, dtype=np.uint8)
     images = (rng.random((n, 28, 28)) * 60 + labels[:, None, None] * 19).astype(np.uint8)
     with gzip.open(f"/tmp/idx/{split}-images-idx3-ubyte.gz", "wb") as f:
@@ -82,6 +87,14 @@ for split, n in (("train", 2048), ("t10k", 512)):
     with gzip.open(f"/tmp/idx/{split}-labels-idx1-ubyte.gz", "wb") as f:
         f.write(struct.pack(">II", 0x801, n) + labels.tobytes())
 PY
-./strobe train --data=/tmp/idx --run_dir=/tmp/run1 --epochs=2 --batch_size=128 --threads=8 2>&1 | tail -4
-"$prefix/usr/bin/mpirun.openmpi" -np 2 --oversubscribe ./strobe train --data=/tmp/idx --run_dir=/tmp/run2 \
-  --epochs=1 --batch_size=128 --threads=4 2>&1 | tail -3
+mpirun=("$prefix/usr/bin/mpirun.openmpi" --oversubscribe)
+"${mpirun[@]}" -np 1 ./strobe train --data=/tmp/idx --run_dir=/tmp/g1 --epochs=2 --batch_size=256 --amp=bf16 \
+  --channels_last --cutmix_alpha=1 --mixup_alpha=0.2 --mix_partners=ring --checkpoint_every_steps=10 \
+  --progress=lines --log_every=8 2>&1 | tail -6
+"${mpirun[@]}" -np 1 ./strobe train --data=/tmp/idx --run_dir=/tmp/g1 --epochs=3 --batch_size=256 --amp=bf16 \
+  --channels_last --cutmix_alpha=1 --mixup_alpha=0.2 --mix_partners=ring --resume=auto --progress=lines 2>&1 | \
+  grep -E "resume|accuracy|done|error" | tail -4
+"${mpirun[@]}" -np 1 ./strobe train --data=/tmp/idx --run_dir=/tmp/g2 --epochs=1 --batch_size=256 --amp=fp16 \
+  --grad_compression=bf16 --progress=lines 2>&1 | grep -E "amp|accuracy|done|error" | tail -4
+echo "-- two ranks on a one-GPU host must stop with a named error"
+"${mpirun[@]}" -np 2 ./strobe train --data=/tmp/idx --run_dir=/tmp/g3 --device=cuda 2>&1 | grep -v "^\s*$" | head -4

@@ -10,10 +10,9 @@
 namespace strobe {
 namespace {
 
-TEST(MixKernelCudaTest, MatchesTheCpuKernel) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible";
+// Boxes, FMix masks, blends and plain copies in one plan, on images of h x w.
+void ExpectCudaMatchesCpu(int64_t n, int64_t h, int64_t w) {
   at::manual_seed(3);
-  const int64_t n = 33, h = 17, w = 29;
   const at::Tensor x = at::randn({n, 3, h, w});
   const at::Tensor p = at::randn({n + 2, 3, h, w});
   std::vector<uint8_t> mask_bytes;
@@ -42,6 +41,16 @@ TEST(MixKernelCudaTest, MatchesTheCpuKernel) {
       EXPECT_TRUE(at::equal(back[i], cpu_out[i])) << i << " kind " << plan[i].kind;
     }
   }
+}
+
+TEST(MixKernelCudaTest, MatchesTheCpuKernelOnRowsOfSinglePixels) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible";
+  ExpectCudaMatchesCpu(33, 17, 29);  // a width that is no multiple of 4: one pixel per thread
+}
+
+TEST(MixKernelCudaTest, MatchesTheCpuKernelOnRowsOfVectors) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible";
+  ExpectCudaMatchesCpu(40, 23, 36);  // 16-byte vectors; boxes and masks cut through them
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ TEST_F(NcclCommunicatorTest, SendReceiveAlongARing) {
 TEST_F(NcclCommunicatorTest, GradientBucketerOnTheGpu) {
   std::vector<at::Tensor> params;
   for (int64_t n : {1000, 3, 70000}) params.push_back(at::zeros({n}, device_.dtype(at::kFloat)).requires_grad_(true));
-  GradientBucketer bucketer(*comm_, params, 4096);
+  GradientBucketer bucketer(*comm_, params, BucketerOptions{4096});
   bucketer.ZeroGrad();
   for (size_t i = 0; i < params.size(); ++i) (params[i] * static_cast<float>(rank_ + i)).sum().backward();
   bucketer.AverageGradients();

@@ -8,6 +8,7 @@
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
 #include "worker/data/in_memory_source.h"
+#include "worker/device_placement.h"
 #include "worker/evaluator.h"
 #include "worker/models/model_zoo.h"
 #include "worker/optimizer.h"
@@ -41,7 +42,7 @@ torch::Tensor FlatParameters(Classifier& model) {
 // its slice of it.
 void Train(Classifier& model, Communicator& comm, int steps, int64_t global_batch, int64_t cap_bytes) {
   auto sgd = MakeSgd(model, SgdConfig{0.9, true, 1e-3});
-  GradientBucketer bucketer(comm, model.parameters(), cap_bytes);
+  GradientBucketer bucketer(comm, model.parameters(), BucketerOptions{cap_bytes});
   TrainingStep step(model, *sgd, bucketer);
   const int64_t local = global_batch / comm.world_size();
   for (int s = 0; s < steps; ++s) {
@@ -64,7 +65,7 @@ TEST(TrainingTest, ParametersAreBitwiseIdenticalOnAllRanksAfterSteps) {
   BroadcastTensors(comm, state, 0);
   // Small buckets so several collectives run per step.
   auto sgd = MakeSgd(*model, SgdConfig{});
-  GradientBucketer bucketer(comm, model->parameters(), 64 * 1024);
+  GradientBucketer bucketer(comm, model->parameters(), BucketerOptions{64 * 1024});
   ASSERT_GT(bucketer.plan().size(), 2u);
   TrainingStep step(*model, *sgd, bucketer);
   for (int s = 0; s < 3; ++s) {
@@ -76,6 +77,94 @@ TEST(TrainingTest, ParametersAreBitwiseIdenticalOnAllRanksAfterSteps) {
   // And training moved the weights.
   torch::manual_seed(17);
   EXPECT_FALSE(torch::equal(all[0], FlatParameters(**MakeModel("resnet20", 1, 5))));
+}
+
+// Trains resnet20 for 3 steps with different data per rank and returns its flat parameters.
+torch::Tensor TrainResNet(Communicator& comm, BucketerOptions buckets, const Placement& placement,
+                          size_t* started_during_backward = nullptr) {
+  torch::manual_seed(21);
+  auto model = *MakeModel("resnet20", 1, 5);
+  PlaceModel(*model, placement);
+  auto sgd = MakeSgd(*model, SgdConfig{0.9, true, 1e-4});
+  GradientBucketer bucketer(comm, model->parameters(), buckets);
+  TrainingStep step(*model, *sgd, bucketer, 1.0, placement.precision);
+  for (int s = 0; s < 3; ++s) {
+    torch::manual_seed(100 * s + comm.rank());
+    step.Run(placement.Images(torch::randn({4, 1, 12, 12})), torch::randint(0, 5, {4}, torch::kLong), 0.1);
+  }
+  if (started_during_backward != nullptr) *started_during_backward = bucketer.started_during_backward();
+  for (const at::Tensor& p : model->parameters()) {
+    EXPECT_EQ(p.grad().strides(), p.strides()) << "gradient views take their parameter's layout";
+  }
+  return FlatParameters(*model);
+}
+
+TEST(TrainingTest, BucketsStartedDuringBackwardGiveTheSameWeights) {
+  MpiCommunicator comm;
+  BucketerOptions during(16 * 1024);
+  during.overlap = true;
+  size_t started = 0;
+  const torch::Tensor after = TrainResNet(comm, BucketerOptions(16 * 1024), Placement{});
+  const torch::Tensor overlapped = TrainResNet(comm, during, Placement{}, &started);
+  EXPECT_TRUE(torch::equal(after, overlapped));
+  GradientBucketer probe(comm, (*MakeModel("resnet20", 1, 5))->parameters(), BucketerOptions(16 * 1024));
+  EXPECT_EQ(started, probe.plan().size());  // every parameter takes part, so every bucket starts in backward
+  const torch::Tensor all = comm.AllGather(overlapped);
+  for (int r = 1; r < comm.world_size(); ++r) EXPECT_TRUE(torch::equal(all[0], all[r])) << "rank " << r;
+}
+
+TEST(TrainingTest, BucketsOfUnusedParametersAreAveragedAfterBackward) {
+  MpiCommunicator comm;
+  std::vector<torch::Tensor> params;
+  for (int64_t n : {100, 7, 300}) params.push_back(torch::zeros({n}).requires_grad_(true));
+  BucketerOptions options(256);  // one parameter per bucket, plan order 2, 1, 0
+  options.overlap = true;
+  GradientBucketer bucketer(comm, params, options);
+  ASSERT_EQ(bucketer.plan().size(), 3u);
+  bucketer.ZeroGrad();
+  // params[1] takes no part: bucket 1 cannot start, nor bucket 2 behind it in plan order.
+  ((params[0] + params[2].sum()) * static_cast<float>(comm.rank() + 1)).sum().backward();
+  EXPECT_EQ(bucketer.started_during_backward(), 1u);
+  bucketer.AverageGradients();
+  const float mean = (comm.world_size() + 1) / 2.0f;
+  EXPECT_TRUE(torch::equal(params[0].grad(), torch::full({100}, mean)));
+  EXPECT_TRUE(torch::equal(params[1].grad(), torch::zeros({7})));
+  EXPECT_TRUE(torch::equal(params[2].grad(), torch::full({300}, 100 * mean)));
+}
+
+TEST(TrainingTest, ChannelsLastAndBf16AutocastOnTheCpu) {
+  MpiCommunicator comm;
+  BucketerOptions buckets(16 * 1024);
+  buckets.overlap = true;
+  const torch::Tensor standard = TrainResNet(comm, buckets, Placement{});
+  const torch::Tensor channels_last = TrainResNet(comm, buckets, Placement{c10::Device(c10::kCPU), true});
+  EXPECT_TRUE(torch::allclose(standard, channels_last, 1e-4, 2e-4))
+      << (standard - channels_last).abs().max().item<float>();
+  const torch::Tensor bf16 =
+      TrainResNet(comm, buckets, Placement{c10::Device(c10::kCPU), false, Precision::kBFloat16});
+  EXPECT_FALSE(torch::equal(standard, bf16));  // autocast took effect
+  const torch::Tensor all = comm.AllGather(bf16);
+  for (int r = 1; r < comm.world_size(); ++r) EXPECT_TRUE(torch::equal(all[0], all[r])) << "rank " << r;
+}
+
+TEST(TrainingTest, Bf16AutocastFitsAFixedBatchOnTheCpu) {
+  // bf16 keeps 8 significant bits, so single gradients of a freshly initialised net differ much from float32's
+  // (PyTorch's CPU autocast alike); what matters is that training under it converges.
+  MpiCommunicator comm;
+  torch::manual_seed(21);
+  auto model = *MakeModel("resnet20", 1, 5);
+  auto sgd = MakeSgd(*model, SgdConfig{0.9, true, 1e-4});
+  BucketerOptions buckets;
+  buckets.overlap = true;
+  GradientBucketer bucketer(comm, model->parameters(), buckets);
+  TrainingStep step(*model, *sgd, bucketer, 1.0, Precision::kBFloat16);
+  torch::manual_seed(comm.rank());
+  const torch::Tensor images = torch::randn({8, 1, 12, 12});
+  const torch::Tensor labels = torch::randint(0, 5, {8}, torch::kLong);
+  const double first = step.Run(images, labels, 0.05);
+  double last = first;
+  for (int s = 0; s < 25; ++s) last = step.Run(images, labels, 0.05);
+  EXPECT_LT(last, 0.3 * first) << first;
 }
 
 TEST(TrainingTest, OneRankAndAllRanksReachTheSameWeights) {
@@ -106,7 +195,7 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
   // Train briefly so the BatchNorm statistics differ per rank, then sync them as the trainer does.
   {
     auto sgd = MakeSgd(*model, SgdConfig{});
-    GradientBucketer bucketer(world, model->parameters(), kDefaultBucketCapBytes);
+    GradientBucketer bucketer(world, model->parameters(), BucketerOptions{});
     TrainingStep step(*model, *sgd, bucketer);
     torch::manual_seed(world.rank());
     step.Run(GatherImages(data, torch::randint(0, 1001, {8}, torch::kLong), norm),

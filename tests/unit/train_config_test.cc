@@ -42,6 +42,29 @@ TEST(TrainConfigTest, NamesTheBadFlag) {
   EXPECT_EQ(Problem(c), "--nesterov needs --momentum > 0");
 }
 
+TEST(TrainConfigTest, GpuOnlyOptionsNeedTheGpu) {
+  TrainConfig c = Valid();
+  c.device = "tpu";
+  EXPECT_EQ(Problem(c), "--device=tpu: expected auto, cpu or cuda");
+  c = Valid();
+  c.device = "cpu";
+  c.amp = Precision::kFloat16;
+  EXPECT_EQ(Problem(c), "--amp=fp16 needs --device=cuda: autocast on the CPU computes in bf16 only (use --amp=bf16)");
+  c.amp = Precision::kBFloat16;
+  EXPECT_TRUE(ValidateTrainConfig(c, 2).ok());  // CPU autocast in bf16 is allowed
+  c = Valid();
+  c.device = "cpu";
+  c.grad_compression = Precision::kBFloat16;
+  EXPECT_EQ(Problem(c), "--grad_compression=bf16 needs --device=cuda: the MPI data plane has no 16-bit float types");
+  c = Valid();
+  c.device = "cuda";
+  c.amp = Precision::kFloat16;
+  c.lr_adascale = true;
+  EXPECT_EQ(Problem(c),
+            "--amp=fp16 and --lr_adascale do not go together: AdaScale would measure loss-scaled gradients");
+  EXPECT_EQ(ParsePrecision("amp", "fp8").status().message(), "--amp=fp8: expected off, bf16 or fp16");
+}
+
 TEST(TrainConfigTest, JsonHoldsResolvedValues) {
   const std::string json = TrainConfigJson(Valid(), 4);
   EXPECT_NE(json.find("\"world_size\":4"), std::string::npos);

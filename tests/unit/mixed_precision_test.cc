@@ -1,0 +1,61 @@
+#include "worker/mixed_precision.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <limits>
+
+
+namespace strobe {
+namespace {
+
+TEST(DynamicLossScalerTest, UnscalesFiniteGradientsExactly) {
+  DynamicLossScaler scaler;
+  ASSERT_EQ(scaler.scale(), 65536.0);
+  at::Tensor a = at::full({3}, 3.0f * 65536);
+  at::Tensor b = at::full({2, 2}, -0.5f * 65536);
+  EXPECT_TRUE(scaler.Unscale({a, b}));
+  EXPECT_TRUE(at::equal(a, at::full({3}, 3.0f)));
+  EXPECT_TRUE(at::equal(b, at::full({2, 2}, -0.5f)));
+  EXPECT_EQ(scaler.scale(), 65536.0);
+  EXPECT_EQ(scaler.state().clean_steps, 1);
+}
+
+TEST(DynamicLossScalerTest, OverflowSkipsTheStepAndHalvesTheScale) {
+  for (float bad : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    DynamicLossScaler scaler;
+    at::Tensor a = at::ones({4});
+    at::Tensor b = at::ones({4});
+    b[2] = bad;
+    EXPECT_FALSE(scaler.Unscale({a, b})) << bad;
+    EXPECT_EQ(scaler.scale(), 32768.0);
+    EXPECT_EQ(scaler.state().clean_steps, 0);
+    EXPECT_TRUE(at::equal(a, at::ones({4})));  // nothing unscaled: the update is skipped anyway
+  }
+}
+
+TEST(DynamicLossScalerTest, GrowsAfterTheGrowthIntervalOfCleanSteps) {
+  DynamicLossScaler scaler;
+  scaler.Restore({1024.0, DynamicLossScaler::kGrowthInterval - 1});
+  at::Tensor g = at::ones({2});
+  EXPECT_TRUE(scaler.Unscale({g}));
+  EXPECT_EQ(scaler.scale(), 2048.0);
+  EXPECT_EQ(scaler.state().clean_steps, 0);
+}
+
+TEST(AutocastScopeTest, ComputesInBf16InsideAndRestoresOnExit) {
+  const at::Tensor x = at::randn({4, 8});
+  const at::Tensor w = at::randn({8, 3});
+  {
+    AutocastScope autocast(c10::DeviceType::CPU, Precision::kBFloat16);
+    EXPECT_EQ(at::mm(x, w).scalar_type(), at::kBFloat16);
+  }
+  EXPECT_EQ(at::mm(x, w).scalar_type(), at::kFloat);
+  {
+    AutocastScope off(c10::DeviceType::CPU, Precision::kFloat32);
+    EXPECT_EQ(at::mm(x, w).scalar_type(), at::kFloat);
+  }
+}
+
+}  // namespace
+}  // namespace strobe
