@@ -44,6 +44,51 @@ std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& c
   return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(0.0));
 }
 
+void SgdStep(torch::optim::SGD& optimizer) {
+  torch::NoGradGuard no_grad;
+  auto& state = optimizer.state();
+  for (auto& group : optimizer.param_groups()) {
+    const auto& options = static_cast<const torch::optim::SGDOptions&>(group.options());
+    std::vector<at::Tensor> params;
+    std::vector<at::Tensor> grads;
+    for (const at::Tensor& parameter : group.params()) {
+      if (!parameter.grad().defined()) continue;
+      params.push_back(parameter);
+      grads.push_back(parameter.grad());
+    }
+    if (params.empty()) continue;
+    std::vector<at::Tensor> steps =
+        options.weight_decay() != 0 ? at::_foreach_add(grads, params, options.weight_decay()) : grads;
+    if (options.momentum() != 0) {
+      std::vector<at::Tensor> buffers;
+      std::vector<at::Tensor> running;  // buffers from earlier steps, and this step's contributions to them
+      std::vector<at::Tensor> running_steps;
+      for (size_t i = 0; i < params.size(); ++i) {
+        const auto key = StateKey(state, params[i]);
+        const auto found = state.find(key);
+        if (found == state.end()) {  // the first step: the buffer starts as the step itself
+          at::Tensor buffer = steps[i].clone().detach();
+          auto fresh = std::make_unique<torch::optim::SGDParamState>();
+          fresh->momentum_buffer(buffer);
+          state[key] = std::move(fresh);
+          buffers.push_back(buffer);
+          continue;
+        }
+        at::Tensor buffer = static_cast<torch::optim::SGDParamState&>(*found->second).momentum_buffer();
+        buffers.push_back(buffer);
+        running.push_back(buffer);
+        running_steps.push_back(steps[i]);
+      }
+      if (!running.empty()) {
+        at::_foreach_mul_(running, options.momentum());
+        at::_foreach_add_(running, running_steps, 1 - options.dampening());
+      }
+      steps = options.nesterov() ? at::_foreach_add(steps, buffers, options.momentum()) : buffers;
+    }
+    at::_foreach_add_(params, steps, -options.lr());
+  }
+}
+
 void SetLearningRate(torch::optim::SGD& optimizer, double lr, double no_decay_lr_factor) {
   auto& groups = optimizer.param_groups();
   for (size_t i = 0; i < groups.size(); ++i) {

@@ -26,6 +26,12 @@ struct SgdConfig {
 // as in the standard ImageNet recipes. The LR is set per step by SetLearningRate().
 std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& config);
 
+// torch::optim::SGD's update (weight decay, momentum with dampening, nesterov), computed with multi-tensor
+// (foreach) kernels: a few launches per parameter group instead of several per parameter, which on a GPU keeps the
+// optimizer from being bound by kernel launches. Same state (momentum buffers), same arithmetic: on the CPU the
+// result is bitwise that of optimizer.step().
+void SgdStep(torch::optim::SGD& optimizer);
+
 // Group 0 gets `lr`, group 1 (BatchNorm parameters, biases) lr x no_decay_lr_factor.
 void SetLearningRate(torch::optim::SGD& optimizer, double lr, double no_decay_lr_factor = 1.0);
 

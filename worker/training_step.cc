@@ -36,7 +36,7 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
   if (last_step_skipped_) return loss.item<double>();
   SetLearningRate(optimizer_, lr, no_decay_lr_factor_);
   if (momentum.has_value()) SetMomentum(optimizer_, *momentum);
-  optimizer_.step();
+  SgdStep(optimizer_);
   return loss.item<double>();
 }
 

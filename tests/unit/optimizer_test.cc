@@ -54,6 +54,34 @@ void Step(Classifier& model, torch::optim::SGD& sgd, double lr) {
   sgd.step();
 }
 
+TEST(OptimizerTest, ForeachStepIsBitwiseTorchsStep) {
+  for (bool nesterov : {true, false}) {
+    torch::manual_seed(4);
+    auto reference = *MakeModel("resnet20", 1, 10);
+    torch::manual_seed(4);
+    auto foreach = *MakeModel("resnet20", 1, 10);
+    auto reference_sgd = MakeSgd(*reference, SgdConfig{0.9, nesterov, 5e-4});
+    auto foreach_sgd = MakeSgd(*foreach, SgdConfig{0.9, nesterov, 5e-4});
+    for (int step = 0; step < 3; ++step) {
+      for (auto* model : {&reference, &foreach}) {
+        torch::manual_seed(10 + step);
+        for (auto& p : (*model)->parameters()) p.mutable_grad() = torch::randn_like(p);
+      }
+      SetLearningRate(*reference_sgd, 0.1, 0.5);
+      SetLearningRate(*foreach_sgd, 0.1, 0.5);
+      reference_sgd->step();
+      SgdStep(*foreach_sgd);
+    }
+    const auto a = reference->parameters();
+    const auto b = foreach->parameters();
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i << " nesterov " << nesterov;
+    const auto buffers_a = MomentumBuffers(*reference_sgd, *reference);
+    const auto buffers_b = MomentumBuffers(*foreach_sgd, *foreach);
+    ASSERT_EQ(buffers_a.size(), buffers_b.size());
+    for (size_t i = 0; i < buffers_a.size(); ++i) EXPECT_TRUE(torch::equal(buffers_a[i].second, buffers_b[i].second));
+  }
+}
+
 TEST(OptimizerTest, MomentumBuffersRestoreBitwiseContinuation) {
   torch::manual_seed(1);
   auto original = *MakeModel("resnet20", 1, 10);
