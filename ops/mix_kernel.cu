@@ -25,6 +25,7 @@ __device__ __forceinline__ Pixels<kLanes> Load(const float* p) {
     out.v[2] = q.z;
     out.v[3] = q.w;
   } else {
+#pragma unroll
     for (int k = 0; k < kLanes; ++k) out.v[k] = p[k];
   }
   return out;
@@ -35,6 +36,7 @@ __device__ __forceinline__ void Store(float* p, const Pixels<kLanes>& in) {
   if constexpr (kLanes == 4) {
     *reinterpret_cast<float4*>(p) = make_float4(in.v[0], in.v[1], in.v[2], in.v[3]);
   } else {
+#pragma unroll
     for (int k = 0; k < kLanes; ++k) p[k] = in.v[k];
   }
 }
@@ -56,34 +58,36 @@ __global__ void MixPlanesKernel(const float* __restrict__ images, const float* _
     if (s.kind == SampleMix::kBlend) {
       Pixels<kLanes> a = Load<kLanes>(own + p);
       const Pixels<kLanes> b = Load<kLanes>(theirs + p);
+#pragma unroll
       for (int k = 0; k < kLanes; ++k) a.v[k] = s.lam * a.v[k] + (1.0f - s.lam) * b.v[k];
       Store<kLanes>(dst + p, a);
       continue;
     }
-    // kCopy, kBox, kMask: each pixel is taken from one image. Lanes share a row (rows are whole vectors).
+    // kCopy, kBox, kMask: each pixel is taken from one image. Lanes share a row (rows are whole vectors). Where all
+    // lanes take the same image (all but the vectors on a box's or mask's edge) one load from that image serves
+    // them, chosen by pointer, so the threads of a warp do not diverge.
     const int y = p / width;
     const int x = p - y * width;
     bool from_partner[kLanes];
-    bool any = false;
-    bool all = true;
+#pragma unroll
     for (int k = 0; k < kLanes; ++k) {
-      bool take = false;
       if (s.kind == SampleMix::kBox) {
-        take = y >= s.y0 && y < s.y1 && x + k >= s.x0 && x + k < s.x1;
+        from_partner[k] = y >= s.y0 && y < s.y1 && x + k >= s.x0 && x + k < s.x1;
       } else if (s.kind == SampleMix::kMask) {
-        take = masks[static_cast<int64_t>(s.mask) * plane_size + p + k] == 0;
+        from_partner[k] = masks[static_cast<int64_t>(s.mask) * plane_size + p + k] == 0;
+      } else {
+        from_partner[k] = false;
       }
-      from_partner[k] = take;
-      any |= take;
-      all &= take;
     }
-    if (!any) {
-      Store<kLanes>(dst + p, Load<kLanes>(own + p));
-    } else if (all) {
-      Store<kLanes>(dst + p, Load<kLanes>(theirs + p));
+    bool uniform = true;
+#pragma unroll
+    for (int k = 1; k < kLanes; ++k) uniform &= from_partner[k] == from_partner[0];
+    if (uniform) {
+      Store<kLanes>(dst + p, Load<kLanes>((from_partner[0] ? theirs : own) + p));
     } else {
       Pixels<kLanes> a = Load<kLanes>(own + p);
       const Pixels<kLanes> b = Load<kLanes>(theirs + p);
+#pragma unroll
       for (int k = 0; k < kLanes; ++k) a.v[k] = from_partner[k] ? b.v[k] : a.v[k];
       Store<kLanes>(dst + p, a);
     }
