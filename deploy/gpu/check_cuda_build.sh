@@ -31,6 +31,8 @@ lib=$prefix/usr/lib/x86_64-linux-gnu
 export OPAL_PREFIX=$prefix/usr
 export LD_LIBRARY_PATH=$lib:$lib/openmpi/lib:${LD_LIBRARY_PATH:-}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# The Debian PMIx library must load its own plugins, not those of a PMIx the host may have in the same path.
+export PMIX_MCA_mca_base_component_path=$lib/pmix2/lib/pmix PMIX_MCA_pcompress_base_silence_warning=1
 
 printf '#define OMPI_SKIP_MPICXX 1\n#include <mpi.h>\nint main(int c, char** v) { MPI_Init(&c, &v); MPI_Finalize(); }\n' > /tmp/mpi_probe.cc
 g++ /tmp/mpi_probe.cc -I"$lib/openmpi/include" -L"$lib/openmpi/lib" -lmpi -Wl,-rpath-link,"$lib" \
@@ -45,7 +47,9 @@ cmake -S "$root" -B /tmp/strobe-cuda -DCMAKE_BUILD_TYPE=Release \
   -DMPIEXEC_EXECUTABLE="$prefix/usr/bin/mpirun.openmpi" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$lib -Wl,-rpath-link,$lib/openmpi/lib" \
   -DNCCL_INCLUDE_DIR="$nccl_dir/include" -DNCCL_LIBRARY="$nccl_lib" \
-  -DCMAKE_CUDA_ARCHITECTURES=90 -DTORCH_CUDA_ARCH_LIST=9.0 > "$out/configure.log" 2>&1
+  -DCMAKE_CUDA_ARCHITECTURES=90 -DTORCH_CUDA_ARCH_LIST=9.0 \
+  -DSTROBE_WITH_PMIX=OFF `# the host's own PMIx headers are not those of the Debian Open MPI used here` \
+  > "$out/configure.log" 2>&1
 rc=$?; tail -5 "$out/configure.log"; [[ $rc -eq 0 ]] || { echo "configure failed"; tail -40 "$out/configure.log"; exit 1; }
 grep "Strobe:" "$out/configure.log"
 

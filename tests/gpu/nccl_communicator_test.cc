@@ -2,6 +2,7 @@
 // run it with one rank per GPU. Skips cleanly where no GPU is visible.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <c10/cuda/CUDAStream.h>
 #include <torch/cuda.h>
 
 #include "ops/communicator.h"
@@ -76,9 +77,25 @@ TEST_F(NcclCommunicatorTest, GradientBucketerOnTheGpu) {
   }
 }
 
-TEST_F(NcclCommunicatorTest, RejectsCpuTensors) {
-  at::Tensor cpu = at::zeros({2});
-  EXPECT_THROW(comm_->AllReduce(cpu, ReduceOp::kSum), std::invalid_argument);
+TEST_F(NcclCommunicatorTest, AnNcclErrorNamesRankHostAndOperationAndEndsTheJob) {
+  // The child re-runs this test from the start (CUDA does not survive fork) and fails on a root outside the job.
+  ::testing::GTEST_FLAG(death_test_style) = "threadsafe";
+  EXPECT_EXIT(
+      {
+        at::Tensor t = at::zeros({4}, device_.dtype(at::kFloat));
+        comm_->Broadcast(t, world_ + 3);
+        c10::cuda::getCurrentCUDAStream().synchronize();
+      },
+      ::testing::ExitedWithCode(4), "rank [0-9]+ on .* \\(GPU [0-9]+\\): NCCL Broadcast failed");
+}
+
+TEST_F(NcclCommunicatorTest, CpuTensorsGoOverMpi) {
+  at::Tensor cpu = at::full({2}, static_cast<double>(rank_ + 1));
+  comm_->AllReduce(cpu, ReduceOp::kSum);
+  EXPECT_TRUE(at::equal(cpu, at::full({2}, world_ * (world_ + 1) / 2.0, at::kDouble)));
+  const at::Tensor gathered = comm_->AllGather(at::full({1}, static_cast<int64_t>(rank_)));
+  EXPECT_FALSE(gathered.is_cuda());
+  EXPECT_EQ(gathered.sum().item<int64_t>(), world_ * (world_ - 1) / 2);
 }
 
 }  // namespace
