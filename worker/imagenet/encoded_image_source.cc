@@ -90,8 +90,10 @@ std::shared_ptr<EncodedImageSource::PendingBatch> EncodedImageSource::Start(cons
   // Page-locked, so the copy to the GPU is a DMA that can overlap compute.
   if (at::hasCUDA()) options = options.pinned_memory(true);
 #endif
-  at::Tensor images = at::empty({n, 3, size, size}, options);
-  if (options_.transform.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
+  // Allocated in its final layout: converting afterwards would copy into unpinned memory.
+  at::Tensor images = at::empty({n, 3, size, size}, options.memory_format(options_.transform.channels_last
+                                                                                ? at::MemoryFormat::ChannelsLast
+                                                                                : at::MemoryFormat::Contiguous));
   auto pending = std::make_shared<PendingBatch>(indices.contiguous(), draw,
                                                 Batch{images, at::empty({n}, at::kLong)}, n);
   const int64_t* index = pending->indices.data_ptr<int64_t>();
