@@ -38,6 +38,13 @@ expect 1 "t10k-images-idx3-ubyte: cannot open" --data="$work/missing" --run_dir=
 expect 2 "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50" --model=alexnet \
   --run_dir="$work/r4"
 expect 2 "--batch_size must be positive, got 0" --batch_size=0 --run_dir="$work/r5"
+# GPU-only options in a CPU build (CTest passes STROBE_CUDA_BUILD; a CUDA build would start on its GPUs instead).
+if [[ "${STROBE_CUDA_BUILD:-OFF}" == "OFF" ]]; then
+  expect 2 "--device=cuda: this strobe was built without CUDA" --device=cuda --run_dir="$work/r_gpu1"
+  expect 2 "--amp=fp16 needs --device=cuda" --amp=fp16 --run_dir="$work/r_gpu2"
+  expect 2 "--grad_compression=bf16 needs --device=cuda" --grad_compression=bf16 --run_dir="$work/r_gpu3"
+fi
+expect 2 "--amp=fp8: expected off, bf16 or fp16" --amp=fp8 --run_dir="$work/r_gpu4"
 expect 2 "--batch_size=33 (the global batch) is not divisible by the 2 ranks" --batch_size=33 --run_dir="$work/r6"
 expect 2 "--epochs must be positive, got -1" --epochs=-1 --run_dir="$work/r7"
 expect 2 "--mix_partners=sideways is not a partner policy; choose one of: flip, roll, permute, previous, ring" \

@@ -19,14 +19,25 @@ class ConstantSchedule : public LrSchedule {
   double LrAt(int64_t) const override { return 0.1; }
 };
 
-TEST(TrainingStateTest, ACheckpointOfAnotherShapeIsRejectedAndNothingLoads) {
+// A run directory shared by the ranks, a resnet20 configuration and a coordinator with a constant LR.
+class TrainingStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config.model = "resnet20";
+    config.run_dir = testing::SharedTempDir(comm);
+  }
+  void TearDown() override {
+    comm.Barrier();
+    if (comm.rank() == 0) RemoveTree(config.run_dir).IgnoreError();
+  }
+
   MpiCommunicator comm;
   TrainConfig config;
-  config.model = "resnet20";
-  config.run_dir = testing::SharedTempDir(comm);
-  StepCoordinator coordinator(comm, LrController(std::make_unique<ConstantSchedule>(), std::nullopt),
-                              CheckpointCadence{}, std::nullopt);
+  StepCoordinator coordinator{comm, LrController(std::make_unique<ConstantSchedule>(), std::nullopt),
+                              CheckpointCadence{}, std::nullopt};
+};
 
+TEST_F(TrainingStateTest, ACheckpointOfAnotherShapeIsRejectedAndNothingLoads) {
   torch::manual_seed(1);
   std::shared_ptr<Classifier> ten_classes = *MakeModel("resnet20", 1, 10);
   std::unique_ptr<torch::optim::SGD> sgd = MakeSgd(*ten_classes, config.sgd);
@@ -58,8 +69,35 @@ TEST(TrainingStateTest, ACheckpointOfAnotherShapeIsRejectedAndNothingLoads) {
   for (const auto& item : same->named_parameters()) {
     EXPECT_TRUE(torch::equal(item.value(), ten_classes->named_parameters()[item.key()])) << item.key();
   }
-  comm.Barrier();
-  if (comm.rank() == 0) RemoveTree(config.run_dir).IgnoreError();
+}
+
+TEST_F(TrainingStateTest, TheFp16LossScaleTravelsWithTheCheckpoint) {
+  torch::manual_seed(1);
+  std::shared_ptr<Classifier> model = *MakeModel("resnet20", 1, 10);
+  std::unique_ptr<torch::optim::SGD> sgd = MakeSgd(*model, config.sgd);
+  DynamicLossScaler scaler;
+  scaler.Restore({2048.0, 77});
+  const TrainingState saved{*model, *sgd, nullptr, coordinator, DataPosition{5, 0, 500}, LossWindow{}, &scaler};
+  absl::StatusOr<std::string> path = SaveTrainingState(comm, config, 1000, saved, nullptr);
+  ASSERT_TRUE(path.ok()) << path.status();
+  absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(*path);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+
+  DynamicLossScaler resumed;
+  TrainingState target{*model, *sgd, nullptr, coordinator, DataPosition{}, LossWindow{}, &resumed};
+  ASSERT_TRUE(RestoreTrainingState(*checkpoint, config, 1000, comm, target).ok());
+  EXPECT_EQ(resumed.state().scale, 2048.0);
+  EXPECT_EQ(resumed.state().clean_steps, 77);
+  // A run without fp16 saved no scale: a scaler resuming from it starts afresh.
+  const TrainingState plain{*model, *sgd, nullptr, coordinator, DataPosition{6, 0, 600}, LossWindow{}};
+  path = SaveTrainingState(comm, config, 1000, plain, nullptr);
+  ASSERT_TRUE(path.ok()) << path.status();
+  checkpoint = VerifyCheckpoint(*path);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  DynamicLossScaler fresh;
+  target.loss_scaler = &fresh;
+  ASSERT_TRUE(RestoreTrainingState(*checkpoint, config, 1000, comm, target).ok());
+  EXPECT_EQ(fresh.state().scale, DynamicLossScaler::State{}.scale);
 }
 
 }  // namespace
