@@ -13,7 +13,7 @@ namespace strobe {
 // The few file-system operations Strobe needs, on POSIX calls rather than std::filesystem: PyTorch 2.x wheels'
 // libtorch_cpu.so exports its own copies of libstdc++'s std::filesystem symbols under libstdc++'s version tags,
 // so a program linking it may bind std::filesystem calls to a foreign build of them (seen crashing this project's
-// tests on a PyTorch 2.11 host; see docs/gpu_check.md).
+// tests on a PyTorch 2.11 host; see docs/gpu.md).
 
 std::string JoinPath(std::string_view directory, std::string_view name);
 bool PathExists(const std::string& path);
