@@ -10,6 +10,8 @@ namespace {
 // diverges. Threads move kLanes consecutive floats (a 16-byte vector when kLanes == 4: the launcher checks that
 // rows are whole vectors and the buffers aligned), and read each pixel only from the image it comes from, so a
 // CutMix copies 2 bytes per output byte, a Mixup 3.
+constexpr int kVectorsPerThread = 4;  // per tile; see MixPlanesKernel
+
 template <int kLanes>
 struct Pixels {
   float v[kLanes];
@@ -41,6 +43,46 @@ __device__ __forceinline__ void Store(float* p, const Pixels<kLanes>& in) {
   }
 }
 
+// This thread's kLanes output pixels starting at p of one plane.
+template <int kLanes>
+__device__ __forceinline__ Pixels<kLanes> MixPixels(const SampleMix& s, const float* own, const float* theirs,
+                                                    const uint8_t* mask, int p, int width) {
+  if (s.kind == SampleMix::kBlend) {
+    Pixels<kLanes> a = Load<kLanes>(own + p);
+    const Pixels<kLanes> b = Load<kLanes>(theirs + p);
+#pragma unroll
+    for (int k = 0; k < kLanes; ++k) a.v[k] = s.lam * a.v[k] + (1.0f - s.lam) * b.v[k];
+    return a;
+  }
+  // kCopy, kBox, kMask: each pixel is taken from one image. Lanes share a row (rows are whole vectors). Where all
+  // lanes take the same image (all but the vectors on a box's or mask's edge) one load from that image serves
+  // them, chosen by pointer, so the threads of a warp do not diverge.
+  const int y = p / width;
+  const int x = p - y * width;
+  bool from_partner[kLanes];
+#pragma unroll
+  for (int k = 0; k < kLanes; ++k) {
+    if (s.kind == SampleMix::kBox) {
+      from_partner[k] = y >= s.y0 && y < s.y1 && x + k >= s.x0 && x + k < s.x1;
+    } else if (s.kind == SampleMix::kMask) {
+      from_partner[k] = mask[p + k] == 0;
+    } else {
+      from_partner[k] = false;
+    }
+  }
+  bool uniform = true;
+#pragma unroll
+  for (int k = 1; k < kLanes; ++k) uniform &= from_partner[k] == from_partner[0];
+  if (uniform) return Load<kLanes>((from_partner[0] ? theirs : own) + p);
+  Pixels<kLanes> a = Load<kLanes>(own + p);
+  const Pixels<kLanes> b = Load<kLanes>(theirs + p);
+#pragma unroll
+  for (int k = 0; k < kLanes; ++k) a.v[k] = from_partner[k] ? b.v[k] : a.v[k];
+  return a;
+}
+
+// Each thread mixes kVectorsPerThread vectors a block apart, all loads before any store: a CutMix pixel needs one
+// load, so without this a thread would have too little memory traffic in flight to reach the copy bandwidth.
 template <int kLanes>
 __global__ void MixPlanesKernel(const float* __restrict__ images, const float* __restrict__ partners,
                                 const SampleMix* __restrict__ plan, const uint8_t* __restrict__ masks,
@@ -52,44 +94,20 @@ __global__ void MixPlanesKernel(const float* __restrict__ images, const float* _
   const SampleMix s = plan[n];
   const float* own = images + plane * plane_size;
   const float* theirs = partners + (s.partner * channels + c) * static_cast<int64_t>(plane_size);
+  const uint8_t* mask = s.kind == SampleMix::kMask ? masks + static_cast<int64_t>(s.mask) * plane_size : nullptr;
   float* dst = out + plane * plane_size;
-  const int step = gridDim.y * blockDim.x * kLanes;
-  for (int p = (blockIdx.y * blockDim.x + threadIdx.x) * kLanes; p < plane_size; p += step) {
-    if (s.kind == SampleMix::kBlend) {
-      Pixels<kLanes> a = Load<kLanes>(own + p);
-      const Pixels<kLanes> b = Load<kLanes>(theirs + p);
+  const int tile = blockDim.x * kLanes * kVectorsPerThread;
+  for (int base = blockIdx.y * tile; base < plane_size; base += gridDim.y * tile) {
+    Pixels<kLanes> mixed[kVectorsPerThread];
 #pragma unroll
-      for (int k = 0; k < kLanes; ++k) a.v[k] = s.lam * a.v[k] + (1.0f - s.lam) * b.v[k];
-      Store<kLanes>(dst + p, a);
-      continue;
+    for (int u = 0; u < kVectorsPerThread; ++u) {
+      const int p = base + (u * blockDim.x + threadIdx.x) * kLanes;
+      if (p < plane_size) mixed[u] = MixPixels<kLanes>(s, own, theirs, mask, p, width);
     }
-    // kCopy, kBox, kMask: each pixel is taken from one image. Lanes share a row (rows are whole vectors). Where all
-    // lanes take the same image (all but the vectors on a box's or mask's edge) one load from that image serves
-    // them, chosen by pointer, so the threads of a warp do not diverge.
-    const int y = p / width;
-    const int x = p - y * width;
-    bool from_partner[kLanes];
 #pragma unroll
-    for (int k = 0; k < kLanes; ++k) {
-      if (s.kind == SampleMix::kBox) {
-        from_partner[k] = y >= s.y0 && y < s.y1 && x + k >= s.x0 && x + k < s.x1;
-      } else if (s.kind == SampleMix::kMask) {
-        from_partner[k] = masks[static_cast<int64_t>(s.mask) * plane_size + p + k] == 0;
-      } else {
-        from_partner[k] = false;
-      }
-    }
-    bool uniform = true;
-#pragma unroll
-    for (int k = 1; k < kLanes; ++k) uniform &= from_partner[k] == from_partner[0];
-    if (uniform) {
-      Store<kLanes>(dst + p, Load<kLanes>((from_partner[0] ? theirs : own) + p));
-    } else {
-      Pixels<kLanes> a = Load<kLanes>(own + p);
-      const Pixels<kLanes> b = Load<kLanes>(theirs + p);
-#pragma unroll
-      for (int k = 0; k < kLanes; ++k) a.v[k] = from_partner[k] ? b.v[k] : a.v[k];
-      Store<kLanes>(dst + p, a);
+    for (int u = 0; u < kVectorsPerThread; ++u) {
+      const int p = base + (u * blockDim.x + threadIdx.x) * kLanes;
+      if (p < plane_size) Store<kLanes>(dst + p, mixed[u]);
     }
   }
 }
@@ -107,7 +125,7 @@ cudaError_t LaunchMixKernel(const float* images, const float* partners, const Sa
   constexpr int kThreads = 256;
   const bool vector = width % 4 == 0 && Aligned16(images) && Aligned16(partners) && Aligned16(out);
   const int lanes = vector ? 4 : 1;
-  const int64_t per_block = int64_t{kThreads} * lanes;
+  const int64_t per_block = int64_t{kThreads} * lanes * kVectorsPerThread;
   const int64_t tiles = (height * width + per_block - 1) / per_block;
   const dim3 grid(static_cast<unsigned>(planes), static_cast<unsigned>(tiles < 65535 ? tiles : 65535));
   if (vector) {
