@@ -75,16 +75,22 @@ GradientBucketer::GradientBucketer(Communicator& communicator, std::vector<at::T
 // A post-hook on each parameter's gradient accumulator runs once backward has added this step's gradient into
 // the bucket (DDP's readiness signal).
 void GradientBucketer::WatchGradients() {
+  hook_target_ = std::make_shared<GradientBucketer*>(this);
   for (size_t i = 0; i < parameters_.size(); ++i) {
     if (!parameters_[i].requires_grad()) continue;
     std::shared_ptr<torch::autograd::Node> accumulator = torch::autograd::impl::grad_accumulator(parameters_[i]);
     accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
-        [this, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
-          OnGradientReady(i);
+        [target = hook_target_, i](const torch::autograd::variable_list& outputs,
+                                    const torch::autograd::variable_list&) {
+          if (*target != nullptr) (*target)->OnGradientReady(i);
           return outputs;
         }));
     grad_accumulators_.push_back(std::move(accumulator));
   }
+}
+
+GradientBucketer::~GradientBucketer() {
+  if (hook_target_ != nullptr) *hook_target_ = nullptr;
 }
 
 void GradientBucketer::ZeroGrad() {

@@ -43,6 +43,7 @@ struct BucketerOptions {
 class GradientBucketer {
  public:
   GradientBucketer(Communicator& communicator, std::vector<at::Tensor> parameters, BucketerOptions options);
+  ~GradientBucketer();
   GradientBucketer(const GradientBucketer&) = delete;
   GradientBucketer& operator=(const GradientBucketer&) = delete;
 
@@ -71,6 +72,8 @@ class GradientBucketer {
   // Overlap bookkeeping, reset by ZeroGrad().
   std::vector<size_t> bucket_of_parameter_;
   std::vector<std::shared_ptr<void>> grad_accumulators_;  // keeps the hooked autograd nodes alive
+  // What the hooks call; cleared on destruction, since the hooks live as long as the parameters.
+  std::shared_ptr<GradientBucketer*> hook_target_;
   std::vector<bool> parameter_ready_;
   std::vector<int64_t> pending_in_bucket_;
   size_t next_bucket_ = 0;

@@ -132,6 +132,19 @@ TEST(TrainingTest, BucketsOfUnusedParametersAreAveragedAfterBackward) {
   EXPECT_TRUE(torch::equal(params[2].grad(), torch::full({300}, 100 * mean)));
 }
 
+TEST(TrainingTest, BackwardAfterTheBucketerIsGoneDoesNotReachIt) {
+  MpiCommunicator comm;
+  torch::Tensor w = torch::zeros({8}).requires_grad_(true);
+  {
+    BucketerOptions options;
+    options.overlap = true;
+    GradientBucketer bucketer(comm, {w}, options);
+    bucketer.ZeroGrad();
+  }
+  (w * 2).sum().backward();  // the hook stays on w's accumulator but must find no bucketer
+  EXPECT_TRUE(torch::equal(w.grad(), torch::full({8}, 2.0f)));
+}
+
 TEST(TrainingTest, ChannelsLastAndBf16AutocastOnTheCpu) {
   MpiCommunicator comm;
   BucketerOptions buckets(16 * 1024);
