@@ -90,6 +90,7 @@ EncodedImageOptions ImageOptions(const TrainConfig& config) {
   options.transform.resize_to = static_cast<int>(config.val_resize);
   options.transform.crop.scale_min = config.crop_scale_min;
   options.transform.channels_last = config.channels_last;
+  options.transform.uint8_output = config.uint8_batches;
   options.decode_threads = config.decode_threads > 0 ? config.decode_threads : at::get_num_threads();
   options.max_unreadable = config.max_bad_images;
   options.prefetch_limit = std::max<int64_t>(1, config.prefetch_batches);

@@ -19,6 +19,10 @@ ABSL_FLAG(int64_t, max_bad_images, 100,
 ABSL_FLAG(bool, channels_last, false,
           "Batches and 4-D weights in PyTorch's channels_last memory format (cuDNN's fast convolutions; use with "
           "--amp on GPUs).");
+ABSL_FLAG(bool, uint8_batches, false,
+          "ImageNet layout: decode batches into 0-255 bytes (a quarter of the pinned memory and of the copy to the "
+          "GPU) and normalise them on the training device; the values are those of torchvision's PIL pipeline, "
+          "which also rounds the resized image to bytes.");
 ABSL_FLAG(std::string, device, "auto",
           "Where each rank trains: cuda (GPU number = local rank; NCCL carries gradients and the step's control "
           "word), cpu (MPI), or auto (cuda in a CUDA build, cpu otherwise).");
@@ -175,6 +179,7 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.prefetch_batches = absl::GetFlag(FLAGS_prefetch_batches);
   config.max_bad_images = absl::GetFlag(FLAGS_max_bad_images);
   config.channels_last = absl::GetFlag(FLAGS_channels_last);
+  config.uint8_batches = absl::GetFlag(FLAGS_uint8_batches);
   config.device = absl::GetFlag(FLAGS_device);
   absl::StatusOr<Precision> amp = ParsePrecision("amp", absl::GetFlag(FLAGS_amp));
   if (!amp.ok()) return amp.status();

@@ -24,7 +24,7 @@ EvalResult EvaluateDistributed(Classifier& model, SampleSource& dataset, Communi
     torch::Tensor logits;
     {
       AutocastScope autocast(placement.device.type(), placement.precision);
-      logits = model.forward(placement.Images(batch.images));
+      logits = model.forward(placement.Images(dataset.Normalize(placement.ToDevice(batch.images))));
     }
     logits = logits.to(torch::kFloat);
     correct += logits.argmax(1).eq(labels).sum().item<int64_t>();

@@ -114,6 +114,7 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("image_size", c.image_size)
       .Add("val_resize", c.val_resize)
       .Add("crop_scale_min", c.crop_scale_min)
+      .Add("uint8_batches", c.uint8_batches)
       .Add("channels_last", c.channels_last)
       .Add("device", c.device)
       .Add("amp", PrecisionName(c.amp))

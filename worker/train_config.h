@@ -68,6 +68,7 @@ struct TrainConfig {
   int decode_threads = 0;      // 0: the rank's share of the host's cores
   int64_t prefetch_batches = 2;  // batches decoded ahead of the training step
   int64_t max_bad_images = 100;  // unreadable images a rank replaces before the run stops
+  bool uint8_batches = false;  // ImageNet layout: decode into bytes, normalised on the training device
   bool channels_last = false;  // batches and 4-D weights in the channels-last memory format
   // GPU path (docs/gpu.md).
   std::string device = "auto";  // auto (cuda in a CUDA build, else cpu) | cpu | cuda

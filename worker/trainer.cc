@@ -267,7 +267,7 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     const Clock::time_point fetch_start = Clock::now();
     Batch batch = FetchBatch(*data_.train, indices, draw);
     window_data_wait_ += SecondsSince(fetch_start);
-    batch.images = placement_.ToDevice(batch.images);  // mixing runs on the device batch
+    batch.images = data_.train->Normalize(placement_.ToDevice(batch.images));  // mixing runs on the device batch
     batch.labels = placement_.ToDevice(batch.labels);
     const auto [images, targets] = PrepareTargets(config_, std::move(batch), data_.train->num_classes(),
                                                   mixer_.get(), position.step, position.epoch);

@@ -34,16 +34,21 @@ echo "ok: 2 ranks, 2 epochs, 8000 images: IDX accuracy $idx_accuracy, JPEG folde
      "$(grep -o 'data wait [0-9]*%' <<<"$jpeg" | tail -1)"
 [[ -s $work/fm/.strobe-index-train.tsv && -s $work/fm/.strobe-index-val.tsv ]] || fail "no index cache next to the data"
 
-# The same images as WebDataset tar shards (<key>.jpg + <key>.cls, 1000 samples per shard).
+# The same images as WebDataset tar shards (<key>.jpg + <key>.cls, 1000 samples per shard), decoded into bytes
+# and normalised at the training device (--uint8_batches; the folder run above used float batches).
 "$strobe" make-image-folder "$work/shards" --data="$data" --train_samples=8000 --eval_samples=2000 \
   --folder_image_size=32 --folder_format=tar
 [[ $(ls "$work/shards/train" | wc -l) -eq 8 ]] || fail "expected 8 training shards"
 tar=$(timeout 400 "$mpiexec" -np 2 "$strobe" train --data="$work/shards" --image_size=32 --val_resize=32 \
-  --crop_scale_min=1 "${common[@]}" --run_dir="$work/tar" 2>&1) || { echo "$tar"; fail "tar-shard run exited with $?"; }
+  --crop_scale_min=1 --uint8_batches "${common[@]}" --run_dir="$work/tar" 2>&1) || {
+  echo "$tar"; fail "tar-shard run exited with $?"; }
 tar_accuracy=$(accuracy "$tar")
-awk -v i="$idx_accuracy" -v t="$tar_accuracy" 'BEGIN { d = i - t; if (d < 0) d = -d; exit !(t >= 0.7 && d <= 0.04) }' \
-  || fail "accuracy: IDX $idx_accuracy, tar shards $tar_accuracy (must be >= 0.70, within 0.04)"
-echo "ok: WebDataset tar shards: accuracy $tar_accuracy"
+# The same JPEGs as the folder run, so the same band around it, closer: they differ in sample order (folders sort by
+# class, shards interleave) and here in rounding to bytes (measured: 0.005 apart with float batches, 0.0095 with
+# uint8).
+awk -v j="$jpeg_accuracy" -v t="$tar_accuracy" 'BEGIN { d = j - t; if (d < 0) d = -d; exit !(t >= 0.7 && d <= 0.02) }' \
+  || fail "accuracy: JPEG folder $jpeg_accuracy, tar shards $tar_accuracy (must be >= 0.70, within 0.02)"
+echo "ok: WebDataset tar shards, uint8 batches: accuracy $tar_accuracy"
 cp -r "$work/shards" "$work/cut-shard"
 truncate -s 100000 "$work/cut-shard/train/shard-000003.tar"  # its cached index is now stale
 status=0

@@ -164,6 +164,28 @@ TEST(SampleTransform, ChannelsLastHoldsTheSameValuesAsPlanar) {
   }
 }
 
+TEST(SampleTransform, BytesAreTheRoundedValuesOfTheFloats) {
+  const std::vector<uint8_t> file = EncodeJpeg(JpegKind::kProgressive, 150, 110);
+  SampleTransform floats;
+  floats.size = 48;
+  SampleTransform bytes = floats;
+  bytes.uint8_output = true;
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    std::vector<float> f(3 * 48 * 48);
+    std::vector<uint8_t> b(3 * 48 * 48);
+    ASSERT_TRUE(TransformTrainSample(file.data(), file.size(), floats, seed, f.data()).ok());
+    ASSERT_TRUE(TransformTrainSample(file.data(), file.size(), bytes, seed, b.data()).ok());
+    for (int c = 0; c < 3; ++c) {
+      for (int i = 0; i < 48 * 48; ++i) {
+        const float value = (f[c * 48 * 48 + i] * floats.std[c] + floats.mean[c]) * 255.0f;  // un-normalised
+        ASSERT_NEAR(b[c * 48 * 48 + i], value, 0.5f + 1e-3f) << "seed " << seed;
+      }
+    }
+  }
+  std::vector<uint8_t> eval(3 * 48 * 48);
+  EXPECT_TRUE(TransformEvalSample(file.data(), file.size(), bytes, eval.data()).ok());
+}
+
 TEST(SampleTransform, EvaluationIsTheNormalisedCentreCrop) {
   // Small enough that the crop is decoded at full scale: the pixels are then exactly the full decode's.
   const std::vector<uint8_t> file = EncodeJpeg(JpegKind::kBaseline, 40, 30);

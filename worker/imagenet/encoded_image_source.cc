@@ -61,7 +61,8 @@ void EncodedImageSource::CountUnreadable(int64_t image, const absl::Status& why)
   std::fprintf(stderr, "strobe: skipping an unreadable image, replaced by the next readable one: %s\n", what.c_str());
 }
 
-void EncodedImageSource::DecodeInto(int64_t index, const BatchDraw& draw, float* pixels, int64_t* label) {
+template <typename T>
+void EncodedImageSource::DecodeInto(int64_t index, const BatchDraw& draw, T* pixels, int64_t* label) {
   for (int64_t attempt = 0; attempt < kReplacementTries; ++attempt) {
     const int64_t sample = samples_[(index + attempt) % size()];
     absl::StatusOr<std::string> data = images_->Read(sample);
@@ -85,7 +86,7 @@ std::shared_ptr<EncodedImageSource::PendingBatch> EncodedImageSource::Start(cons
                                                                           const BatchDraw& draw) {
   const int64_t n = indices.numel();
   const int64_t size = options_.transform.size;
-  at::TensorOptions options = at::TensorOptions().dtype(at::kFloat);
+  at::TensorOptions options = at::TensorOptions().dtype(options_.transform.uint8_output ? at::kByte : at::kFloat);
 #if STROBE_WITH_CUDA
   // Page-locked, so the copy to the GPU is a DMA that can overlap compute.
   if (at::hasCUDA()) options = options.pinned_memory(true);
@@ -96,17 +97,36 @@ std::shared_ptr<EncodedImageSource::PendingBatch> EncodedImageSource::Start(cons
                                                                                 : at::MemoryFormat::Contiguous));
   auto pending = std::make_shared<PendingBatch>(indices.contiguous(), draw,
                                                 Batch{images, at::empty({n}, at::kLong)}, n);
+  if (options_.transform.uint8_output) {
+    DecodeAll(pending, images.data_ptr<uint8_t>());
+  } else {
+    DecodeAll(pending, images.data_ptr<float>());
+  }
+  return pending;
+}
+
+template <typename T>
+void EncodedImageSource::DecodeAll(const std::shared_ptr<PendingBatch>& pending, T* pixels) {
+  const int64_t size = options_.transform.size;
   const int64_t* index = pending->indices.data_ptr<int64_t>();
-  float* pixels = images.data_ptr<float>();
   int64_t* labels = pending->batch.labels.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < pending->indices.numel(); ++i) {
     // In both layouts a sample's 3 × size × size values are contiguous.
-    pool_.Post([this, pending, i, sample = index[i], out = pixels + i * 3 * size * size, label = labels + i] {
+    pool_.Post([this, pending, sample = index[i], out = pixels + i * 3 * size * size, label = labels + i] {
       DecodeInto(sample, pending->draw, out, label);
       pending->done.Done();
     });
   }
-  return pending;
+}
+
+at::Tensor EncodedImageSource::Normalize(const at::Tensor& images) const {
+  if (images.scalar_type() != at::kByte) return images;
+  const SampleTransform& t = options_.transform;
+  const at::TensorOptions options = at::TensorOptions().dtype(at::kFloat).device(images.device());
+  const at::Tensor mean = at::tensor({t.mean[0], t.mean[1], t.mean[2]}, options).mul_(255.0f).view({1, 3, 1, 1});
+  const at::Tensor scale =
+      at::tensor({t.std[0], t.std[1], t.std[2]}, options).mul_(255.0f).reciprocal_().view({1, 3, 1, 1});
+  return images.to(at::kFloat).sub_(mean).mul_(scale);  // keeps the batch's memory format
 }
 
 void EncodedImageSource::Prefetch(const at::Tensor& indices, const BatchDraw& draw) {

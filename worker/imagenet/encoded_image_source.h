@@ -23,7 +23,7 @@ struct EncodedImageOptions {
 
 // One split of JPEG/PNG images (an ImageNet folder layout or WebDataset tar shards) decoded on demand by a pool
 // of threads: each sample is read, decoded (only what its crop needs) and transformed straight into its slot of
-// the batch tensor. Prefetch queues batches ahead, so a step whose batch was prefetched waits only if decoding falls behind.
+// the batch tensor (normalised floats, or bytes with transform.uint8_output). Prefetch queues batches ahead, so a step whose batch was prefetched waits only if decoding falls behind.
 // An image that cannot be read is replaced by the next readable one of the split (the same one every time, so
 // runs stay reproducible), reported on stderr the first time and counted.
 class EncodedImageSource : public SampleSource {
@@ -37,13 +37,18 @@ class EncodedImageSource : public SampleSource {
   absl::StatusOr<Batch> Fetch(const at::Tensor& indices, const BatchDraw& draw) override;
   void Prefetch(const at::Tensor& indices, const BatchDraw& draw) override;
   UnreadableSamples unreadable() const override;
+  at::Tensor Normalize(const at::Tensor& images) const override;
 
  private:
   struct PendingBatch;
 
   std::shared_ptr<PendingBatch> Start(const at::Tensor& indices, const BatchDraw& draw);
+  // Queues the decoding of every sample of `pending` into its slot of `pixels` (float or uint8).
+  template <typename T>
+  void DecodeAll(const std::shared_ptr<PendingBatch>& pending, T* pixels);
   // Fills one slot of a batch with sample `index` or, when it cannot be read, the next readable sample.
-  void DecodeInto(int64_t index, const BatchDraw& draw, float* pixels, int64_t* label);
+  template <typename T>
+  void DecodeInto(int64_t index, const BatchDraw& draw, T* pixels, int64_t* label);
   // Reports a file the first time it is found unreadable (on stderr, by name) and counts it.
   void CountUnreadable(int64_t image, const absl::Status& why);
 

@@ -71,8 +71,14 @@ Float4 LoadFloat4(const float* p) {
 // One output row from the vertically filtered, interleaved row `sums` (which starts at input column
 // `column_lo`): each tap is one 4-wide multiply-add on a whole pixel. The fourth lane reads the next pixel's red
 // (or the padding after the row) and is dropped.
+void Store(float value, float* to) { *to = value; }
+void Store(float value, uint8_t* to) {
+  *to = static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, value + 0.5f)));
+}
+
+template <typename T>
 void HorizontalPass(const FilterTaps& taps, int column_lo, const float* sums, int width, const ResampleOutput& out,
-                    float* row_out) {
+                    T* row_out) {
   const Float4 scale = {out.scale[0], out.scale[1], out.scale[2], 0};
   const Float4 offset = {out.offset[0], out.offset[1], out.offset[2], 0};
   for (int x = 0; x < width; ++x) {
@@ -81,10 +87,10 @@ void HorizontalPass(const FilterTaps& taps, int column_lo, const float* sums, in
     Float4 sum = {0, 0, 0, 0};
     for (int k = 0; k < taps.count[x]; ++k) sum += w[k] * LoadFloat4(p + 3 * k);
     const Float4 value = sum * scale + offset;
-    float* pixel = row_out + x * out.pixel_stride;
-    pixel[0] = value[0];
-    pixel[out.channel_stride] = value[1];
-    pixel[2 * out.channel_stride] = value[2];
+    T* pixel = row_out + x * out.pixel_stride;
+    Store(value[0], pixel);
+    Store(value[1], pixel + out.channel_stride);
+    Store(value[2], pixel + 2 * out.channel_stride);
   }
 }
 
@@ -107,7 +113,11 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
     float* sums = column_sums.data();
     VerticalPass(first_column + static_cast<size_t>(down.first[y]) * image_row, image_row,
                  &down.weights[static_cast<size_t>(y) * down.stride], down.count[y], span, sums);
-    HorizontalPass(across, column_lo, sums, width, out, out.origin + y * out.row_stride);
+    if (out.byte_origin != nullptr) {
+      HorizontalPass(across, column_lo, sums, width, out, out.byte_origin + y * out.row_stride);
+    } else {
+      HorizontalPass(across, column_lo, sums, width, out, out.origin + y * out.row_stride);
+    }
   }
 }
 

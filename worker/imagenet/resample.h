@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 
 #include "worker/imagenet/image_decoder.h"
 
@@ -10,9 +11,11 @@ namespace strobe {
 
 // Where resampled values go and how they are scaled on the way: value · scale[c] + offset[c] is written to
 // origin[c · channel_stride + y · row_stride + x · pixel_stride]. Interleaved, planar, flipped (a negative
-// pixel_stride) and normalised outputs are all one layout.
+// pixel_stride) and normalised outputs are all one layout. Values go to `origin` as floats or, when
+// `byte_origin` is set instead, to bytes, rounded half up and clamped to 0-255 (as Pillow's 8-bit resize).
 struct ResampleOutput {
   float* origin = nullptr;
+  uint8_t* byte_origin = nullptr;
   std::ptrdiff_t channel_stride = 1;
   std::ptrdiff_t row_stride = 0;
   std::ptrdiff_t pixel_stride = 3;

@@ -20,15 +20,20 @@ struct SampleTransform {
   std::array<float, 3> mean = {0.485f, 0.456f, 0.406f};  // ImageNet's, on the 0-1 scale
   std::array<float, 3> std = {0.229f, 0.224f, 0.225f};
   bool channels_last = false;  // write HWC (PyTorch's channels_last layout of an NCHW tensor) instead of CHW
+  bool uint8_output = false;   // batches of 0-255 bytes, normalised where they are used (EncodedImageSource)
 };
 
-// Decodes `data` and writes the training input, 3 × size × size floats (CHW, or HWC for channels_last), into `out`. Crop and flip are drawn
-// from `sample_seed` alone.
+// Decodes `data` and writes the training input, 3 × size × size values (CHW, or HWC for channels_last), into
+// `out`: floats normalised with mean and std, or bytes on the 0-255 scale (ToTensor and Normalize then run where
+// the batch goes, see SampleSource::Normalize). Crop and flip are drawn from `sample_seed` alone.
 absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const SampleTransform& transform,
                                   uint64_t sample_seed, float* out);
+absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const SampleTransform& transform,
+                                  uint64_t sample_seed, uint8_t* out);
 
 // The validation input: deterministic, no flip.
 absl::Status TransformEvalSample(const uint8_t* data, size_t bytes, const SampleTransform& transform, float* out);
+absl::Status TransformEvalSample(const uint8_t* data, size_t bytes, const SampleTransform& transform, uint8_t* out);
 
 }  // namespace strobe
 
