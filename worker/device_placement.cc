@@ -21,18 +21,29 @@ at::Tensor Placement::ToDevice(const at::Tensor& host) const {
   return pinned.to(device, /*non_blocking=*/true);
 }
 
-absl::StatusOr<c10::Device> ResolveTrainingDevice(const std::string& flag, const DistributedContext& context) {
-  if (flag == "cpu") return c10::Device(c10::kCPU);
-  if (flag != "cuda" && flag != "auto") {
-    return absl::InvalidArgumentError(absl::StrFormat("--device=%s: expected auto, cpu or cuda", flag));
-  }
+absl::StatusOr<bool> DeviceFlagMeansGpu(const std::string& flag) {
+  if (flag == "cpu") return false;
+  if (flag == "cuda") return true;
+  if (flag == "auto") {
 #ifdef STROBE_WITH_CUDA
-  const c10::Device gpu(c10::kCUDA, static_cast<c10::DeviceIndex>(context.local_rank));
-  if (static_cast<int>(torch::cuda::device_count()) > context.local_rank) c10::cuda::set_device(gpu.index());
-  return gpu;  // a host with too few GPUs is reported by the communicator's start-up check, naming the rank
+    return true;
+#else
+    return false;
+#endif
+  }
+  return absl::InvalidArgumentError(absl::StrFormat("--device=%s: expected auto, cpu or cuda", flag));
+}
+
+absl::StatusOr<c10::Device> ResolveTrainingDevice(const std::string& flag, const DistributedContext& context) {
+  absl::StatusOr<bool> gpu = DeviceFlagMeansGpu(flag);
+  if (!gpu.ok()) return gpu.status();
+  if (!*gpu) return c10::Device(c10::kCPU);
+#ifdef STROBE_WITH_CUDA
+  const c10::Device device(c10::kCUDA, static_cast<c10::DeviceIndex>(context.local_rank));
+  if (static_cast<int>(torch::cuda::device_count()) > context.local_rank) c10::cuda::set_device(device.index());
+  return device;  // a host with too few GPUs is reported by the communicator's start-up check, naming the rank
 #else
   (void)context;
-  if (flag == "auto") return c10::Device(c10::kCPU);
   return absl::FailedPreconditionError(
       "--device=cuda: this strobe was built without CUDA; configure it against a CUDA LibTorch (docs/gpu.md)");
 #endif

@@ -27,8 +27,12 @@ struct Placement {
   at::Tensor Images(const at::Tensor& images) const;
 };
 
-// --device: cpu, cuda (GPU `local_rank`, as NCCL's), or auto (cuda in a CUDA build, else cpu: decided by the build,
-// never by what a machine happens to have). Makes the chosen GPU this process's current device.
+// Whether --device asks for GPUs: cuda does, cpu does not, auto does in a CUDA build (decided by the build, never
+// by what a machine happens to have). An error names any other value.
+absl::StatusOr<bool> DeviceFlagMeansGpu(const std::string& flag);
+
+// --device as a device: the CPU, or GPU `local_rank` (as NCCL's), which becomes this process's current device. A
+// GPU in a build without CUDA is an error.
 absl::StatusOr<c10::Device> ResolveTrainingDevice(const std::string& flag, const DistributedContext& context);
 
 // Moves the model's parameters and buffers to placement.device and, with channels_last, gives its 4-D weights the

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "coordinator/shard_plan.h"
+#include "worker/device_placement.h"
 #include "worker/output/json_line.h"
 
 namespace strobe {
@@ -23,10 +24,9 @@ absl::Status InRange(const char* flag, double value, double low, double high, bo
 }
 
 absl::Status ValidateGpuOptions(const TrainConfig& c) {
-  if (c.device != "auto" && c.device != "cpu" && c.device != "cuda") {
-    return absl::InvalidArgumentError(absl::StrFormat("--device=%s: expected auto, cpu or cuda", c.device));
-  }
-  const bool gpu = TrainsOnGpu(c);
+  absl::StatusOr<bool> trains_on_gpu = DeviceFlagMeansGpu(c.device);
+  if (!trains_on_gpu.ok()) return trains_on_gpu.status();
+  const bool gpu = *trains_on_gpu;
   if (c.amp == Precision::kFloat16 && !gpu) {
     return absl::InvalidArgumentError(
         "--amp=fp16 needs --device=cuda: autocast on the CPU computes in bf16 only (use --amp=bf16)");
@@ -44,14 +44,6 @@ absl::Status ValidateGpuOptions(const TrainConfig& c) {
 }
 
 }  // namespace
-
-bool TrainsOnGpu(const TrainConfig& config) {
-#ifdef STROBE_WITH_CUDA
-  return config.device != "cpu";
-#else
-  return config.device == "cuda";
-#endif
-}
 
 absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
   if (c.data_dir.empty()) {

@@ -77,9 +77,6 @@ struct TrainConfig {
   std::string progress = "auto";  // auto | live | lines
 };
 
-// Whether the run trains on GPUs (--device=cuda, or auto in a CUDA build).
-bool TrainsOnGpu(const TrainConfig& config);
-
 // Checks every field that can be judged before data is loaded; the message names the flag and the problem.
 absl::Status ValidateTrainConfig(const TrainConfig& config, int world_size);
 
