@@ -76,9 +76,7 @@ Mixer::PartnerBatch Mixer::FetchPartners(const PartnerPlan& plan, const at::Tens
     case PartnerPlan::Source::kThisBatch:
       return {images, targets};
     case PartnerPlan::Source::kPreviousBatch: {
-      // A restored partner buffer comes from the checkpoint on the host.
-      PartnerBatch previous{previous_images_.defined() ? previous_images_.to(images.device()) : previous_images_,
-                            previous_targets_.defined() ? previous_targets_.to(targets.device()) : previous_targets_};
+      PartnerBatch previous{previous_images_, previous_targets_};
       previous_images_ = images;
       previous_targets_ = targets;
       return plan.partner.empty() ? PartnerBatch{images, targets} : previous;

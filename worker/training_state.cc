@@ -264,7 +264,8 @@ absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, c
 // This rank's share of the previous global batch (the mixer's partner buffer under `previous`), cut from the old
 // ranks' files that overlap it.
 absl::Status RestorePreviousBatch(const VerifiedCheckpoint& checkpoint, const SavedRun& saved,
-                                  const TrainConfig& config, Communicator& communicator, Mixer& mixer) {
+                                  const TrainConfig& config, Communicator& communicator, const c10::Device& device,
+                                  Mixer& mixer) {
   const int64_t old_local = saved.global_batch / saved.world_size;
   const SampleRange wanted =
       saved.global_batch == config.global_batch
@@ -282,9 +283,11 @@ absl::Status RestorePreviousBatch(const VerifiedCheckpoint& checkpoint, const Sa
     images.push_back(file->at("mix_previous_images").toTensor().slice(0, begin, end));
     targets.push_back(file->at("mix_previous_targets").toTensor().slice(0, begin, end));
   }
-  if (!images.empty()) mixer.RestorePrevious(at::cat(images), at::cat(targets));
+  if (!images.empty()) mixer.RestorePrevious(at::cat(images).to(device), at::cat(targets).to(device));
   return absl::OkStatus();
 }
+
+c10::Device ModelDevice(const TrainingState& state) { return state.model.parameters().front().device(); }
 
 // A checkpoint of a run without fp16 has no loss scale: the scaler then starts afresh, as at step 0.
 absl::Status RestoreLossScale(const VerifiedCheckpoint& checkpoint, DynamicLossScaler* scaler) {
@@ -319,10 +322,13 @@ absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communica
   }
   at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the process-wide generator
   generator.set_state(file->at("torch_cpu_generator").toTensor());
-  state.loss_window = LossWindow{file->at("loss_window_sum").toDouble(), file->at("loss_window_steps").toInt()};
+  state.loss_window.sum = file->at("loss_window_sum").toDouble();
+  state.loss_window.steps = file->at("loss_window_steps").toInt();
   if (state.mixer != nullptr && file->contains("mix_previous_images")) {
-    state.mixer->RestorePrevious(file->at("mix_previous_images").toTensor(),
-                                 file->at("mix_previous_targets").toTensor());
+    // The partner buffer lives where the model trains (saved from there to the host).
+    const c10::Device device = ModelDevice(state);
+    state.mixer->RestorePrevious(file->at("mix_previous_images").toTensor().to(device),
+                                 file->at("mix_previous_targets").toTensor().to(device));
   }
   return absl::OkStatus();
 }
@@ -370,7 +376,8 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
     }
     state.loss_window = LossWindow{mean_sum, *steps};
     if (state.mixer != nullptr) {
-      if (absl::Status previous = RestorePreviousBatch(checkpoint, *saved, config, communicator, *state.mixer);
+      if (absl::Status previous =
+              RestorePreviousBatch(checkpoint, *saved, config, communicator, ModelDevice(state), *state.mixer);
           !previous.ok()) {
         return previous;
       }
