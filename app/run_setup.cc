@@ -112,16 +112,14 @@ absl::StatusOr<std::unique_ptr<EncodedImages>> OpenSplit(const TrainConfig& conf
 
 // Both splits must name the same classes, or a label would mean one thing in training and another in evaluation.
 absl::Status CheckSameClasses(const TrainConfig& config, const EncodedImages& train, const EncodedImages& val) {
-  const auto* train_folders = dynamic_cast<const FolderImages*>(&train);
-  const auto* val_folders = dynamic_cast<const FolderImages*>(&val);
-  if (train_folders == nullptr || val_folders == nullptr) {  // tar shards: numeric labels, which training must know
+  const std::vector<std::string> train_classes = train.class_names();
+  const std::vector<std::string> val_classes = val.class_names();
+  if (train_classes.empty() || val_classes.empty()) {  // tar shards: numeric labels, which training must know
     if (val.num_classes() <= train.num_classes()) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: val/ has class %d, but train/ only classes 0 to %d", config.data_dir, val.num_classes() - 1,
         train.num_classes() - 1));
   }
-  const std::vector<std::string>& train_classes = train_folders->class_names();
-  const std::vector<std::string>& val_classes = val_folders->class_names();
   if (val_classes == train_classes) return absl::OkStatus();
   size_t i = 0;
   while (i < train_classes.size() && i < val_classes.size() && train_classes[i] == val_classes[i]) ++i;

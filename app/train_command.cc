@@ -82,8 +82,9 @@ int RunTrainCommand(const DistributedContext& context) {
     std::printf("strobe: training %s on %d samples, %d rank(s) x %d on %s (amp %s%s), %d thread(s) per rank, run "
                 "dir %s\n",
                 config.model.c_str(), static_cast<int>(data->train->size()), context.world_size,
-                static_cast<int>(plan->local_batch()), device->is_cpu() ? "cpu" : "cuda", PrecisionName(config.amp).c_str(),
-                config.channels_last ? ", channels-last" : "", at::get_num_threads(), config.run_dir.c_str());
+                static_cast<int>(plan->local_batch()), device->is_cpu() ? "cpu" : "cuda",
+                PrecisionName(config.amp).c_str(), config.channels_last ? ", channels-last" : "", at::get_num_threads(),
+                config.run_dir.c_str());
     reporter = std::make_unique<ProgressReporter>(
         stdout, LiveProgress(config, context),
         JoinPath(config.run_dir, kMetricsFileName));

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -19,6 +20,8 @@ class EncodedImages {
   virtual std::string name(int64_t image) const = 0;  // for messages: a path, or SHARD.tar:MEMBER
   virtual std::string location() const = 0;           // the split's directory
   virtual absl::StatusOr<std::string> Read(int64_t image) const = 0;
+  // The classes' names in label order (class folders), or none where labels are bare numbers (tar shards).
+  virtual std::vector<std::string> class_names() const { return {}; }
 };
 
 }  // namespace strobe

@@ -38,7 +38,7 @@ class FolderImages : public EncodedImages {
   std::string name(int64_t image) const override;
   std::string location() const override { return split_dir_; }
   absl::StatusOr<std::string> Read(int64_t image) const override;
-  const std::vector<std::string>& class_names() const { return index_.class_names; }
+  std::vector<std::string> class_names() const override { return index_.class_names; }
 
  private:
   const std::string split_dir_;
