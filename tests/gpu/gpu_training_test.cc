@@ -9,7 +9,7 @@
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
 #include "ops/gradient_bucketer.h"
-#include "tests/mpi/mpi_test_env.h"
+#include "tests/gpu/nccl_test.h"
 #include "worker/data/in_memory_source.h"
 #include "worker/device_placement.h"
 #include "worker/evaluator.h"
@@ -20,16 +20,10 @@
 namespace strobe {
 namespace {
 
-class GpuTrainingTest : public ::testing::Test {
+class GpuTrainingTest : public NcclTest {
  protected:
   void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible";
-    auto made = MakeCommunicator(CommBackend::kNccl, testing::Context());
-    ASSERT_TRUE(made.ok()) << made.status();
-    comm_ = *std::move(made);
-    absl::StatusOr<c10::Device> device = ResolveTrainingDevice("cuda", testing::Context());
-    ASSERT_TRUE(device.ok()) << device.status();
-    device_ = *device;
+    NcclTest::SetUp();
     // Bitwise comparisons between runs need convolutions that add in a fixed order.
     at::globalContext().setDeterministicCuDNN(true);
     at::globalContext().setBenchmarkCuDNN(false);
@@ -57,8 +51,6 @@ class GpuTrainingTest : public ::testing::Test {
     return at::cat(flat);
   }
 
-  std::unique_ptr<Communicator> comm_;
-  c10::Device device_ = c10::Device(c10::kCPU);
 };
 
 TEST_F(GpuTrainingTest, BucketsStartedDuringBackwardGiveTheSameWeights) {

@@ -7,49 +7,33 @@
 
 #include "ops/communicator.h"
 #include "ops/gradient_bucketer.h"
-#include "tests/mpi/mpi_test_env.h"
+#include "tests/gpu/nccl_test.h"
 
 namespace strobe {
 namespace {
 
-class NcclCommunicatorTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible";
-    auto made = MakeCommunicator(CommBackend::kNccl, testing::Context());
-    ASSERT_TRUE(made.ok()) << made.status();
-    comm_ = *std::move(made);
-    rank_ = comm_->rank();
-    world_ = comm_->world_size();
-    device_ = at::TensorOptions().device(at::kCUDA, testing::Context().local_rank);
-  }
-
-  std::unique_ptr<Communicator> comm_;
-  int rank_ = 0;
-  int world_ = 1;
-  at::TensorOptions device_;
-};
+using NcclCommunicatorTest = NcclTest;
 
 TEST_F(NcclCommunicatorTest, AllReduceClosedForms) {
   for (at::ScalarType dtype : {at::kFloat, at::kDouble, at::kLong, at::kBFloat16}) {
-    at::Tensor t = (at::arange(16, device_.dtype(at::kDouble)) + (rank_ + 1)).to(dtype);
+    at::Tensor t = (at::arange(16, OnGpu(at::kDouble)) + (rank_ + 1)).to(dtype);
     comm_->AllReduce(t, ReduceOp::kSum);
     at::Tensor expected = at::arange(16, at::kDouble) * world_ + world_ * (world_ + 1) / 2;
     EXPECT_TRUE(at::equal(t.cpu().to(at::kDouble), expected)) << c10::toString(dtype);
   }
-  at::Tensor avg = at::full({1 << 20}, static_cast<float>(rank_ + 1), device_.dtype(at::kFloat));
+  at::Tensor avg = at::full({1 << 20}, static_cast<float>(rank_ + 1), OnGpu(at::kFloat));
   comm_->AllReduce(avg, ReduceOp::kAverage);
   EXPECT_FLOAT_EQ(avg.max().item<float>(), (world_ + 1) / 2.0f);
-  at::Tensor max = at::full({3}, static_cast<float>(rank_), device_.dtype(at::kFloat));
+  at::Tensor max = at::full({3}, static_cast<float>(rank_), OnGpu(at::kFloat));
   comm_->AllReduce(max, ReduceOp::kMax);
   EXPECT_EQ(max.min().item<float>(), world_ - 1);
 }
 
 TEST_F(NcclCommunicatorTest, BroadcastAllGatherBarrier) {
-  at::Tensor t = at::full({5}, static_cast<float>(rank_ + 7), device_.dtype(at::kFloat));
+  at::Tensor t = at::full({5}, static_cast<float>(rank_ + 7), OnGpu(at::kFloat));
   comm_->Broadcast(t, 0);
   EXPECT_EQ(t.sum().item<float>(), 35.0f);
-  at::Tensor all = comm_->AllGather(at::full({2}, static_cast<int64_t>(rank_), device_.dtype(at::kLong)));
+  at::Tensor all = comm_->AllGather(at::full({2}, static_cast<int64_t>(rank_), OnGpu(at::kLong)));
   ASSERT_EQ(all.sizes(), (std::vector<int64_t>{world_, 2}));
   for (int r = 0; r < world_; ++r) EXPECT_EQ(all[r][1].item<int64_t>(), r);
   comm_->Barrier();
@@ -59,7 +43,7 @@ TEST_F(NcclCommunicatorTest, SendReceiveAlongARing) {
   for (int offset = 0; offset < world_; ++offset) {
     const int to = (rank_ + offset) % world_;
     const int from = (rank_ - offset + world_) % world_;
-    at::Tensor mine = at::full({4, 3}, static_cast<float>(rank_ + 1), device_.dtype(at::kFloat));
+    at::Tensor mine = at::full({4, 3}, static_cast<float>(rank_ + 1), OnGpu(at::kFloat));
     const at::Tensor got = comm_->SendReceive(mine, to, from);
     EXPECT_TRUE(at::equal(got.cpu(), at::full({4, 3}, static_cast<float>(from + 1)))) << offset;
   }
@@ -67,7 +51,7 @@ TEST_F(NcclCommunicatorTest, SendReceiveAlongARing) {
 
 TEST_F(NcclCommunicatorTest, GradientBucketerOnTheGpu) {
   std::vector<at::Tensor> params;
-  for (int64_t n : {1000, 3, 70000}) params.push_back(at::zeros({n}, device_.dtype(at::kFloat)).requires_grad_(true));
+  for (int64_t n : {1000, 3, 70000}) params.push_back(at::zeros({n}, OnGpu(at::kFloat)).requires_grad_(true));
   GradientBucketer bucketer(*comm_, params, BucketerOptions{4096});
   bucketer.ZeroGrad();
   for (size_t i = 0; i < params.size(); ++i) (params[i] * static_cast<float>(rank_ + i)).sum().backward();
@@ -82,7 +66,7 @@ TEST_F(NcclCommunicatorTest, AnNcclErrorNamesRankHostAndOperationAndEndsTheJob) 
   ::testing::GTEST_FLAG(death_test_style) = "threadsafe";
   EXPECT_EXIT(
       {
-        at::Tensor t = at::zeros({4}, device_.dtype(at::kFloat));
+        at::Tensor t = at::zeros({4}, OnGpu(at::kFloat));
         comm_->Broadcast(t, world_ + 3);
         c10::cuda::getCurrentCUDAStream().synchronize();
       },
