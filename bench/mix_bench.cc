@@ -32,15 +32,19 @@ void Synchronize(const at::Device& device) {
 #endif
 }
 
+// Seconds per call. GPU calls are timed over back-to-back launches, as GPU bandwidth is measured: one launch timed
+// between two synchronisations would add the host's launch latency (several microseconds) to a ~100 us kernel.
 double MedianSeconds(const at::Device& device, const std::function<void()>& fn) {
   std::vector<double> seconds;
   const int iterations = absl::GetFlag(FLAGS_iterations);
+  const int calls_per_sample = device.is_cuda() ? 10 : 1;
   for (int i = 0; i < iterations + 2; ++i) {
     Synchronize(device);
     const auto start = std::chrono::steady_clock::now();
-    fn();
+    for (int call = 0; call < calls_per_sample; ++call) fn();
     Synchronize(device);
-    if (i >= 2) seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i >= 2) seconds.push_back(elapsed / calls_per_sample);
   }
   std::sort(seconds.begin(), seconds.end());
   return seconds[seconds.size() / 2];

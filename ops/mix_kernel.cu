@@ -81,11 +81,22 @@ __device__ __forceinline__ Pixels<kLanes> MixPixels(const SampleMix& s, const fl
   return a;
 }
 
+// Where the kernel reads the plan: device memory, or its own parameters (no upload before the launch).
+struct PlanInDeviceMemory {
+  const SampleMix* entries;
+  __device__ SampleMix operator[](int64_t n) const { return entries[n]; }
+};
+template <int kCapacity>
+struct PlanInParameters {
+  SampleMix entries[kCapacity];
+  __device__ SampleMix operator[](int64_t n) const { return entries[n]; }
+};
+
 // Each thread mixes kVectorsPerThread vectors a block apart, all loads before any store: a CutMix pixel needs one
 // load, so without this a thread would have too little memory traffic in flight to reach the copy bandwidth.
-template <int kLanes>
+template <int kLanes, typename Plan>
 __global__ void MixPlanesKernel(const float* __restrict__ images, const float* __restrict__ partners,
-                                const SampleMix* __restrict__ plan, const uint8_t* __restrict__ masks,
+                                const __grid_constant__ Plan plan, const uint8_t* __restrict__ masks,
                                 float* __restrict__ out, int channels, int height, int width) {
   const int plane_size = height * width;
   const int64_t plane = blockIdx.x;
@@ -114,14 +125,37 @@ __global__ void MixPlanesKernel(const float* __restrict__ images, const float* _
 
 bool Aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
+template <int kLanes, typename Plan>
+void Launch(dim3 grid, int threads, cudaStream_t stream, const float* images, const float* partners, const Plan& plan,
+            const uint8_t* masks, float* out, int64_t channels, int64_t height, int64_t width) {
+  MixPlanesKernel<kLanes, Plan><<<grid, threads, 0, stream>>>(images, partners, plan, masks, out,
+                                                              static_cast<int>(channels), static_cast<int>(height),
+                                                              static_cast<int>(width));
+}
+
+template <int kLanes>
+void LaunchWithPlan(dim3 grid, int threads, cudaStream_t stream, const float* images, const float* partners,
+                    const SampleMix* host_plan, const SampleMix* device_plan, const uint8_t* masks, float* out,
+                    int64_t samples, int64_t channels, int64_t height, int64_t width) {
+  if (samples <= kMaxPlanInParameters) {
+    PlanInParameters<kMaxPlanInParameters> plan;
+    for (int64_t i = 0; i < samples; ++i) plan.entries[i] = host_plan[i];
+    Launch<kLanes>(grid, threads, stream, images, partners, plan, masks, out, channels, height, width);
+  } else {
+    Launch<kLanes>(grid, threads, stream, images, partners, PlanInDeviceMemory{device_plan}, masks, out, channels,
+                   height, width);
+  }
+}
+
 }  // namespace
 
-cudaError_t LaunchMixKernel(const float* images, const float* partners, const SampleMix* plan, const uint8_t* masks,
-                            float* out, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                            cudaStream_t stream) {
+cudaError_t LaunchMixKernel(const float* images, const float* partners, const SampleMix* host_plan,
+                            const SampleMix* device_plan, const uint8_t* masks, float* out, int64_t samples,
+                            int64_t channels, int64_t height, int64_t width, cudaStream_t stream) {
   const int64_t planes = samples * channels;
   if (planes == 0 || height * width == 0) return cudaSuccess;
   if (planes > INT32_MAX || height * width > (int64_t{1} << 30)) return cudaErrorInvalidValue;  // int offsets
+  if (samples > kMaxPlanInParameters && device_plan == nullptr) return cudaErrorInvalidValue;
   constexpr int kThreads = 256;
   const bool vector = width % 4 == 0 && Aligned16(images) && Aligned16(partners) && Aligned16(out);
   const int lanes = vector ? 4 : 1;
@@ -129,11 +163,11 @@ cudaError_t LaunchMixKernel(const float* images, const float* partners, const Sa
   const int64_t tiles = (height * width + per_block - 1) / per_block;
   const dim3 grid(static_cast<unsigned>(planes), static_cast<unsigned>(tiles < 65535 ? tiles : 65535));
   if (vector) {
-    MixPlanesKernel<4><<<grid, kThreads, 0, stream>>>(images, partners, plan, masks, out, static_cast<int>(channels),
-                                                      static_cast<int>(height), static_cast<int>(width));
+    LaunchWithPlan<4>(grid, kThreads, stream, images, partners, host_plan, device_plan, masks, out, samples,
+                      channels, height, width);
   } else {
-    MixPlanesKernel<1><<<grid, kThreads, 0, stream>>>(images, partners, plan, masks, out, static_cast<int>(channels),
-                                                      static_cast<int>(height), static_cast<int>(width));
+    LaunchWithPlan<1>(grid, kThreads, stream, images, partners, host_plan, device_plan, masks, out, samples,
+                      channels, height, width);
   }
   return cudaGetLastError();
 }

@@ -15,12 +15,16 @@ namespace strobe {
 void MixImagesCuda(const at::Tensor& images, const at::Tensor& partners, const std::vector<SampleMix>& plan,
                    const at::Tensor& masks, at::Tensor& out) {
   c10::cuda::CUDAGuard guard(images.device());
-  const auto bytes = static_cast<int64_t>(plan.size() * sizeof(SampleMix));
-  at::Tensor host_plan = at::empty({bytes}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
-  std::memcpy(host_plan.data_ptr(), plan.data(), bytes);
-  const at::Tensor device_plan = host_plan.to(images.device(), /*non_blocking=*/true);
+  at::Tensor device_plan;
+  if (static_cast<int64_t>(plan.size()) > kMaxPlanInParameters) {
+    const auto bytes = static_cast<int64_t>(plan.size() * sizeof(SampleMix));
+    at::Tensor pinned = at::empty({bytes}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
+    std::memcpy(pinned.data_ptr(), plan.data(), bytes);
+    device_plan = pinned.to(images.device(), /*non_blocking=*/true);
+  }
   const cudaError_t error = LaunchMixKernel(
-      images.data_ptr<float>(), partners.data_ptr<float>(), static_cast<const SampleMix*>(device_plan.data_ptr()),
+      images.data_ptr<float>(), partners.data_ptr<float>(), plan.data(),
+      device_plan.defined() ? static_cast<const SampleMix*>(device_plan.data_ptr()) : nullptr,
       masks.defined() ? masks.data_ptr<uint8_t>() : nullptr, out.data_ptr<float>(), images.size(0),
       images.size(1), images.size(2), images.size(3), c10::cuda::getCurrentCUDAStream().stream());
   if (error != cudaSuccess) {

@@ -10,10 +10,20 @@
 
 namespace strobe {
 
-// All pointers are device pointers; `plan` holds `samples` entries. Returns the launch's error, if any.
-cudaError_t LaunchMixKernel(const float* images, const float* partners, const SampleMix* plan, const uint8_t* masks,
-                            float* out, int64_t samples, int64_t channels, int64_t height, int64_t width,
-                            cudaStream_t stream);
+// Plans of up to this many samples travel in the kernel's parameters rather than through an upload before the
+// launch, which took longer than the kernel itself for small batches (docs/gpu.md). CUDA 12.1 raised the parameter
+// limit from 4 KB to 32 KB.
+#if CUDART_VERSION >= 12010
+inline constexpr int kMaxPlanInParameters = 256;
+#else
+inline constexpr int kMaxPlanInParameters = 64;
+#endif
+
+// `host_plan` holds `samples` entries in host memory; `device_plan` is a device copy of it, needed (non-null) only
+// for more than kMaxPlanInParameters samples. All other pointers are device pointers. Returns the launch's error.
+cudaError_t LaunchMixKernel(const float* images, const float* partners, const SampleMix* host_plan,
+                            const SampleMix* device_plan, const uint8_t* masks, float* out, int64_t samples,
+                            int64_t channels, int64_t height, int64_t width, cudaStream_t stream);
 
 }  // namespace strobe
 

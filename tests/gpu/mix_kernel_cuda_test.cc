@@ -53,5 +53,14 @@ TEST(MixKernelCudaTest, MatchesTheCpuKernelOnRowsOfVectors) {
   ExpectCudaMatchesCpu(40, 23, 36);  // 16-byte vectors; boxes and masks cut through them
 }
 
+// The plan reaches the kernel in its parameters or, past kMaxPlanInParameters (at most 256), through device memory.
+TEST(MixKernelCudaTest, PlansOfEverySizeReachTheKernel) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible";
+  for (const int64_t n : {2, 5, 64, 65, 256, 257, 300}) {
+    SCOPED_TRACE(n);
+    ExpectCudaMatchesCpu(n, 8, 12);
+  }
+}
+
 }  // namespace
 }  // namespace strobe
