@@ -15,7 +15,7 @@
 set -uo pipefail
 debs=$1
 out=$2
-fashion_mnist=${3:-}
+fashion_mnist=${3:+$(realpath "$3")}  # absolute: the runs below start in the build directory
 mkdir -p "$out"
 prefix=/opt/strobe-deps
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -106,6 +106,12 @@ if [[ -n "$fashion_mnist" ]]; then
   echo "-- Fashion-MNIST, 2 epochs"
   "${mpirun[@]}" -np 1 ./strobe train --data="$fashion_mnist" --run_dir=/tmp/f1 --epochs=2 --batch_size=256 \
     --amp=bf16 --channels_last --progress=lines --log_every=100 2>&1 | grep -E "training|accuracy|done|error"
+  echo "-- the ImageNet recipe on ImageNet-layout JPEGs (Fashion-MNIST upscaled to 256 x 256): data wait at GPU speed"
+  ./strobe make-image-folder /tmp/fm-jpeg --data="$fashion_mnist" --train_samples=12800 --eval_samples=2000 \
+    --folder_image_size=256 | tail -1
+  "${mpirun[@]}" -np 1 ./strobe train --flagfile="$root/deploy/recipes/imagenet_resnet50.flags" --data=/tmp/fm-jpeg \
+    --run_dir=/tmp/f2 --batch_size=256 --epochs=2 --warmup_epochs=0 --progress=lines --log_every=10 2>&1 | \
+    grep -E "decode|step .*(data wait|img/s)|accuracy|done|error" | tail -12
 fi
 echo "-- two ranks on a one-GPU host must stop with a named error"
 "${mpirun[@]}" -np 2 ./strobe train --data=/tmp/idx --run_dir=/tmp/g3 --device=cuda 2>&1 | grep "strobe: error" | head -2
