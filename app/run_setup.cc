@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "absl/strings/str_format.h"
+#include "ops/cpu_share.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/data/idx_reader.h"
@@ -27,9 +28,24 @@ int Fail(const DistributedContext& context, const absl::Status& status, int exit
 }
 
 void SetCpuThreads(const TrainConfig& config, const DistributedContext& context) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = config.threads > 0 ? config.threads : std::max(1, cores / context.local_size);
-  at::set_num_threads(threads);
+  at::set_num_threads(config.threads > 0 ? config.threads : ThisRankCpuShare(context).Usable());
+}
+
+void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContext& context) {
+  const CpuShare mine = ThisRankCpuShare(context);
+  const at::Tensor all = communicator
+                             .AllGather(at::tensor({int64_t{mine.host_cores}, int64_t{mine.allowed_cores},
+                                                    int64_t{mine.local_ranks}}, at::kLong))
+                             .contiguous();
+  if (context.rank != 0) return;
+  const int64_t* values = all.data_ptr<int64_t>();
+  std::vector<CpuShare> ranks(communicator.world_size());
+  for (size_t rank = 0; rank < ranks.size(); ++rank) {
+    ranks[rank] = CpuShare{static_cast<int>(values[3 * rank]), static_cast<int>(values[3 * rank + 1]),
+                           static_cast<int>(values[3 * rank + 2])};
+  }
+  const std::string warning = DescribeNarrowedRanks(ranks);
+  if (!warning.empty()) std::fprintf(stderr, "strobe: warning: %s\n", warning.c_str());
 }
 
 absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context) {
@@ -52,6 +68,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedCont
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
   if (!communicator.ok()) return communicator;
   if (absl::Status same = CheckSameBinary(**communicator, context); !same.ok()) return same;
+  WarnAboutNarrowBindings(**communicator, context);
   if (device.is_cpu()) return communicator;
   return MakeCommunicator(CommBackend::kNccl, context);
 }

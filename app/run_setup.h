@@ -21,13 +21,19 @@ inline constexpr int kExitBadFlags = 2;
 // Prints "strobe: error: ..." once, on rank 0 (callers agree on the status first), and returns exit_code.
 int Fail(const DistributedContext& context, const absl::Status& status, int exit_code);
 
-// Intra-op threads per rank: config.threads, or this host's cores shared by the ranks on it.
+// Intra-op threads per rank: config.threads, or this host's cores shared by the ranks on it, within the cores the
+// launcher bound the rank to (ops/cpu_share.h).
 void SetCpuThreads(const TrainConfig& config, const DistributedContext& context);
 
 // Collective: the data-plane communicator for tensors on `device` (MPI for the CPU; NCCL for CUDA tensors with MPI
-// for the host's), after checking that every rank runs the same binary (CheckSameBinary).
+// for the host's), after checking that every rank runs the same binary (CheckSameBinary) and warning once when the
+// launcher bound ranks to fewer cores than their share of their host (WarnAboutNarrowBindings).
 absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,
                                                            const c10::Device& device);
+
+// Collective: rank 0 prints one "strobe: warning: ..." when any rank's CPU binding is narrower than its share of its
+// host (ops/cpu_share.h), which starves data decoding and GPU launches without failing anything.
+void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContext& context);
 
 // Collective: fails, naming the first rank and host that differ, unless every rank runs the same strobe binary
 // (a CRC-32 of /proc/self/exe, gathered). Mixed builds across hosts would otherwise fail later and obscurely, or

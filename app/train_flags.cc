@@ -112,7 +112,9 @@ ABSL_FLAG(std::string, progress, "auto",
           "Rank 0's progress display: 'live' rewrites one line in place, 'lines' prints a line per report, 'auto' "
           "is live only for a single process on a terminal (under mpirun/srun rank 0 cannot tell whether the "
           "launcher's output is a terminal).");
-ABSL_FLAG(int, threads, 0, "Intra-op CPU threads per rank; 0: the host's cores divided by its ranks.");
+ABSL_FLAG(int, threads, 0,
+          "Intra-op CPU threads per rank; 0: the host's cores divided by its ranks, within the cores the launcher "
+          "bound the rank to.");
 
 namespace strobe {
 

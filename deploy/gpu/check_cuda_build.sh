@@ -93,7 +93,7 @@ for split, n in (("train", 4096), ("t10k", 1024)):
     with gzip.open(f"/tmp/idx/{split}-labels-idx1-ubyte.gz", "wb") as f:
         f.write(struct.pack(">II", 0x801, n) + labels.tobytes())
 PY
-mpirun=("$prefix/usr/bin/mpirun.openmpi" --oversubscribe)
+mpirun=("$prefix/usr/bin/mpirun.openmpi" --oversubscribe --bind-to none)  # mpirun -np 1 would bind to one core
 "${mpirun[@]}" -np 1 ./strobe train --data=/tmp/idx --run_dir=/tmp/g1 --epochs=2 --batch_size=256 --amp=bf16 \
   --channels_last --cutmix_alpha=1 --mixup_alpha=0.2 --mix_partners=ring --checkpoint_every_steps=10 \
   --progress=lines --log_every=8 2>&1 | tail -6
