@@ -86,11 +86,18 @@ struct PlanInDeviceMemory {
   const SampleMix* entries;
   __device__ SampleMix operator[](int64_t n) const { return entries[n]; }
 };
-template <int kCapacity>
+#if CUDART_VERSION < 11070
+#error "the mixing kernel needs CUDA 11.7 or newer (__grid_constant__)"
+#elif CUDART_VERSION >= 12010
+constexpr int kPlanCapacity = 256;  // 10 KB of parameters: CUDA 12.1 raised their limit from 4 KB to 32 KB
+#else
+constexpr int kPlanCapacity = 64;
+#endif
 struct PlanInParameters {
-  SampleMix entries[kCapacity];
+  SampleMix entries[kPlanCapacity];
   __device__ SampleMix operator[](int64_t n) const { return entries[n]; }
 };
+constexpr size_t kClassicParameterLimit = 4096 - 128;  // less the kernel's other parameters
 
 // Each thread mixes kVectorsPerThread vectors a block apart, all loads before any store: a CutMix pixel needs one
 // load, so without this a thread would have too little memory traffic in flight to reach the copy bandwidth.
@@ -137,8 +144,8 @@ template <int kLanes>
 void LaunchWithPlan(dim3 grid, int threads, cudaStream_t stream, const float* images, const float* partners,
                     const SampleMix* host_plan, const SampleMix* device_plan, const uint8_t* masks, float* out,
                     int64_t samples, int64_t channels, int64_t height, int64_t width) {
-  if (samples <= kMaxPlanInParameters) {
-    PlanInParameters<kMaxPlanInParameters> plan;
+  if (samples <= MaxPlanInParameters()) {
+    PlanInParameters plan;
     for (int64_t i = 0; i < samples; ++i) plan.entries[i] = host_plan[i];
     Launch<kLanes>(grid, threads, stream, images, partners, plan, masks, out, channels, height, width);
   } else {
@@ -149,13 +156,23 @@ void LaunchWithPlan(dim3 grid, int threads, cudaStream_t stream, const float* im
 
 }  // namespace
 
+int64_t MaxPlanInParameters() {
+  // Parameters beyond 4 KB also need a CUDA 12.1 driver, which an older one running a newer toolkit's code lacks.
+  static const int64_t limit = [] {
+    if (sizeof(PlanInParameters) <= kClassicParameterLimit) return int64_t{kPlanCapacity};
+    int driver = 0;
+    return cudaDriverGetVersion(&driver) == cudaSuccess && driver >= 12010 ? int64_t{kPlanCapacity} : int64_t{0};
+  }();
+  return limit;
+}
+
 cudaError_t LaunchMixKernel(const float* images, const float* partners, const SampleMix* host_plan,
                             const SampleMix* device_plan, const uint8_t* masks, float* out, int64_t samples,
                             int64_t channels, int64_t height, int64_t width, cudaStream_t stream) {
   const int64_t planes = samples * channels;
   if (planes == 0 || height * width == 0) return cudaSuccess;
   if (planes > INT32_MAX || height * width > (int64_t{1} << 30)) return cudaErrorInvalidValue;  // int offsets
-  if (samples > kMaxPlanInParameters && device_plan == nullptr) return cudaErrorInvalidValue;
+  if (samples > MaxPlanInParameters() && device_plan == nullptr) return cudaErrorInvalidValue;
   constexpr int kThreads = 256;
   const bool vector = width % 4 == 0 && Aligned16(images) && Aligned16(partners) && Aligned16(out);
   const int lanes = vector ? 4 : 1;

@@ -16,7 +16,7 @@ void MixImagesCuda(const at::Tensor& images, const at::Tensor& partners, const s
                    const at::Tensor& masks, at::Tensor& out) {
   c10::cuda::CUDAGuard guard(images.device());
   at::Tensor device_plan;
-  if (static_cast<int64_t>(plan.size()) > kMaxPlanInParameters) {
+  if (static_cast<int64_t>(plan.size()) > MaxPlanInParameters()) {
     const auto bytes = static_cast<int64_t>(plan.size() * sizeof(SampleMix));
     at::Tensor pinned = at::empty({bytes}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
     std::memcpy(pinned.data_ptr(), plan.data(), bytes);

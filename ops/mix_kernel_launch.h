@@ -10,17 +10,13 @@
 
 namespace strobe {
 
-// Plans of up to this many samples travel in the kernel's parameters rather than through an upload before the
-// launch, which took longer than the kernel itself for small batches (docs/gpu.md). CUDA 12.1 raised the parameter
-// limit from 4 KB to 32 KB.
-#if CUDART_VERSION >= 12010
-inline constexpr int kMaxPlanInParameters = 256;
-#else
-inline constexpr int kMaxPlanInParameters = 64;
-#endif
+// How many samples' plans travel in the kernel's parameters rather than through an upload before the launch (which
+// took longer than the kernel itself for small batches, docs/gpu.md): 256 where the toolkit and the driver allow
+// 32 KB of parameters (CUDA 12.1 and newer), 64 otherwise. Decided where the kernel is compiled.
+int64_t MaxPlanInParameters();
 
 // `host_plan` holds `samples` entries in host memory; `device_plan` is a device copy of it, needed (non-null) only
-// for more than kMaxPlanInParameters samples. All other pointers are device pointers. Returns the launch's error.
+// for more than MaxPlanInParameters() samples. All other pointers are device pointers. Returns the launch's error.
 cudaError_t LaunchMixKernel(const float* images, const float* partners, const SampleMix* host_plan,
                             const SampleMix* device_plan, const uint8_t* masks, float* out, int64_t samples,
                             int64_t channels, int64_t height, int64_t width, cudaStream_t stream);

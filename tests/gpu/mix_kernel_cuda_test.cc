@@ -53,12 +53,14 @@ TEST(MixKernelCudaTest, MatchesTheCpuKernelOnRowsOfVectors) {
   ExpectCudaMatchesCpu(40, 23, 36);  // 16-byte vectors; boxes and masks cut through them
 }
 
-// The plan reaches the kernel in its parameters or, past kMaxPlanInParameters (at most 256), through device memory.
+// The plan reaches the kernel in its parameters or, past MaxPlanInParameters() (64 or 256), through device memory;
+// with vectors and with single pixels per thread.
 TEST(MixKernelCudaTest, PlansOfEverySizeReachTheKernel) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible";
   for (const int64_t n : {2, 5, 64, 65, 256, 257, 300}) {
     SCOPED_TRACE(n);
-    ExpectCudaMatchesCpu(n, 8, 12);
+    ExpectCudaMatchesCpu(n, 8, 12);  // rows of vectors
+    ExpectCudaMatchesCpu(n, 7, 9);   // rows of single pixels
   }
 }
 
