@@ -20,7 +20,8 @@ int AffinityCores(pid_t pid) {
 
 CpuShare ThisRankCpuShare(const DistributedContext& context) {
   const int online = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
-  const int launcher = AffinityCores(getppid());
+  const pid_t parent = getppid();  // 0 for a container's first process, whose launcher is outside its view
+  const int launcher = parent > 0 ? AffinityCores(parent) : 0;
   const int mine = AffinityCores(0);
   CpuShare share;
   // Unreadable masks count as the whole machine: the rank then keeps its share, as if nothing bound it.

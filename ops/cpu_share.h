@@ -28,7 +28,8 @@ struct CpuShare {
 
 // This process's share. The host's cores for the job are those its launcher process (mpirun or its daemon,
 // slurmstepd, a shell) may run on: that mask, unlike the machine's online CPU count, reflects a container's or a
-// batch system's cpuset, and launchers do not bind themselves.
+// batch system's cpuset, and launchers do not bind themselves. A wrapper between launcher and rank (a profiler,
+// `bash -c`) shares the rank's binding, so a narrow binding behind one is taken for the host and not warned about.
 CpuShare ThisRankCpuShare(const DistributedContext& context);
 
 // One warning for the job (indexed by rank), or "" when no rank is narrowed: how many ranks are, the first one's
