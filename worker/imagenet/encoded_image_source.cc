@@ -121,12 +121,13 @@ void EncodedImageSource::DecodeAll(const std::shared_ptr<PendingBatch>& pending,
 
 at::Tensor EncodedImageSource::Normalize(const at::Tensor& images) const {
   if (images.scalar_type() != at::kByte) return images;
-  const SampleTransform& t = options_.transform;
-  const at::TensorOptions options = at::TensorOptions().dtype(at::kFloat).device(images.device());
-  const at::Tensor mean = at::tensor({t.mean[0], t.mean[1], t.mean[2]}, options).mul_(255.0f).view({1, 3, 1, 1});
-  const at::Tensor scale =
-      at::tensor({t.std[0], t.std[1], t.std[2]}, options).mul_(255.0f).reciprocal_().view({1, 3, 1, 1});
-  return images.to(at::kFloat).sub_(mean).mul_(scale);  // keeps the batch's memory format
+  if (!byte_mean_.defined() || byte_mean_.device() != images.device()) {
+    const SampleTransform& t = options_.transform;
+    const at::TensorOptions options = at::TensorOptions().dtype(at::kFloat).device(images.device());
+    byte_mean_ = at::tensor({t.mean[0], t.mean[1], t.mean[2]}, options).mul_(255.0f).view({1, 3, 1, 1});
+    byte_scale_ = at::tensor({t.std[0], t.std[1], t.std[2]}, options).mul_(255.0f).reciprocal_().view({1, 3, 1, 1});
+  }
+  return images.to(at::kFloat).sub_(byte_mean_).mul_(byte_scale_);  // keeps the batch's memory format
 }
 
 void EncodedImageSource::Prefetch(const at::Tensor& indices, const BatchDraw& draw) {

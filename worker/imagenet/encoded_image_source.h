@@ -54,6 +54,10 @@ class EncodedImageSource : public SampleSource {
 
   const std::unique_ptr<EncodedImages> images_;
   const EncodedImageOptions options_;
+  // Normalize's per-channel constants on the device of the last batch it finished: made once, not copied to a GPU
+  // (a host synchronisation) on every step. Normalize runs on the training thread only.
+  mutable at::Tensor byte_mean_;
+  mutable at::Tensor byte_scale_;
   std::vector<int64_t> samples_;  // the images this source serves
   std::deque<std::shared_ptr<PendingBatch>> pending_;  // started, oldest first; touched by the training thread only
   mutable std::mutex unreadable_mutex_;
