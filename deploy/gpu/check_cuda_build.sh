@@ -93,7 +93,8 @@ for split, n in (("train", 4096), ("t10k", 1024)):
     with gzip.open(f"/tmp/idx/{split}-labels-idx1-ubyte.gz", "wb") as f:
         f.write(struct.pack(">II", 0x801, n) + labels.tobytes())
 PY
-mpirun=("$prefix/usr/bin/mpirun.openmpi" --oversubscribe --bind-to none)  # mpirun -np 1 would bind to one core
+mpirun_unbound=("$prefix/usr/bin/mpirun.openmpi" --oversubscribe)
+mpirun=("${mpirun_unbound[@]}" --bind-to none)  # mpirun -np 1 would bind the rank to one core
 "${mpirun[@]}" -np 1 ./strobe train --data=/tmp/idx --run_dir=/tmp/g1 --epochs=2 --batch_size=256 --amp=bf16 \
   --channels_last --cutmix_alpha=1 --mixup_alpha=0.2 --mix_partners=ring --checkpoint_every_steps=10 \
   --progress=lines --log_every=8 2>&1 | tail -6
@@ -112,6 +113,10 @@ if [[ -n "$fashion_mnist" ]]; then
   "${mpirun[@]}" -np 1 ./strobe train --flagfile="$root/deploy/recipes/imagenet_resnet50.flags" --data=/tmp/fm-jpeg \
     --run_dir=/tmp/f2 --batch_size=256 --epochs=2 --warmup_epochs=0 --progress=lines --log_every=10 2>&1 | \
     grep -E "decode|step .*(data wait|img/s)|accuracy|done|error" | tail -12
+  echo "-- the same for 1 epoch, the rank bound to one core (mpirun's default for 1 or 2 ranks): the side-by-side"
+  "${mpirun_unbound[@]}" --bind-to core -np 1 ./strobe train --flagfile="$root/deploy/recipes/imagenet_resnet50.flags" \
+    --data=/tmp/fm-jpeg --run_dir=/tmp/f3 --batch_size=256 --epochs=1 --warmup_epochs=0 --progress=lines \
+    --log_every=10 2>&1 | grep -E "warning|step .*(data wait|img/s)|done|error" | tail -6
 fi
 echo "-- two ranks on a one-GPU host must stop with a named error"
 "${mpirun[@]}" -np 2 ./strobe train --data=/tmp/idx --run_dir=/tmp/g3 --device=cuda 2>&1 | grep "strobe: error" | head -2
