@@ -1,5 +1,6 @@
 #include "app/train_command.h"
 
+#include <ATen/Context.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -43,6 +44,8 @@ int RunTrainCommand(const DistributedContext& context) {
   SetCpuThreads(config, context);
   absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device, context);
   if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
+  // As in bench/gpu_train_bench, whose step is the one measured against PyTorch eager.
+  if (device->is_cuda()) at::globalContext().setBenchmarkCuDNN(config.cudnn_benchmark);
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;

@@ -31,6 +31,10 @@ ABSL_FLAG(std::string, amp, "off",
           "scaling); weights, gradients and the optimizer stay float32. off: float32 throughout.");
 ABSL_FLAG(std::string, grad_compression, "off",
           "All-reduce gradients as bf16 or fp16 (half the bytes on the wire; GPU only), or off (float32).");
+ABSL_FLAG(bool, cudnn_benchmark, true,
+          "GPU: cuDNN times its convolution algorithms the first time it meets a shape and keeps the fastest, as "
+          "timm's and torchvision's training scripts have it (those first steps are slower); false: cuDNN's "
+          "heuristic choice. No effect on the CPU.");
 ABSL_FLAG(std::string, model, "resnet20", "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
 ABSL_FLAG(std::string, run_dir, "", "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
 ABSL_FLAG(int64_t, epochs, 1, "Training epochs.");
@@ -182,6 +186,7 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.max_bad_images = absl::GetFlag(FLAGS_max_bad_images);
   config.channels_last = absl::GetFlag(FLAGS_channels_last);
   config.uint8_batches = absl::GetFlag(FLAGS_uint8_batches);
+  config.cudnn_benchmark = absl::GetFlag(FLAGS_cudnn_benchmark);
   config.device = absl::GetFlag(FLAGS_device);
   absl::StatusOr<Precision> amp = ParsePrecision("amp", absl::GetFlag(FLAGS_amp));
   if (!amp.ok()) return amp.status();

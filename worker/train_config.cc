@@ -111,6 +111,7 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("device", c.device)
       .Add("amp", PrecisionName(c.amp))
       .Add("grad_compression", PrecisionName(c.grad_compression))
+      .Add("cudnn_benchmark", c.cudnn_benchmark)
       .Add("run_dir", c.run_dir)
       .Add("world_size", world_size)
       .Add("epochs", c.epochs)

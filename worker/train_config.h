@@ -74,6 +74,7 @@ struct TrainConfig {
   std::string device = "auto";  // auto (cuda in a CUDA build, else cpu) | cpu | cuda
   Precision amp = Precision::kFloat32;  // autocast of the forward pass
   Precision grad_compression = Precision::kFloat32;  // the dtype gradients are all-reduced in
+  bool cudnn_benchmark = true;  // cuDNN times its convolution algorithms per shape and keeps the fastest
   std::string progress = "auto";  // auto | live | lines
 };
 

@@ -70,6 +70,7 @@ TEST(TrainConfigTest, JsonHoldsResolvedValues) {
   EXPECT_NE(json.find("\"world_size\":4"), std::string::npos);
   EXPECT_NE(json.find("\"local_batch_size\":32"), std::string::npos);
   EXPECT_NE(json.find("\"model\":\"resnet20\""), std::string::npos);
+  EXPECT_NE(json.find("\"cudnn_benchmark\":true"), std::string::npos);
 }
 
 }  // namespace
