@@ -127,6 +127,35 @@ TEST(MixKernelTest, CutMixLeavesOutsideUnchangedAndPastesInsideBitwise) {
   EXPECT_TRUE(at::equal(out[2], x[0]));
 }
 
+// Batches over 8 MiB take the streaming path; its box edges cut 8-pixel vectors anywhere, or not at all. Widths
+// that are not a multiple of 8 take the memcpy path at the same size.
+TEST(MixKernelTest, LargeBatchCutMixMatchesSlicedCopyAtEveryEdgePosition) {
+  for (const int64_t width : {176, 174}) {
+    at::manual_seed(3);
+    const int64_t n = 24;
+    at::Tensor x = at::randn({n, 3, 176, width});
+    at::Tensor p = at::randn({n, 3, 176, width});
+    ASSERT_GT(x.nbytes(), 8u << 20);
+    std::vector<SampleMix> plan(n);
+    at::Tensor expected = x.clone();
+    for (int64_t i = 0; i < n; ++i) {
+      // Columns [i, i + 1 + 7 * (i % 9)) move both edges through every lane of a vector, sometimes within one
+      // vector; sample 0's box has no columns, sample 1's is the whole image.
+      const bool whole = i == 1;
+      const auto x0 = static_cast<int32_t>(whole ? 0 : i);
+      const auto x1 = static_cast<int32_t>(whole ? width : i == 0 ? 0 : i + 1 + 7 * (i % 9));
+      const auto y0 = static_cast<int32_t>(whole ? 0 : i % 5);
+      const auto y1 = static_cast<int32_t>(whole ? 176 : 100 + i);
+      const int64_t partner = (i * 7) % n;
+      plan[i] = SampleMix{SampleMix::kBox, 0.5f, y0, y1, x0, x1, -1, partner};
+      expected[i].slice(1, y0, y1).slice(2, x0, x1).copy_(p[partner].slice(1, y0, y1).slice(2, x0, x1));
+    }
+    at::Tensor out = at::empty_like(x);
+    MixImages(x, p, plan, at::Tensor(), out);
+    EXPECT_TRUE(at::equal(out, expected)) << "width " << width;
+  }
+}
+
 TEST(MixKernelTest, MixupBlendsAndMasksSelect) {
   at::manual_seed(2);
   at::Tensor x = at::randn({2, 3, 5, 4});
