@@ -80,7 +80,7 @@ int RunLrFindCommand(const DistributedContext& context) {
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, c10::kCPU);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
-  absl::StatusOr<TrainData> data = LoadTrainData(config);
+  absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);
   absl::Status ready = data.status();
   if (ready.ok() && context.rank == 0) ready = MakeDirectories(config.run_dir);
   if (absl::Status agreed = AgreeOnStatus(comm, ready); !agreed.ok()) return Fail(context, agreed, kExitFailure);
@@ -107,7 +107,7 @@ int RunLrPlotCommand() {
   const std::string& csv_path = files->csv_path;
   config.run_dir = config.run_dir.empty() ? "(lr-plot)" : config.run_dir;
   if (absl::Status valid = ValidateTrainConfig(config, 1); !valid.ok()) return Fail(alone, valid, kExitBadFlags);
-  absl::StatusOr<TrainData> data = LoadTrainData(config);
+  absl::StatusOr<TrainData> data = LoadTrainData(config, 1);
   if (!data.ok()) return Fail(alone, data.status(), kExitFailure);
   const int64_t steps_per_epoch = data->train->size() / config.global_batch;
   const bool adascale = config.lr_adascale;

@@ -95,6 +95,10 @@ absl::StatusOr<TrainData> LoadIdxData(const TrainConfig& config) {
                    std::make_shared<InMemorySource>(*std::move(test), norm)};
 }
 
+// Streamed reads fetch tar shards in blocks this large: few enough requests for a network file system, small enough
+// that the blocks a rank keeps (its streams' shuffle windows) stay a modest share of its memory.
+constexpr int64_t kStreamBlockBytes = 4 << 20;
+
 // The split's file index is cached next to the data when that directory is writable, else in the run directory.
 std::string IndexCachePath(const TrainConfig& config, const std::string& split) {
   if (::access(config.data_dir.c_str(), W_OK) == 0) return JoinPath(config.data_dir, ".strobe-index-" + split + ".tsv");
@@ -115,11 +119,18 @@ EncodedImageOptions ImageOptions(const TrainConfig& config) {
 }
 
 // One split: WebDataset tar shards when its directory holds .tar files, else class folders.
-absl::StatusOr<std::unique_ptr<EncodedImages>> OpenSplit(const TrainConfig& config, const std::string& split) {
+absl::StatusOr<std::unique_ptr<EncodedImages>> OpenSplit(const TrainConfig& config, const std::string& split,
+                                                         int world_size) {
   const std::string dir = JoinPath(config.data_dir, split);
   if (HoldsTarShards(dir)) {
     absl::StatusOr<std::unique_ptr<TarShardImages>> shards = TarShardImages::Open(dir, IndexCachePath(config, split));
     if (!shards.ok()) return shards.status();
+    if (split == "train" && StreamsData(config)) {
+      const StreamedOrder order = EffectiveStreamedOrder(config, world_size);
+      // With --train_samples the samples are spread over the split, so a window spans more of its images.
+      const int64_t spread = config.train_samples > 0 ? std::max<int64_t>(1, (*shards)->size() / config.train_samples) : 1;
+      (*shards)->ReadInBlocks(kStreamBlockBytes, order.streams / world_size, order.window * spread);
+    }
     return std::unique_ptr<EncodedImages>(*std::move(shards));
   }
   absl::StatusOr<ImageFolderIndex> index = LoadImageFolderIndex(config.data_dir, split, IndexCachePath(config, split));
@@ -146,10 +157,10 @@ absl::Status CheckSameClasses(const TrainConfig& config, const EncodedImages& tr
       i < val_classes.size() ? val_classes[i] : "none"));
 }
 
-absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config) {
-  absl::StatusOr<std::unique_ptr<EncodedImages>> train = OpenSplit(config, "train");
+absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config, int world_size) {
+  absl::StatusOr<std::unique_ptr<EncodedImages>> train = OpenSplit(config, "train", world_size);
   if (!train.ok()) return train.status();
-  absl::StatusOr<std::unique_ptr<EncodedImages>> val = OpenSplit(config, "val");
+  absl::StatusOr<std::unique_ptr<EncodedImages>> val = OpenSplit(config, "val", world_size);
   if (!val.ok()) return val.status();
   if (absl::Status same = CheckSameClasses(config, **train, **val); !same.ok()) return same;
   EncodedImageOptions options = ImageOptions(config);
@@ -161,8 +172,15 @@ absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config) {
 
 }  // namespace
 
-absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config) {
-  return IsImageFolderDataset(config.data_dir) ? LoadEncodedImageData(config) : LoadIdxData(config);
+absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config, int world_size) {
+  absl::StatusOr<TrainData> data =
+      IsImageFolderDataset(config.data_dir) ? LoadEncodedImageData(config, world_size) : LoadIdxData(config);
+  if (data.ok() && StreamsData(config) && data->train->shard_sizes().empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--data_order=streamed reads WebDataset tar shards, but %s/train holds none (use --data_order=shuffled)",
+        config.data_dir));
+  }
+  return data;
 }
 
 }  // namespace strobe

@@ -44,7 +44,7 @@ absl::Status CheckSameBinary(Communicator& communicator, const DistributedContex
 // --eval_samples, normalised by the training split's statistics), or an ImageNet layout (train/ and val/ class
 // folders) decoded on the fly by --decode_threads per rank (--train_samples / --eval_samples images spread over
 // the split). Call after SetCpuThreads.
-absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config);
+absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config, int world_size);
 
 }  // namespace strobe
 

@@ -50,7 +50,7 @@ int RunTrainCommand(const DistributedContext& context) {
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
 
-  absl::StatusOr<TrainData> data = LoadTrainData(config);
+  absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);
   if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {
     return Fail(context, agreed, kExitFailure);
   }

@@ -13,6 +13,17 @@ ABSL_FLAG(int64_t, val_resize, 256, "ImageNet layout: validation resizes the sho
 ABSL_FLAG(double, crop_scale_min, 0.08, "ImageNet layout: RandomResizedCrop's smallest area fraction.");
 ABSL_FLAG(int, decode_threads, 0, "ImageNet layout: image decoding threads per rank (0: the rank's share of the cores).");
 ABSL_FLAG(int64_t, prefetch_batches, 2, "ImageNet layout: batches decoded ahead of the training step.");
+ABSL_FLAG(std::string, data_order, "shuffled",
+          "shuffled: each epoch visits the training set in one global random order (random reads); streamed "
+          "(WebDataset tar shards): the shards are shuffled and cut into --data_streams streams, each read front "
+          "to back in large blocks and shuffled within windows of --shuffle_window samples; rank r reads streams "
+          "[r*S/W, (r+1)*S/W).");
+ABSL_FLAG(int64_t, data_streams, 0,
+          "--data_order=streamed: streams the epoch is cut into, a multiple of the ranks that divides the global "
+          "batch (0: one per rank). Keep it when resuming a mid-epoch checkpoint on another number of ranks.");
+ABSL_FLAG(int64_t, shuffle_window, 1024,
+          "--data_order=streamed: samples of a stream shuffled together (a shuffle buffer's size); each rank holds "
+          "about this many encoded images per stream in memory.");
 ABSL_FLAG(int64_t, max_bad_images, 100,
           "ImageNet layout: unreadable images (corrupt, truncated, empty) a rank replaces by readable ones and "
           "reports; one more stops the run.");
@@ -183,6 +194,9 @@ absl::StatusOr<TrainConfig> TrainConfigFromFlags() {
   config.crop_scale_min = absl::GetFlag(FLAGS_crop_scale_min);
   config.decode_threads = absl::GetFlag(FLAGS_decode_threads);
   config.prefetch_batches = absl::GetFlag(FLAGS_prefetch_batches);
+  config.data_order = absl::GetFlag(FLAGS_data_order);
+  config.data_streams = absl::GetFlag(FLAGS_data_streams);
+  config.shuffle_window = absl::GetFlag(FLAGS_shuffle_window);
   config.max_bad_images = absl::GetFlag(FLAGS_max_bad_images);
   config.channels_last = absl::GetFlag(FLAGS_channels_last);
   config.uint8_batches = absl::GetFlag(FLAGS_uint8_batches);

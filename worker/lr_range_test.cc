@@ -12,6 +12,7 @@
 #include "coordinator/shard_plan.h"
 #include "coordinator/step_control.h"
 #include "ops/gradient_bucketer.h"
+#include "worker/epoch_order.h"
 #include "worker/optimizer.h"
 #include "worker/training_step.h"
 
@@ -103,8 +104,7 @@ absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const Tr
   for (int64_t step = 0; step < options.steps; ++step) {
     const int64_t epoch = step / plan->steps_per_epoch();
     if (step % plan->steps_per_epoch() == 0) {
-      const std::vector<int64_t> permutation = EpochPermutation(data.train->size(), config.seed, epoch);
-      order = torch::tensor(permutation, torch::kLong);
+      order = EpochOrder(config, *data.train, communicator.world_size(), epoch);
     }
     const StepControl control = coordinator.Decide(step, 0);
     const SampleRange slice = plan->RankSlice(step % plan->steps_per_epoch(), communicator.rank());

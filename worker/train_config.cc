@@ -78,6 +78,18 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
         "--decode_threads (%d), --prefetch_batches (%d) and --max_bad_images (%d) must be >= 0", c.decode_threads,
         c.prefetch_batches, c.max_bad_images));
   }
+  if (c.data_order != "shuffled" && c.data_order != "streamed") {
+    return absl::InvalidArgumentError(absl::StrFormat("--data_order=%s is not one of shuffled, streamed", c.data_order));
+  }
+  if (StreamsData(c)) {
+    if (c.data_streams < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("--data_streams must be >= 0, got %d", c.data_streams));
+    }
+    if (absl::Status streamed = CheckStreamedOrder(EffectiveStreamedOrder(c, world_size), c.global_batch, world_size);
+        !streamed.ok()) {
+      return streamed;
+    }
+  }
   if (c.progress != "auto" && c.progress != "live" && c.progress != "lines") {
     return absl::InvalidArgumentError(
         absl::StrFormat("--progress=%s is not one of auto, live, lines", c.progress));
@@ -99,6 +111,19 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
   return CheckGlobalBatch(c.global_batch, world_size);
 }
 
+bool StreamsData(const TrainConfig& config) { return config.data_order == "streamed"; }
+
+StreamedOrder EffectiveStreamedOrder(const TrainConfig& config, int world_size) {
+  return StreamedOrder{config.data_streams > 0 ? config.data_streams : world_size, config.shuffle_window};
+}
+
+std::string DataOrderName(const TrainConfig& config, int world_size) {
+  if (!StreamsData(config)) return "shuffled";
+  const StreamedOrder order = EffectiveStreamedOrder(config, world_size);
+  return absl::StrFormat("streamed: --data_streams=%d --shuffle_window=%d --batch_size=%d", order.streams,
+                         order.window, config.global_batch);
+}
+
 std::string TrainConfigJson(const TrainConfig& c, int world_size) {
   return JsonLine()
       .Add("data", c.data_dir)
@@ -117,6 +142,7 @@ std::string TrainConfigJson(const TrainConfig& c, int world_size) {
       .Add("epochs", c.epochs)
       .Add("batch_size", c.global_batch)
       .Add("local_batch_size", c.global_batch / world_size)
+      .Add("data_order", DataOrderName(c, world_size))
       .Add("train_samples", c.train_samples)
       .Add("eval_samples", c.eval_samples)
       .Add("eval_batch", c.eval_batch)

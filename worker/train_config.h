@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "augment/mix_options.h"
+#include "coordinator/streamed_order.h"
 #include "worker/mixed_precision.h"
 #include "worker/optimizer.h"
 
@@ -67,6 +68,9 @@ struct TrainConfig {
   double crop_scale_min = 0.08;  // RandomResizedCrop area fraction range [crop_scale_min, 1]
   int decode_threads = 0;      // 0: the rank's share of the host's cores
   int64_t prefetch_batches = 2;  // batches decoded ahead of the training step
+  std::string data_order = "shuffled";  // shuffled (a global permutation) | streamed (coordinator/streamed_order.h)
+  int64_t data_streams = 0;     // streamed: streams the epoch is cut into; 0: the world size
+  int64_t shuffle_window = 1024;  // streamed: samples shuffled together within a stream
   int64_t max_bad_images = 100;  // unreadable images a rank replaces before the run stops
   bool uint8_batches = false;  // ImageNet layout: decode into bytes, normalised on the training device
   bool channels_last = false;  // batches and 4-D weights in the channels-last memory format
@@ -80,6 +84,12 @@ struct TrainConfig {
 
 // Checks every field that can be judged before data is loaded; the message names the flag and the problem.
 absl::Status ValidateTrainConfig(const TrainConfig& config, int world_size);
+
+bool StreamsData(const TrainConfig& config);  // --data_order=streamed
+// The streamed order's parameters at this world size (--data_streams=0 means one stream per rank).
+StreamedOrder EffectiveStreamedOrder(const TrainConfig& config, int world_size);
+// The epoch order as a checkpoint records it: a mid-epoch checkpoint continues only under the same one.
+std::string DataOrderName(const TrainConfig& config, int world_size);
 
 // The configuration as one JSON object (written to the run directory's config.json).
 std::string TrainConfigJson(const TrainConfig& config, int world_size);

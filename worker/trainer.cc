@@ -18,6 +18,7 @@
 #include "worker/checkpoint/checkpoint_commit.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/device_placement.h"
+#include "worker/epoch_order.h"
 #include "worker/file_system.h"
 #include "worker/optimizer.h"
 #include "worker/training_state.h"
@@ -30,11 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-torch::Tensor PermutationTensor(int64_t num_samples, uint64_t seed, int64_t epoch) {
-  std::vector<int64_t> order = EpochPermutation(num_samples, seed, epoch);
-  return torch::from_blob(order.data(), {num_samples}, torch::kLong).clone();
 }
 
 // No mixer (nullptr) unless a mixing method is enabled.
@@ -345,7 +341,7 @@ absl::Status TrainLoop::EndEpoch() {
 absl::StatusOr<TrainSummary> TrainLoop::Run() {
   if (absl::Status started = Start(); !started.ok()) return started;
   while (state_.position.epoch < config_.epochs) {
-    const torch::Tensor order = PermutationTensor(data_.train->size(), config_.seed, state_.position.epoch);
+    const torch::Tensor order = EpochOrder(config_, *data_.train, communicator_.world_size(), state_.position.epoch);
     window_start_ = Clock::now();
     if (absl::Status trained = TrainEpoch(order); !trained.ok()) return trained;
     if (summary_.stopped) break;

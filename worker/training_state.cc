@@ -159,6 +159,7 @@ Manifest SharedMetadata(const TrainConfig& config, int64_t dataset_size, int wor
   manifest.Set("model", config.model);
   manifest.Set("dataset_size", absl::StrCat(dataset_size));
   manifest.Set("seed", absl::StrCat(config.seed));
+  manifest.Set("data_order", DataOrderName(config, world_size));
   manifest.Set("mix_partners", config.mix.enabled() ? PartnerPolicyName(config.mix.partners) : "none");
   if (eval != nullptr) {
     manifest.Set("val_accuracy", Exact(eval->accuracy()));
@@ -232,7 +233,7 @@ struct SavedRun {
 };
 
 absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
-                                         int64_t dataset_size) {
+                                         int64_t dataset_size, int world_size) {
   const Manifest& m = checkpoint.manifest;
   const std::string& path = checkpoint.path;
   if (m.Get("model") != config.model) {
@@ -257,6 +258,15 @@ absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, c
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint %s was trained with --seed=%s, this run has --seed=%d: the sample order would not continue",
         path, m.Get("seed"), config.seed));
+  }
+  // Checkpoints from before the streamed order were all shuffled. At an epoch's end any order may follow.
+  const std::string saved_order = m.Get("data_order").empty() ? "shuffled" : m.Get("data_order");
+  if (run.epoch_samples_done > 0 && saved_order != DataOrderName(config, world_size)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint %s was taken mid-epoch under the data order '%s', and this run's is '%s': the epoch would not "
+        "continue with the samples it has not seen. Resume with that order's flags, or from a checkpoint taken at "
+        "an epoch's end",
+        path, saved_order, DataOrderName(config, world_size)));
   }
   return run;
 }
@@ -337,7 +347,7 @@ absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communica
 absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
                                                  int64_t dataset_size, Communicator& communicator,
                                                  TrainingState& state) {
-  absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, config, dataset_size);
+  absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, config, dataset_size, communicator.world_size());
   if (!saved.ok()) return saved.status();
 
   absl::StatusOr<c10::impl::GenericDict> model_file = ReadDict(checkpoint, kModelFile);

@@ -32,12 +32,6 @@ reports_from() {
   grep '"kind":"train"' "$1/metrics.jsonl" | sed 's/,"images_per_s":[^,}]*//; s/,"data_wait":[^,}]*//' |
     awk -v from="$2" -F'"step":' '{ split($2, a, ","); if (a[1] + 0 > from) print }'
 }
-# "STEP INDEX..." of each global batch from step $2 on: every rank's indices of a step, in rank order (the trace
-# lines are "STEP LR INDEX...").
-global_order_from() {
-  awk -v from="$2" '$1 >= from { $2 = ""; order[$1] = order[$1] substr($0, index($0, "  ") + 1) }
-                    END { for (s in order) print s order[s] }' $(ls "$1"/trace/rank-*.txt | sort) | sort -n
-}
 final=checkpoints/step-000000048
 
 train 2 "$work/A"

@@ -11,3 +11,10 @@ same_lr_on_every_rank() {
     "$1"/trace/rank-*.txt)
   [[ -z $disagreements ]] || fail "ranks of $1 applied different LRs: $disagreements"
 }
+
+# "STEP INDEX..." of each global batch from step $2 on, in run directory $1: every rank's indices of a step, in rank
+# order (its --trace lines are "STEP LR INDEX...").
+global_order_from() {
+  awk -v from="$2" '$1 >= from { $2 = ""; order[$1] = order[$1] substr($0, index($0, "  ") + 1) }
+                    END { for (s in order) print s order[s] }' $(ls "$1"/trace/rank-*.txt | sort) | sort -n
+}

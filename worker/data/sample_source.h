@@ -49,6 +49,10 @@ class SampleSource {
 
   virtual UnreadableSamples unreadable() const { return {}; }
 
+  // A source whose samples sit in shards read fastest front to back (tar shards) gives the shards' sizes in index
+  // order: samples [0, sizes[0]) are in the first shard, the next sizes[1] in the second, ... Empty otherwise.
+  virtual std::vector<int64_t> shard_sizes() const { return {}; }
+
   // Fetched images as the model takes them, normalised floats, computed on whatever device `images` is on: a
   // source that fetches bytes (a quarter of the memory and of the host-to-GPU traffic) normalises them here, after
   // the copy to the GPU. Identity for sources that fetch normalised floats.

@@ -159,6 +159,19 @@ absl::StatusOr<Batch> EncodedImageSource::Fetch(const at::Tensor& indices, const
   return batch->batch;
 }
 
+std::vector<int64_t> EncodedImageSource::shard_sizes() const {
+  std::vector<int64_t> sizes;
+  int32_t last = -1;
+  for (const int64_t image : samples_) {  // ascending, so each shard's samples are one run
+    const int32_t shard = images_->shard(image);
+    if (shard < 0) return {};
+    if (sizes.empty() || shard != last) sizes.push_back(0);
+    ++sizes.back();
+    last = shard;
+  }
+  return sizes;
+}
+
 UnreadableSamples EncodedImageSource::unreadable() const {
   std::lock_guard<std::mutex> lock(unreadable_mutex_);
   return unreadable_;

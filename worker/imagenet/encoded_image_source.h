@@ -37,6 +37,7 @@ class EncodedImageSource : public SampleSource {
   absl::StatusOr<Batch> Fetch(const at::Tensor& indices, const BatchDraw& draw) override;
   void Prefetch(const at::Tensor& indices, const BatchDraw& draw) override;
   UnreadableSamples unreadable() const override;
+  std::vector<int64_t> shard_sizes() const override;
   at::Tensor Normalize(const at::Tensor& images) const override;
 
  private:

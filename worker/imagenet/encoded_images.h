@@ -20,6 +20,9 @@ class EncodedImages {
   virtual std::string name(int64_t image) const = 0;  // for messages: a path, or SHARD.tar:MEMBER
   virtual std::string location() const = 0;           // the split's directory
   virtual absl::StatusOr<std::string> Read(int64_t image) const = 0;
+  // The shard (a file read fastest front to back) holding the image, shards numbered in image order; -1 where
+  // images are separate files.
+  virtual int32_t shard(int64_t image) const { return -1; }
   // The classes' names in label order (class folders), or none where labels are bare numbers (tar shards).
   virtual std::vector<std::string> class_names() const { return {}; }
 };

@@ -18,27 +18,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "worker/file_system.h"
+#include "worker/imagenet/block_reader.h"
 
 namespace strobe {
 namespace {
 
 constexpr int64_t kBlock = 512;
 constexpr char kCacheHeader[] = "strobe-tar-index 1";
-
-absl::StatusOr<std::string> ReadAt(int fd, int64_t offset, int64_t size, const std::string& what) {
-  std::string data(static_cast<size_t>(size), '\0');
-  int64_t done = 0;
-  while (done < size) {
-    const ssize_t got = ::pread(fd, data.data() + done, static_cast<size_t>(size - done), offset + done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      return absl::DataLossError(absl::StrFormat("%s: cannot read %d bytes at offset %d: %s", what, size, offset,
-                                                 got == 0 ? "the file ends first" : std::strerror(errno)));
-    }
-    done += got;
-  }
-  return data;
-}
 
 // A ustar numeric field: octal digits, space- or NUL-terminated.
 std::optional<int64_t> Octal(const char* field, size_t length) {
@@ -96,7 +82,7 @@ absl::Status IndexShard(int fd, int32_t shard, const std::string& path, int64_t 
     return absl::OkStatus();
   };
   for (int64_t offset = 0; offset + kBlock <= size;) {
-    absl::StatusOr<std::string> header = ReadAt(fd, offset, kBlock, path);
+    absl::StatusOr<std::string> header = ReadFileRange(fd, offset, kBlock, path);
     if (!header.ok()) return header.status();
     const char* h = header->data();
     if (std::all_of(h, h + kBlock, [](char c) { return c == 0; })) break;  // end of archive
@@ -114,7 +100,7 @@ absl::Status IndexShard(int fd, int32_t shard, const std::string& path, int64_t 
                                                  offset));
     }
     if (type == 'L' || type == 'x') {  // the next member's long name (GNU) or extended attributes (pax)
-      absl::StatusOr<std::string> data = ReadAt(fd, data_offset, *length, path);
+      absl::StatusOr<std::string> data = ReadFileRange(fd, data_offset, *length, path);
       if (!data.ok()) return data.status();
       pending_name = type == 'L' ? std::string(data->c_str()) : PaxPath(*data);
       offset = next;
@@ -139,7 +125,7 @@ absl::Status IndexShard(int fd, int32_t shard, const std::string& path, int64_t 
       if (IsImageExtension(extension)) {
         image = TarShardImages::Member{shard, data_offset, *length, 0, key};
       } else if (extension == "cls") {
-        absl::StatusOr<std::string> text = ReadAt(fd, data_offset, *length, path);
+        absl::StatusOr<std::string> text = ReadFileRange(fd, data_offset, *length, path);
         if (!text.ok()) return text.status();
         int32_t value = 0;
         if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &value) || value < 0) {
@@ -228,6 +214,9 @@ absl::StatusOr<std::unique_ptr<TarShardImages>> TarShardImages::Open(const std::
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return absl::NotFoundError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
     images->descriptors_.push_back(fd);
+    const off_t bytes = ::lseek(fd, 0, SEEK_END);
+    if (bytes < 0) return absl::DataLossError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+    images->shard_bytes_.push_back(bytes);
   }
   std::optional<std::vector<Member>> members = ReadValidCache(cache_path, dir, shards);
   if (!members) {
@@ -267,8 +256,25 @@ std::string TarShardImages::name(int64_t image) const {
 
 absl::StatusOr<std::string> TarShardImages::Read(int64_t image) const {
   const Member& m = members_[image];
-  return ReadAt(descriptors_[m.shard], m.offset, m.size, JoinPath(dir_, shards_[m.shard]));
+  if (block_reader_ != nullptr) {
+    return block_reader_->Read(m.shard, descriptors_[m.shard], shard_bytes_[m.shard], m.offset, m.size,
+                               JoinPath(dir_, shards_[m.shard]));
+  }
+  return ReadFileRange(descriptors_[m.shard], m.offset, m.size, JoinPath(dir_, shards_[m.shard]));
 }
+
+void TarShardImages::ReadInBlocks(int64_t block_bytes, int64_t streams, int64_t window) {
+  int64_t total_bytes = 0;
+  for (const int64_t bytes : shard_bytes_) total_bytes += bytes;
+  const int64_t window_bytes = window * total_bytes / static_cast<int64_t>(members_.size());
+  // Blocks end at shard ends, so a window over small shards holds a block per shard it touches.
+  const int64_t per_block = std::max<int64_t>(
+      1, std::min(block_bytes, total_bytes / static_cast<int64_t>(shard_bytes_.size())));
+  // Each stream's window, the partial blocks at its two ends, and one more for prefetching into the next window.
+  block_reader_ = std::make_unique<BlockReader>(block_bytes, streams * ((window_bytes + per_block - 1) / per_block + 3));
+}
+
+int64_t TarShardImages::blocks_read() const { return block_reader_ != nullptr ? block_reader_->blocks_read() : 0; }
 
 absl::StatusOr<std::unique_ptr<TarWriter>> TarWriter::Create(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "wb");

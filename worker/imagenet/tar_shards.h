@@ -10,6 +10,8 @@
 
 namespace strobe {
 
+class BlockReader;
+
 // True when `dir` holds a file whose name ends in ".tar".
 bool HoldsTarShards(const std::string& dir);
 
@@ -30,6 +32,13 @@ class TarShardImages : public EncodedImages {
   std::string name(int64_t image) const override;
   std::string location() const override { return dir_; }
   absl::StatusOr<std::string> Read(int64_t image) const override;
+  int32_t shard(int64_t image) const override { return members_[image].shard; }
+
+  // From now on images are read as whole aligned blocks of `block_bytes`, keeping enough of them for `streams`
+  // readers each going front to back through shuffle windows spanning `window` consecutive images of the split (a
+  // streamed epoch order), so a network file system sees large sequential reads. Call before reading starts.
+  void ReadInBlocks(int64_t block_bytes, int64_t streams, int64_t window);
+  int64_t blocks_read() const;  // by ReadInBlocks' reader
 
   // One image member of a shard, as the index stores it.
   struct Member {
@@ -39,6 +48,7 @@ class TarShardImages : public EncodedImages {
     int32_t label = 0;
     std::string key;
   };
+  const Member& member(int64_t image) const { return members_[image]; }
 
  private:
   TarShardImages(std::string dir, std::vector<std::string> shards);
@@ -49,6 +59,8 @@ class TarShardImages : public EncodedImages {
   std::vector<Member> members_;
   int64_t num_classes_ = 0;
   std::vector<int> descriptors_;  // one open file per shard, read with pread from any thread
+  std::vector<int64_t> shard_bytes_;
+  std::unique_ptr<BlockReader> block_reader_;  // set by ReadInBlocks
 };
 
 // Writes a tar archive member by member (POSIX ustar), as the WebDataset tools do; for making shards.
