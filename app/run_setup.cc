@@ -125,11 +125,11 @@ absl::StatusOr<std::unique_ptr<EncodedImages>> OpenSplit(const TrainConfig& conf
   if (HoldsTarShards(dir)) {
     absl::StatusOr<std::unique_ptr<TarShardImages>> shards = TarShardImages::Open(dir, IndexCachePath(config, split));
     if (!shards.ok()) return shards.status();
-    if (split == "train" && StreamsData(config)) {
+    // With --train_samples the samples are spread over the split: whole blocks would bring mostly images the run
+    // skips, so those quick runs read image by image, in the same streamed order.
+    if (split == "train" && StreamsData(config) && config.train_samples == 0) {
       const StreamedOrder order = EffectiveStreamedOrder(config, world_size);
-      // With --train_samples the samples are spread over the split, so a window spans more of its images.
-      const int64_t spread = config.train_samples > 0 ? std::max<int64_t>(1, (*shards)->size() / config.train_samples) : 1;
-      (*shards)->ReadInBlocks(kStreamBlockBytes, order.streams / world_size, order.window * spread);
+      (*shards)->ReadInBlocks(kStreamBlockBytes, order.streams / world_size, order.window);
     }
     return std::unique_ptr<EncodedImages>(*std::move(shards));
   }
@@ -177,7 +177,7 @@ absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config, int world_siz
       IsImageFolderDataset(config.data_dir) ? LoadEncodedImageData(config, world_size) : LoadIdxData(config);
   if (data.ok() && StreamsData(config) && data->train->shard_sizes().empty()) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--data_order=streamed reads WebDataset tar shards, but %s/train holds none (use --data_order=shuffled)",
+        "--data_order=streamed reads WebDataset tar shards, and %s has none in train/ (use --data_order=shuffled)",
         config.data_dir));
   }
   return data;

@@ -23,7 +23,7 @@ ABSL_FLAG(int64_t, data_streams, 0,
           "batch (0: one per rank). Keep it when resuming a mid-epoch checkpoint on another number of ranks.");
 ABSL_FLAG(int64_t, shuffle_window, 1024,
           "--data_order=streamed: samples of a stream shuffled together (a shuffle buffer's size); each rank holds "
-          "about this many encoded images per stream in memory.");
+          "about this many encoded images per stream in memory (in 4 MiB blocks).");
 ABSL_FLAG(int64_t, max_bad_images, 100,
           "ImageNet layout: unreadable images (corrupt, truncated, empty) a rank replaces by readable ones and "
           "reports; one more stops the run.");

@@ -40,7 +40,8 @@ strobe_median=$(median "${strobe_rates[@]}")
 python_median=$(median "${python_rates[@]}")
 awk -v s="$strobe_median" -v p="$python_median" -v n="$repeats" \
   'BEGIN { printf "median of %d: strobe %.1f img/s, python %.1f img/s per core: strobe / python %.2fx\n", n, s, p, s / p }'
-# The same per CPU-second (each side's process CPU time): robust to other tenants taking wall-clock time unevenly.
+# The same per CPU-second (each side's process CPU time): robust to the process being descheduled, not to other
+# tenants' contention for caches and memory bandwidth.
 awk -v s="$(median "${strobe_cpu[@]}")" -v p="$(median "${python_cpu[@]}")" -v n="$repeats" \
   'BEGIN { printf "median of %d, CPU time: strobe %.3f ms/img, python %.3f ms/img: strobe / python %.2fx\n", n, s, p, p / s }'
 # Scaling with decode threads (as --decode_threads): 1 and 2 threads on the same files.

@@ -25,8 +25,8 @@ ABSL_FLAG(int, threads, 1, "Decode threads.");
 
 namespace {
 
-// CPU time of all the process's threads: what "per core" means when this shared machine's other tenants take
-// wall-clock time from both sides unevenly.
+// CPU time of all the process's threads: per core, whatever share of the wall-clock time this shared machine gives
+// the process (contention for caches and memory bandwidth still counts).
 double ProcessCpuSeconds() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);

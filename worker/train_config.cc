@@ -81,6 +81,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, int world_size) {
   if (c.data_order != "shuffled" && c.data_order != "streamed") {
     return absl::InvalidArgumentError(absl::StrFormat("--data_order=%s is not one of shuffled, streamed", c.data_order));
   }
+  if (!StreamsData(c) && (c.data_streams != 0 || c.shuffle_window != TrainConfig().shuffle_window)) {
+    return absl::InvalidArgumentError(
+        "--data_streams and --shuffle_window apply to --data_order=streamed only; add it, or drop them");
+  }
   if (StreamsData(c)) {
     if (c.data_streams < 0) {
       return absl::InvalidArgumentError(absl::StrFormat("--data_streams must be >= 0, got %d", c.data_streams));

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
@@ -77,6 +78,20 @@ TEST_F(BlockReaderTest, AFileShorterThanItsIndexSaysIsAnErrorNamingIt) {
   const absl::StatusOr<std::string> got = reader.Read(0, fd_, 12000, 10100, 500, path_);  // block 9 ends at 10000
   EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(got.status().message().find(path_ + ": cannot read"), std::string::npos) << got.status();
+}
+
+// A failed block is not kept: once the file has its bytes, the same read succeeds.
+TEST_F(BlockReaderTest, AFailedBlockIsReadAgainNextTime) {
+  BlockReader reader(1024, 4);
+  EXPECT_FALSE(reader.Read(0, fd_, 12000, 10100, 500, path_).ok());
+  std::FILE* file = std::fopen(path_.c_str(), "ab");
+  ASSERT_NE(file, nullptr);
+  const std::string more(2000, 'z');
+  ASSERT_EQ(std::fwrite(more.data(), 1, more.size(), file), more.size());
+  std::fclose(file);
+  const absl::StatusOr<std::string> got = reader.Read(0, fd_, 12000, 10100, 500, path_);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, std::string(500, 'z'));
 }
 
 }  // namespace

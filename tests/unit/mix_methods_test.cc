@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <vector>
 
 #include "augment/mix_method.h"
@@ -127,28 +128,37 @@ TEST(MixKernelTest, CutMixLeavesOutsideUnchangedAndPastesInsideBitwise) {
   EXPECT_TRUE(at::equal(out[2], x[0]));
 }
 
-// Batches over 8 MiB take the streaming path; its box edges cut 8-pixel vectors anywhere, or not at all. Widths
-// that are not a multiple of 8 take the memcpy path at the same size.
+// Batches over 8 MiB take the streaming path (AVX2 CPUs, widths a multiple of 8); its box edges may cut an
+// 8-pixel vector at any lane, or fall on the image's edges. Width 174 takes the memcpy path at the same size.
 TEST(MixKernelTest, LargeBatchCutMixMatchesSlicedCopyAtEveryEdgePosition) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2")) std::cerr << "no AVX2: only the memcpy path is tested\n";
+#endif
   for (const int64_t width : {176, 174}) {
     at::manual_seed(3);
-    const int64_t n = 24;
+    std::vector<SampleMix> plan;
+    // Every (left edge, right edge) pair of lanes, x0 in [16, 24) and x1 in [40, 48).
+    for (int32_t left = 0; left < 8; ++left) {
+      for (int32_t right = 0; right < 8; ++right) {
+        plan.push_back(SampleMix{SampleMix::kBox, 0.5f, left, 100 + right, 16 + left, 40 + right, -1, 0});
+      }
+    }
+    const auto w = static_cast<int32_t>(width);
+    plan.push_back(SampleMix{SampleMix::kBox, 0.5f, 3, 90, 0, 13, -1, 0});      // from the left edge
+    plan.push_back(SampleMix{SampleMix::kBox, 0.5f, 0, 176, w - 21, w, -1, 0});  // to the right edge, all rows
+    plan.push_back(SampleMix{SampleMix::kBox, 0.5f, 5, 9, 20, 23, -1, 0});      // inside one vector
+    plan.push_back(SampleMix{SampleMix::kBox, 1.0f, 7, 50, 30, 30, -1, 0});     // rows but no columns
+    plan.push_back(SampleMix{SampleMix::kBox, 0.0f, 0, 176, 0, w, -1, 0});      // the whole image
+    const auto n = static_cast<int64_t>(plan.size());
     at::Tensor x = at::randn({n, 3, 176, width});
     at::Tensor p = at::randn({n, 3, 176, width});
     ASSERT_GT(x.nbytes(), 8u << 20);
-    std::vector<SampleMix> plan(n);
     at::Tensor expected = x.clone();
     for (int64_t i = 0; i < n; ++i) {
-      // Columns [i, i + 1 + 7 * (i % 9)) move both edges through every lane of a vector, sometimes within one
-      // vector; sample 0's box has no columns, sample 1's is the whole image.
-      const bool whole = i == 1;
-      const auto x0 = static_cast<int32_t>(whole ? 0 : i);
-      const auto x1 = static_cast<int32_t>(whole ? width : i == 0 ? 0 : i + 1 + 7 * (i % 9));
-      const auto y0 = static_cast<int32_t>(whole ? 0 : i % 5);
-      const auto y1 = static_cast<int32_t>(whole ? 176 : 100 + i);
-      const int64_t partner = (i * 7) % n;
-      plan[i] = SampleMix{SampleMix::kBox, 0.5f, y0, y1, x0, x1, -1, partner};
-      expected[i].slice(1, y0, y1).slice(2, x0, x1).copy_(p[partner].slice(1, y0, y1).slice(2, x0, x1));
+      SampleMix& s = plan[i];
+      s.partner = (i * 7 + 3) % n;
+      expected[i].slice(1, s.y0, s.y1).slice(2, s.x0, s.x1)
+          .copy_(p[s.partner].slice(1, s.y0, s.y1).slice(2, s.x0, s.x1));
     }
     at::Tensor out = at::empty_like(x);
     MixImages(x, p, plan, at::Tensor(), out);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 
@@ -35,31 +36,38 @@ int64_t BlockReader::blocks_read() const {
 
 BlockReader::Block BlockReader::Fetch(int32_t file, int fd, int64_t file_bytes, int64_t block,
                                       const std::string& path) {
-  std::promise<absl::StatusOr<std::shared_ptr<const std::string>>> reading;
-  const Block mine = reading.get_future().share();
+  std::optional<std::promise<absl::StatusOr<std::shared_ptr<const std::string>>>> reading;  // made on a miss only
+  Block mine;
+  uint64_t ticket = 0;
+  const auto key = std::make_pair(file, block);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto key = std::make_pair(file, block);
     if (auto found = blocks_.find(key); found != blocks_.end()) {
-      found->second.second = ++uses_;
-      return found->second.first;
+      found->second.last_use = ++uses_;
+      return found->second.data;
     }
+    mine = reading.emplace().get_future().share();
     if (static_cast<int64_t>(blocks_.size()) >= capacity_blocks_) {
       const auto oldest = std::min_element(blocks_.begin(), blocks_.end(), [](const auto& a, const auto& b) {
-        return a.second.second < b.second.second;
+        return a.second.last_use < b.second.last_use;
       });
       blocks_.erase(oldest);  // readers still holding it keep its data alive
     }
-    blocks_.emplace(key, std::make_pair(mine, ++uses_));
-    ++blocks_read_;
+    ticket = ++blocks_read_;
+    blocks_.emplace(key, Cached{mine, ++uses_, ticket});
   }
   const int64_t begin = block * block_bytes_;
   absl::StatusOr<std::string> data = ReadFileRange(fd, begin, std::min(block_bytes_, file_bytes - begin), path);
   if (data.ok()) {
-    reading.set_value(std::make_shared<const std::string>(*std::move(data)));
-  } else {
-    reading.set_value(data.status());
+    reading->set_value(std::make_shared<const std::string>(*std::move(data)));
+    return mine;
   }
+  {
+    // A failed read is not kept: the readers waiting now get the error, a later read tries the file again.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto found = blocks_.find(key); found != blocks_.end() && found->second.read == ticket) blocks_.erase(found);
+  }
+  reading->set_value(data.status());
   return mine;
 }
 
@@ -77,11 +85,8 @@ absl::StatusOr<std::string> BlockReader::Read(int32_t file, int fd, int64_t file
     const absl::StatusOr<std::shared_ptr<const std::string>>& data = fetched.get();
     if (!data.ok()) return data.status();
     const int64_t within = at - block * block_bytes_;
+    // Every block but the file's last is whole, and the range ends inside the file: take > 0.
     const int64_t take = std::min<int64_t>(offset + size - at, static_cast<int64_t>((*data)->size()) - within);
-    if (take <= 0) {
-      return absl::DataLossError(absl::StrFormat("%s: cannot read %d bytes at offset %d: the file ends first", path,
-                                                 size, offset));
-    }
     bytes.append(**data, static_cast<size_t>(within), static_cast<size_t>(take));
     at += take;
   }

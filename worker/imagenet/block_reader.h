@@ -39,7 +39,12 @@ class BlockReader {
   const int64_t block_bytes_;
   const int64_t capacity_blocks_;
   mutable std::mutex mutex_;
-  std::map<std::pair<int32_t, int64_t>, std::pair<Block, uint64_t>> blocks_;  // (file, block) -> (data, last use)
+  struct Cached {
+    Block data;
+    uint64_t last_use = 0;
+    uint64_t read = 0;  // which read made it: a failed read removes its own entry only
+  };
+  std::map<std::pair<int32_t, int64_t>, Cached> blocks_;  // by (file, block)
   uint64_t uses_ = 0;
   int64_t blocks_read_ = 0;
 };

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -264,14 +265,16 @@ absl::StatusOr<std::string> TarShardImages::Read(int64_t image) const {
 }
 
 void TarShardImages::ReadInBlocks(int64_t block_bytes, int64_t streams, int64_t window) {
-  int64_t total_bytes = 0;
-  for (const int64_t bytes : shard_bytes_) total_bytes += bytes;
-  const int64_t window_bytes = window * total_bytes / static_cast<int64_t>(members_.size());
-  // Blocks end at shard ends, so a window over small shards holds a block per shard it touches.
-  const int64_t per_block = std::max<int64_t>(
-      1, std::min(block_bytes, total_bytes / static_cast<int64_t>(shard_bytes_.size())));
+  double total_bytes = 0;
+  double blocks = 0;  // blocks end at shard ends, so small shards hold less than a block each
+  for (const int64_t bytes : shard_bytes_) {
+    total_bytes += static_cast<double>(bytes);
+    blocks += std::ceil(static_cast<double>(bytes) / static_cast<double>(block_bytes));
+  }
+  const double window_bytes = static_cast<double>(window) * total_bytes / static_cast<double>(members_.size());
   // Each stream's window, the partial blocks at its two ends, and one more for prefetching into the next window.
-  block_reader_ = std::make_unique<BlockReader>(block_bytes, streams * ((window_bytes + per_block - 1) / per_block + 3));
+  const double per_stream = std::ceil(window_bytes / (total_bytes / blocks)) + 3;
+  block_reader_ = std::make_unique<BlockReader>(block_bytes, streams * static_cast<int64_t>(per_stream));
 }
 
 int64_t TarShardImages::blocks_read() const { return block_reader_ != nullptr ? block_reader_->blocks_read() : 0; }
