@@ -103,20 +103,20 @@ __attribute__((target("avx2"))) __m256 BoxColumns(int64_t c, const SampleMix& s)
 __attribute__((target("avx2"))) void StreamBoxPlane(const SampleMix& s, int64_t height, int64_t width,
                                                     const float* __restrict x, const float* __restrict p,
                                                     float* __restrict o) {
+  if (s.x1 <= s.x0) {  // a box with rows but no columns takes nothing from p
+    StreamCopy(height * width, x, o);
+    return;
+  }
   StreamCopy(s.y0 * width, x, o);
   // Vectors first..last touch the box's columns; only those two can straddle its edges.
   const int64_t first = s.x0 / 8 * 8;
-  const int64_t last = s.x1 > s.x0 ? (s.x1 - 1) / 8 * 8 : -1;
+  const int64_t last = (s.x1 - 1) / 8 * 8;
   const __m256 first_lanes = BoxColumns(first, s);
   const __m256 last_lanes = BoxColumns(last, s);
   for (int64_t y = s.y0; y < s.y1; ++y) {
     const float* xr = x + y * width;
     const float* pr = p + y * width;
     float* orow = o + y * width;
-    if (last < 0) {
-      StreamCopy(width, xr, orow);
-      continue;
-    }
     int64_t c = 0;
     for (; c < first; c += 8) _mm256_stream_ps(orow + c, _mm256_loadu_ps(xr + c));
     _mm256_stream_ps(orow + c, _mm256_blendv_ps(_mm256_loadu_ps(xr + c), _mm256_loadu_ps(pr + c), first_lanes));

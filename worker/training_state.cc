@@ -261,12 +261,13 @@ absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, c
   }
   // Checkpoints from before the streamed order were all shuffled. At an epoch's end any order may follow.
   const std::string saved_order = m.Get("data_order").empty() ? "shuffled" : m.Get("data_order");
-  if (run.epoch_samples_done > 0 && saved_order != DataOrderName(config, world_size)) {
+  const std::string order = DataOrderName(config, world_size);
+  if (run.epoch_samples_done > 0 && saved_order != order) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint %s was taken mid-epoch under the data order '%s', and this run's is '%s': the epoch would not "
         "continue with the samples it has not seen. Resume with that order's flags, or from a checkpoint taken at "
         "an epoch's end",
-        path, saved_order, DataOrderName(config, world_size)));
+        path, saved_order, order));
   }
   return run;
 }
@@ -332,7 +333,8 @@ absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communica
   }
   at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the process-wide generator
   generator.set_state(file->at("torch_cpu_generator").toTensor());
-  state.loss_window = LossWindow{file->at("loss_window_sum").toDouble(), file->at("loss_window_steps").toInt()};
+  state.loss_window.sum = file->at("loss_window_sum").toDouble();
+  state.loss_window.steps = file->at("loss_window_steps").toInt();
   if (state.mixer != nullptr && file->contains("mix_previous_images")) {
     // The partner buffer lives where the model trains (saved from there to the host).
     const c10::Device device = ModelDevice(state);
