@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "augment/soft_targets.h"
+#include "ops/mix_in_place.h"
+#include "ops/mix_kernel.h"
 
 namespace strobe {
 
@@ -103,6 +105,22 @@ at::Tensor Mixer::MixTargets(const at::Tensor& own_targets, const at::Tensor& pa
   return own * lam + theirs * (1.0f - lam);
 }
 
+at::Tensor Mixer::MixPixels(const at::Tensor& images, const at::Tensor& partner_images, const MixResult& result,
+                            const at::Tensor& masks) const {
+  // Under `previous` partners this batch is kept unmixed for the next step, and CUDA batches are mixed by one kernel
+  // writing every pixel once: both go into a new batch. Otherwise the batch is mixed in place, which writes only
+  // what the mix changes (for CutMix, its boxes; measured in docs/mixing.md).
+  if (images.is_cuda() || result.partners.source == PartnerPlan::Source::kPreviousBatch) {
+    at::Tensor mixed = at::empty_like(images, at::MemoryFormat::Contiguous);
+    MixImages(images.contiguous(), partner_images.contiguous(), result.plan, masks, mixed);
+    return mixed;
+  }
+  at::Tensor mixed = images.contiguous();
+  const bool in_batch = result.partners.source == PartnerPlan::Source::kThisBatch;
+  MixImagesInPlace(mixed, in_batch ? mixed : partner_images.contiguous(), result.plan, masks);
+  return mixed;
+}
+
 MixResult Mixer::Mix(const at::Tensor& images, const at::Tensor& targets, int64_t step, int64_t epoch) {
   if (images.dim() != 4 || images.size(0) != targets.size(0)) {
     throw std::invalid_argument("Mixer: images must be [N, C, H, W] with one target per image");
@@ -130,8 +148,7 @@ MixResult Mixer::Mix(const at::Tensor& images, const at::Tensor& targets, int64_
     const int64_t count = static_cast<int64_t>(mask_bytes.size()) / (images.size(2) * images.size(3));
     masks = at::from_blob(mask_bytes.data(), {count, images.size(2), images.size(3)}, at::kByte).to(images.device());
   }
-  result.images = at::empty_like(images, at::MemoryFormat::Contiguous);
-  MixImages(images.contiguous(), partners.images.contiguous(), result.plan, masks, result.images);
+  result.images = MixPixels(images, partners.images, result, masks);
   result.targets = MixTargets(targets, partners.targets, result.plan);
   return result;
 }

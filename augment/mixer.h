@@ -35,6 +35,8 @@ class Mixer {
   // `images`: float [N, C, H, W]. `targets`: int64 class labels [N] (smoothed, then mixed into soft targets) or
   // float [N, D] regression targets (mixed with the same per-sample lambda). From options.off_epoch on, nothing is
   // mixed (labels are still smoothed).
+  // The batch is handed over: CPU batches are mixed in place (result.images then shares their storage), except
+  // under kPrevious partners, which keep the batch unmixed for the next step; CUDA batches go into a new batch.
   MixResult Mix(const at::Tensor& images, const at::Tensor& targets, int64_t step, int64_t epoch);
 
   const at::Tensor& previous_images() const { return previous_images_; }
@@ -50,6 +52,8 @@ class Mixer {
   Mixer(const MixOptions& options, RankStream stream, Communicator& communicator);
   // The batch the partners come from; under kPrevious also remembers this batch for the next step.
   PartnerBatch FetchPartners(const PartnerPlan& plan, const at::Tensor& images, const at::Tensor& targets);
+  at::Tensor MixPixels(const at::Tensor& images, const at::Tensor& partner_images, const MixResult& result,
+                       const at::Tensor& masks) const;
   at::Tensor MixTargets(const at::Tensor& own_targets, const at::Tensor& partner_targets,
                         const std::vector<SampleMix>& plan) const;
   const MixMethod& ChooseMethod(Rng& rng) const;

@@ -1,8 +1,10 @@
 // Mixing throughput: Strobe's fused mixing kernel against a plain copy of the same batch, in one run.
 // Run: build/bench/mix_bench [--device=cpu|cuda] [--threads=N] [--iterations=N]
 // Effective bandwidth counts the bytes a mix must read and write: Mixup reads the image and its partner and
-// writes the result (3 x batch bytes); CutMix reads each pixel once from one of the two and writes it (2 x); a
-// copy reads and writes (2 x).
+// writes the result (3 x batch bytes); CutMix into a new batch reads each pixel once from one of the two and writes
+// it (2 x); CutMix in place reads the box from the partner and writes it (2 x box bytes); a copy reads and writes
+// (2 x). Both kernels run: in place (what the trainer uses on CPU for in-batch and ring partners) and into a new
+// batch (under `previous` partners, and on CUDA).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #ifdef STROBE_WITH_CUDA
@@ -17,6 +19,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "ops/mix_in_place.h"
 #include "ops/mix_kernel.h"
 
 ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
@@ -57,25 +60,37 @@ void Measure(const at::Device& device, int64_t n, int64_t c, int64_t h, int64_t 
   const double bytes = static_cast<double>(x.numel()) * sizeof(float);
   std::vector<SampleMix> mixup(n);
   std::vector<SampleMix> cutmix(n);
+  // A centred box of half the area, shared by the batch: timm's batch-mode CutMix with lambda 0.5.
+  const auto side_h = static_cast<int32_t>(h * 0.7071);
+  const auto side_w = static_cast<int32_t>(w * 0.7071);
+  const auto y0 = static_cast<int32_t>((h - side_h) / 2);
+  const auto x0 = static_cast<int32_t>((w - side_w) / 2);
+  const double box_bytes = bytes * side_h * side_w / static_cast<double>(h * w);
   for (int64_t i = 0; i < n; ++i) {
     mixup[i] = SampleMix{SampleMix::kBlend, 0.3f + 0.4f * i / n, 0, 0, 0, 0, -1, n - 1 - i};
-    // A centred box of half the area: timm's batch-mode CutMix with lambda 0.5.
-    const auto side_h = static_cast<int32_t>(h * 0.7071);
-    const auto side_w = static_cast<int32_t>(w * 0.7071);
-    const auto y0 = static_cast<int32_t>((h - side_h) / 2);
-    const auto x0 = static_cast<int32_t>((w - side_w) / 2);
     cutmix[i] = SampleMix{SampleMix::kBox, 0.5f, y0, y0 + side_h, x0, x0 + side_w, -1, n - 1 - i};
   }
+  // In place the batch is mixed again on every call: the work per call is the same whatever the pixels hold.
+  at::Tensor work = x.clone();
   const double copy_s = MedianSeconds(device, [&] { out.copy_(x); });
   const double mixup_s = MedianSeconds(device, [&] { MixImages(x, x, mixup, at::Tensor(), out); });
   const double cutmix_s = MedianSeconds(device, [&] { MixImages(x, x, cutmix, at::Tensor(), out); });
+  const bool cpu = device.is_cpu();
+  const double mixup_in_place_s = cpu ? MedianSeconds(device, [&] { MixImagesInPlace(work, work, mixup, {}); }) : 0;
+  const double cutmix_in_place_s = cpu ? MedianSeconds(device, [&] { MixImagesInPlace(work, work, cutmix, {}); }) : 0;
   const double copy_gbs = 2 * bytes / copy_s / 1e9;
-  std::printf("%s %ldx%ldx%ldx%ld (%.1f MB): copy %.3f ms %.1f GB/s | mixup(elem) %.3f ms %.1f GB/s = %.2fx copy | "
-              "cutmix(batch box) %.3f ms %.1f GB/s = %.2fx copy\n",
-              device.str().c_str(), static_cast<long>(n), static_cast<long>(c), static_cast<long>(h),
-              static_cast<long>(w), bytes / 1e6, copy_s * 1e3, copy_gbs, mixup_s * 1e3, 3 * bytes / mixup_s / 1e9,
-              3 * bytes / mixup_s / 1e9 / copy_gbs, cutmix_s * 1e3, 2 * bytes / cutmix_s / 1e9,
-              2 * bytes / cutmix_s / 1e9 / copy_gbs);
+  std::printf("%s %ldx%ldx%ldx%ld (%.1f MB): copy %.3f ms %.1f GB/s\n", device.str().c_str(), static_cast<long>(n),
+              static_cast<long>(c), static_cast<long>(h), static_cast<long>(w), bytes / 1e6, copy_s * 1e3, copy_gbs);
+  auto report = [&](const char* name, double seconds, double moved) {
+    std::printf("  %-26s %.3f ms = %.2fx copy time | %.1f GB/s = %.2fx copy bandwidth\n", name, seconds * 1e3,
+                copy_s / seconds, moved / seconds / 1e9, moved / seconds / 1e9 / copy_gbs);
+  };
+  report("mixup(elem) new batch", mixup_s, 3 * bytes);
+  report("cutmix(batch box) new batch", cutmix_s, 2 * bytes);
+  if (cpu) {
+    report("mixup(elem) in place", mixup_in_place_s, 3 * bytes);
+    report("cutmix(batch box) in place", cutmix_in_place_s, 2 * box_bytes);
+  }
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "absl/strings/str_format.h"
+#include "ops/avx2_clones.h"
+#include "ops/mix_plan_check.h"
 #ifdef STROBE_WITH_CUDA
 #include "ops/mix_kernel_cuda.h"
 #endif
@@ -17,38 +18,14 @@
 namespace strobe {
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(absl::StrFormat("MixImages: %s", what));
-}
-
 void CheckArguments(const at::Tensor& images, const at::Tensor& partners, const std::vector<SampleMix>& plan,
                     const at::Tensor& masks, const at::Tensor& out) {
-  Check(images.dim() == 4 && images.scalar_type() == at::kFloat && images.is_contiguous(),
-        "images must be contiguous float32 [N, C, H, W]");
-  Check(partners.dim() == 4 && partners.scalar_type() == at::kFloat && partners.is_contiguous() &&
-            partners.sizes().slice(1) == images.sizes().slice(1),
-        "partners must be contiguous float32 [M, C, H, W] with the images' C, H, W");
-  Check(out.sizes() == images.sizes() && out.scalar_type() == at::kFloat && out.is_contiguous(),
-        "out must be contiguous float32 shaped like images");
-  Check(out.data_ptr() != images.data_ptr() && out.data_ptr() != partners.data_ptr(), "out aliases an input");
-  Check(images.device() == partners.device() && images.device() == out.device(), "tensors on different devices");
-  Check(static_cast<int64_t>(plan.size()) == images.size(0), "plan size differs from the batch");
-  const int64_t height = images.size(2);
-  const int64_t width = images.size(3);
-  for (const SampleMix& s : plan) {
-    Check(s.partner >= 0 && s.partner < partners.size(0), "partner index out of range");
-    if (s.kind == SampleMix::kBox) {
-      Check(0 <= s.y0 && s.y0 <= s.y1 && s.y1 <= height && 0 <= s.x0 && s.x0 <= s.x1 && s.x1 <= width,
-            "box outside the image");
-    } else if (s.kind == SampleMix::kMask) {
-      Check(masks.defined() && masks.dim() == 3 && masks.scalar_type() == at::kByte && masks.is_contiguous() &&
-                masks.size(1) == height && masks.size(2) == width && s.mask >= 0 && s.mask < masks.size(0) &&
-                masks.device() == images.device(),
-            "mask missing or not uint8 [M, H, W] matching the images");
-    } else {
-      Check(s.kind == SampleMix::kCopy || s.kind == SampleMix::kBlend, "unknown kind");
-    }
-  }
+  CheckMixPlan("MixImages", images, partners, plan, masks);
+  CheckMix(out.sizes() == images.sizes() && out.scalar_type() == at::kFloat && out.is_contiguous(), "MixImages",
+           "out must be contiguous float32 shaped like images");
+  CheckMix(out.data_ptr() != images.data_ptr() && out.data_ptr() != partners.data_ptr(), "MixImages",
+           "out aliases an input");
+  CheckMix(out.device() == images.device(), "MixImages", "tensors on different devices");
 }
 
 // Blends and boxes of batches larger than this are written with non-temporal stores: the batch will not stay in cache
@@ -56,14 +33,6 @@ void CheckArguments(const at::Tensor& images, const at::Tensor& partners, const 
 constexpr int64_t kStreamingBytes = 8 << 20;
 // CutMix planes up to this many pixels (16 KiB of floats, well inside L1) are copied whole and then boxed.
 constexpr int64_t kSmallPlane = 4096;
-
-#if defined(__x86_64__)
-// Also compiled for AVX2, chosen at load time where the CPU has it: the build targets baseline x86-64 (SSE2), and on
-// small batches, which stay in cache, the wider loop ran 12 -> 7-8 us (128x1x28x28).
-#define STROBE_ALSO_FOR_AVX2 __attribute__((target_clones("avx2", "default")))
-#else
-#define STROBE_ALSO_FOR_AVX2
-#endif
 
 // o = a*x + b*p over n pixels.
 STROBE_ALSO_FOR_AVX2 void Blend(float a, float b, int64_t n, const float* __restrict x, const float* __restrict p,

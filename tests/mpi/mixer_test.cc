@@ -86,6 +86,32 @@ TEST_F(MixerTest, PreviousPolicyNeverPairsWithinABatch) {
   }
 }
 
+// In place, the handed-over batch is the result and nothing else is allocated for it; under `previous` the batch
+// must survive unmixed as the next step's partners.
+TEST_F(MixerTest, CpuBatchesAreMixedInPlaceExceptUnderPreviousPartners) {
+  MixOptions options = Options(PartnerPolicy::kFlip);
+  options.mixup_alpha = 0;  // CutMix only: its pixels are exactly one of the two sources
+  const at::Tensor images = TaggedImages(6, 0);
+  const MixResult flipped = Make(options)->Mix(images, at::zeros({6}, at::kLong), 1, 0);
+  EXPECT_EQ(flipped.images.data_ptr(), images.data_ptr());
+  for (int64_t i = 0; i < 6; ++i) {
+    const at::Tensor own = at::full_like(images[i], i / 1000.0f);
+    const at::Tensor theirs = at::full_like(images[i], (5 - i) / 1000.0f);
+    const float kept = own.eq(flipped.images[i]).to(at::kFloat).mean().item<float>();
+    EXPECT_TRUE(at::logical_or(flipped.images[i].eq(own), flipped.images[i].eq(theirs)).all().item<bool>());
+    EXPECT_NEAR(kept, flipped.plan[i].lam, 1e-6) << i;
+  }
+
+  options.partners = PartnerPolicy::kPrevious;
+  auto mixer = Make(options);
+  mixer->Mix(TaggedImages(6, 1), at::zeros({6}, at::kLong), 0, 0);
+  const at::Tensor second = TaggedImages(6, 2);
+  const MixResult mixed = mixer->Mix(second, at::zeros({6}, at::kLong), 1, 0);
+  EXPECT_NE(mixed.images.data_ptr(), second.data_ptr());
+  EXPECT_TRUE(at::equal(second, TaggedImages(6, 2)));
+  EXPECT_TRUE(at::equal(mixer->previous_images(), TaggedImages(6, 2)));
+}
+
 TEST_F(MixerTest, LambdaModes) {
   const MixResult batch = Make(Options(PartnerPolicy::kFlip, LambdaMode::kBatch))
                               ->Mix(TaggedImages(6, 0), at::zeros({6}, at::kLong), 1, 0);

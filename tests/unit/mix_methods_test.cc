@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <iostream>
 #include <vector>
 
 #include "augment/mix_method.h"
 #include "augment/mix_rng.h"
+#include "ops/mix_in_place.h"
 #include "ops/mix_kernel.h"
 
 namespace strobe {
@@ -190,6 +192,107 @@ TEST(MixKernelTest, RejectsBadPlans) {
   EXPECT_THROW(MixImages(x, x, plan, at::Tensor(), out), std::invalid_argument);
   plan[0].partner = 0;
   EXPECT_THROW(MixImages(x, x, plan, at::Tensor(), x), std::invalid_argument);
+}
+
+// A plan of every kind of mix: boxes shared by partner pairs (the swap path) or drawn per sample, boxes touching
+// the image's edges, blends, masks and plain copies.
+std::vector<SampleMix> MixedPlan(const std::vector<int64_t>& partners, int64_t height, int64_t width, bool pairs,
+                                 uint64_t seed) {
+  Rng rng(seed);
+  const auto n = static_cast<int64_t>(partners.size());
+  std::vector<SampleMix> plan(n);
+  for (int64_t i = 0; i < n; ++i) {
+    SampleMix& s = plan[i];
+    const int64_t kind = rng.UniformInt(0, 5);
+    if (kind <= 1) {
+      s.kind = SampleMix::kBox;
+      s.y0 = static_cast<int32_t>(rng.UniformInt(0, height));
+      s.y1 = static_cast<int32_t>(rng.UniformInt(s.y0, height + 1));
+      s.x0 = kind == 0 ? 0 : static_cast<int32_t>(rng.UniformInt(0, width));
+      s.x1 = kind == 0 ? static_cast<int32_t>(width) : static_cast<int32_t>(rng.UniformInt(s.x0, width + 1));
+    } else if (kind == 2) {
+      s.kind = SampleMix::kBlend;
+      s.lam = static_cast<float>(rng.Uniform());
+    } else if (kind == 3) {
+      s.kind = SampleMix::kMask;
+      s.mask = static_cast<int32_t>(i % 3);
+    }
+    s.partner = partners[i];
+  }
+  if (pairs) {  // partner pairs share their mix, as in batch and pair lambda modes under flip partners
+    for (int64_t i = 0; i < n; ++i) {
+      if (partners[i] > i) {
+        plan[partners[i]] = plan[i];
+        plan[partners[i]].partner = i;
+      }
+    }
+  }
+  return plan;
+}
+
+// In place and into a new batch give the same bits, for every partner pattern: flip pairs sharing a box (swapped),
+// flip pairs with their own mixes, odd batches (the middle sample is its own partner), one cycle through the batch
+// (roll), random permutations, and a separate partner batch. Width 200 mixes in several bands per image, width 28
+// cuts 8-pixel vectors at box edges, width 5 is narrower than one vector.
+TEST(MixInPlaceTest, MatchesMixingIntoANewBatchBitwise) {
+  for (const std::array<int64_t, 3> shape : {std::array<int64_t, 3>{60, 200, 2}, {28, 28, 3}, {7, 5, 1}}) {
+    const int64_t height = shape[0];
+    const int64_t width = shape[1];
+    const int64_t channels = shape[2];
+    for (const int64_t n : {8, 9}) {
+      std::vector<int64_t> flip(n), roll(n), permutation(n), other(n);
+      for (int64_t i = 0; i < n; ++i) {
+        flip[i] = n - 1 - i;
+        roll[i] = (i + n - 1) % n;
+        permutation[i] = i;
+        other[i] = (i * 5 + 1) % n;
+      }
+      Rng rng(static_cast<uint64_t>(n * width));
+      for (int64_t i = n - 1; i > 0; --i) std::swap(permutation[i], permutation[rng.UniformInt(0, i + 1)]);
+      struct Case {
+        const char* name;
+        std::vector<int64_t> partners;
+        bool pairs;
+        bool separate;
+      };
+      for (const Case& c : {Case{"flip pairs", flip, true, false}, Case{"flip", flip, false, false},
+                            Case{"roll", roll, false, false}, Case{"permutation", permutation, false, false},
+                            Case{"separate batch", other, false, true}}) {
+        SCOPED_TRACE(testing::Message() << c.name << ", batch " << n << ", width " << width);
+        at::manual_seed(n + width);
+        const at::Tensor x = at::randn({n, channels, height, width});
+        const at::Tensor p = at::randn({n, channels, height, width});
+        const at::Tensor masks = at::randint(0, 2, {3, height, width}, at::kLong).to(at::kByte);
+        const std::vector<SampleMix> plan = MixedPlan(c.partners, height, width, c.pairs, 17 + n);
+        const at::Tensor& partners = c.separate ? p : x;
+        at::Tensor expected = at::empty_like(x);
+        MixImages(x, partners, plan, masks, expected);
+        at::Tensor mixed = x.clone();
+        MixImagesInPlace(mixed, c.separate ? p : mixed, plan, masks);
+        EXPECT_TRUE(at::equal(mixed, expected));
+      }
+    }
+  }
+}
+
+TEST(MixInPlaceTest, RejectsPartnersThatAreNotAPermutationOrOverlap) {
+  at::Tensor x = at::randn({4, 1, 6, 6});
+  std::vector<SampleMix> plan(4, SampleMix{SampleMix::kBlend, 0.5f, 0, 0, 0, 0, -1, 0});
+  try {
+    MixImagesInPlace(x, x, plan, at::Tensor());
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "MixImagesInPlace: in-batch partners must be a permutation of the batch");
+  }
+  plan.resize(2);
+  at::Tensor half = x.slice(0, 0, 2);
+  const at::Tensor other_half = x.slice(0, 2, 4);
+  try {
+    MixImagesInPlace(half, other_half, plan, at::Tensor());
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "MixImagesInPlace: partners overlap the images without being the same batch");
+  }
 }
 
 }  // namespace
