@@ -79,10 +79,10 @@ void Measure(const at::Device& device, int64_t n, int64_t c, int64_t h, int64_t 
   const double mixup_in_place_s = cpu ? MedianSeconds(device, [&] { MixImagesInPlace(work, work, mixup, {}); }) : 0;
   const double cutmix_in_place_s = cpu ? MedianSeconds(device, [&] { MixImagesInPlace(work, work, cutmix, {}); }) : 0;
   const double copy_gbs = 2 * bytes / copy_s / 1e9;
-  std::printf("%s %ldx%ldx%ldx%ld (%.1f MB): copy %.3f ms %.1f GB/s\n", device.str().c_str(), static_cast<long>(n),
+  std::printf("%s %ldx%ldx%ldx%ld (%.1f MB): copy %.4f ms %.1f GB/s\n", device.str().c_str(), static_cast<long>(n),
               static_cast<long>(c), static_cast<long>(h), static_cast<long>(w), bytes / 1e6, copy_s * 1e3, copy_gbs);
   auto report = [&](const char* name, double seconds, double moved) {
-    std::printf("  %-26s %.3f ms = %.2fx copy time | %.1f GB/s = %.2fx copy bandwidth\n", name, seconds * 1e3,
+    std::printf("  %-27s %.4f ms = %.2fx copy time | %.1f GB/s = %.2fx copy bandwidth\n", name, seconds * 1e3,
                 copy_s / seconds, moved / seconds / 1e9, moved / seconds / 1e9 / copy_gbs);
   };
   report("mixup(elem) new batch", mixup_s, 3 * bytes);

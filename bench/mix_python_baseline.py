@@ -43,8 +43,8 @@ def measure(n, c, h, w, iterations):
     mixup_s = median_seconds(mixup, iterations) - restore
     cutmix_s = median_seconds(cutmix, iterations) - restore
     mb = x.numel() * 4 / 1e6
-    print(f"python-torch {n}x{c}x{h}x{w} ({mb:.1f} MB): mixup(batch) {mixup_s * 1e3:.3f} ms | "
-          f"cutmix(batch) {cutmix_s * 1e3:.3f} ms (restore copy {restore * 1e3:.3f} ms subtracted)", flush=True)
+    print(f"python-torch {n}x{c}x{h}x{w} ({mb:.1f} MB): mixup(batch) {mixup_s * 1e3:.4f} ms | "
+          f"cutmix(batch) {cutmix_s * 1e3:.4f} ms (restore copy {restore * 1e3:.4f} ms subtracted)", flush=True)
 
 
 def main():

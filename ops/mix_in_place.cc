@@ -38,6 +38,7 @@ Chains FindChains(const std::vector<SampleMix>& plan, bool in_batch) {
   const auto n = static_cast<int64_t>(plan.size());
   Chains chains;
   chains.members.reserve(n);
+  chains.starts.reserve(n + 1);
   if (!in_batch) {
     for (int64_t i = 0; i < n; ++i) {
       chains.members.push_back(i);
@@ -45,16 +46,16 @@ Chains FindChains(const std::vector<SampleMix>& plan, bool in_batch) {
     }
     return chains;
   }
-  std::vector<char> taken(n, 0);
+  enum : uint8_t { kTaken = 1, kPlaced = 2 };
+  std::vector<uint8_t> state(n, 0);
   for (const SampleMix& s : plan) {
-    CheckMix(!taken[s.partner], kCaller, "in-batch partners must be a permutation of the batch");
-    taken[s.partner] = 1;
+    CheckMix(!(state[s.partner] & kTaken), kCaller, "in-batch partners must be a permutation of the batch");
+    state[s.partner] |= kTaken;
   }
-  std::vector<char> placed(n, 0);
   for (int64_t start = 0; start < n; ++start) {
-    if (placed[start]) continue;
-    for (int64_t i = start; !placed[i]; i = plan[i].partner) {
-      placed[i] = 1;
+    if (state[start] & kPlaced) continue;
+    for (int64_t i = start; !(state[i] & kPlaced); i = plan[i].partner) {
+      state[i] |= kPlaced;
       chains.members.push_back(i);
     }
     chains.starts.push_back(static_cast<int64_t>(chains.members.size()));
