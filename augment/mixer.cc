@@ -115,6 +115,7 @@ at::Tensor Mixer::MixPixels(const at::Tensor& images, const at::Tensor& partner_
     MixImages(images.contiguous(), partner_images.contiguous(), result.plan, masks, mixed);
     return mixed;
   }
+  // Under ring partners this batch has already gone to the peer: SendReceive returns only once it is sent.
   at::Tensor mixed = images.contiguous();
   const bool in_batch = result.partners.source == PartnerPlan::Source::kThisBatch;
   MixImagesInPlace(mixed, in_batch ? mixed : partner_images.contiguous(), result.plan, masks);

@@ -35,8 +35,9 @@ class Mixer {
   // `images`: float [N, C, H, W]. `targets`: int64 class labels [N] (smoothed, then mixed into soft targets) or
   // float [N, D] regression targets (mixed with the same per-sample lambda). From options.off_epoch on, nothing is
   // mixed (labels are still smoothed).
-  // The batch is handed over: CPU batches are mixed in place (result.images then shares their storage), except
-  // under kPrevious partners, which keep the batch unmixed for the next step; CUDA batches go into a new batch.
+  // The batch is handed over: contiguous CPU batches are mixed in place (result.images then shares their storage;
+  // others, e.g. channels-last, through a contiguous copy), except under kPrevious partners, which keep the batch
+  // unmixed for the next step; CUDA batches go into a new batch.
   MixResult Mix(const at::Tensor& images, const at::Tensor& targets, int64_t step, int64_t epoch);
 
   const at::Tensor& previous_images() const { return previous_images_; }

@@ -2,8 +2,8 @@
 // Run: build/bench/mix_bench [--device=cpu|cuda] [--threads=N] [--iterations=N]
 // Effective bandwidth counts the bytes a mix must read and write: Mixup reads the image and its partner and
 // writes the result (3 x batch bytes); CutMix into a new batch reads each pixel once from one of the two and writes
-// it (2 x); CutMix in place reads the box from the partner and writes it (2 x box bytes); a copy reads and writes
-// (2 x). Both kernels run: in place (what the trainer uses on CPU for in-batch and ring partners) and into a new
+// it (2 x); in place, Mixup reads each pixel of a flip pair once and writes it (2 x), CutMix reads the box from the
+// partner and writes it (2 x box bytes); a copy reads and writes (2 x). Both kernels run: in place (what the trainer uses on CPU for in-batch and ring partners) and into a new
 // batch (under `previous` partners, and on CUDA).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -88,7 +88,7 @@ void Measure(const at::Device& device, int64_t n, int64_t c, int64_t h, int64_t 
   report("mixup(elem) new batch", mixup_s, 3 * bytes);
   report("cutmix(batch box) new batch", cutmix_s, 2 * bytes);
   if (cpu) {
-    report("mixup(elem) in place", mixup_in_place_s, 3 * bytes);
+    report("mixup(elem) in place", mixup_in_place_s, 2 * bytes);
     report("cutmix(batch box) in place", cutmix_in_place_s, 2 * box_bytes);
   }
 }

@@ -18,7 +18,8 @@ namespace {
 
 constexpr const char* kCaller = "MixImagesInPlace";
 // Rows are mixed in bands of about this many pixels per image (16 KiB), the unit of parallel work: a cycle of a
-// random permutation typically holds most of the batch, and it still splits into many units.
+// random permutation typically holds most of the batch, and on large images it still splits into many units (on
+// 224x224x3, 3 channels x 13 bands; small single-channel images stay one unit per cycle).
 constexpr int64_t kBandPixels = 4096;
 // A thread gets at least this many pixels of work: on 128x1x28x28 (100K pixels) two threads ran 6-7 us against
 // 4 us for one, the cost of waking the second thread exceeding the work it takes over.
@@ -49,7 +50,7 @@ Chains FindChains(const std::vector<SampleMix>& plan, bool in_batch) {
   enum : uint8_t { kTaken = 1, kPlaced = 2 };
   std::vector<uint8_t> state(n, 0);
   for (const SampleMix& s : plan) {
-    CheckMix(!(state[s.partner] & kTaken), kCaller, "in-batch partners must be a permutation of the batch");
+    CheckMix(kCaller, !(state[s.partner] & kTaken), "in-batch partners must be a permutation of the batch");
     state[s.partner] |= kTaken;
   }
   for (int64_t start = 0; start < n; ++start) {
@@ -164,10 +165,10 @@ void MixRow(const SampleMix& s, Columns columns, const uint8_t* __restrict mask,
       std::memcpy(row + columns.begin, partner + columns.begin, (columns.end - columns.begin) * sizeof(float));
       return;
     case SampleMix::kBlend:
-      BlendInPlace(s.lam, 1.0f - s.lam, columns.end, row, partner);
+      BlendInPlace(s.lam, 1.0f - s.lam, columns.end - columns.begin, row + columns.begin, partner + columns.begin);
       return;
     case SampleMix::kMask:
-      for (int64_t i = 0; i < columns.end; ++i) {
+      for (int64_t i = columns.begin; i < columns.end; ++i) {
         if (!mask[i]) row[i] = partner[i];
       }
       return;
@@ -176,7 +177,7 @@ void MixRow(const SampleMix& s, Columns columns, const uint8_t* __restrict mask,
   }
 }
 
-struct Batch {
+struct Planes {
   float* images;
   const float* partners;
   const uint8_t* masks;
@@ -200,7 +201,7 @@ bool SameBox(const SampleMix& a, const SampleMix& b) {
 
 // Rows [y_begin, y_end) of one channel of a chain of two samples that are each other's partner, when a fast path
 // fits; false otherwise.
-bool MixPairRows(const Batch& batch, const SampleMix& a, const SampleMix& b, int64_t sample_a, int64_t sample_b,
+bool MixPairRows(const Planes& batch, const SampleMix& a, const SampleMix& b, int64_t sample_a, int64_t sample_b,
                  int64_t channel, int64_t y_begin, int64_t y_end) {
   if (SameBox(a, b)) {
     const int64_t first_row = std::max<int64_t>(y_begin, a.y0);
@@ -222,7 +223,7 @@ bool MixPairRows(const Batch& batch, const SampleMix& a, const SampleMix& b, int
 // Rows [y_begin, y_end) of one channel of one chain, members [first, last). In-batch, each member reads the next
 // member's row before that member is mixed, and the last reads the first's original row, saved in `saved`
 // beforehand.
-void MixChainRows(const Batch& batch, const std::vector<SampleMix>& plan, const int64_t* first, const int64_t* last,
+void MixChainRows(const Planes& batch, const std::vector<SampleMix>& plan, const int64_t* first, const int64_t* last,
                   bool in_batch, int64_t channel, int64_t y_begin, int64_t y_end, float* saved) {
   if (in_batch && last - first == 2 &&
       MixPairRows(batch, plan[first[0]], plan[first[1]], first[0], first[1], channel, y_begin, y_end)) {
@@ -254,18 +255,19 @@ void MixChainRows(const Batch& batch, const std::vector<SampleMix>& plan, const 
 void MixImagesInPlace(at::Tensor& images, const at::Tensor& partners, const std::vector<SampleMix>& plan,
                       const at::Tensor& masks) {
   CheckMixPlan(kCaller, images, partners, plan, masks);
-  CheckMix(images.device().is_cpu(), kCaller, "CPU tensors only (CUDA batches use MixImages)");
+  CheckMix(kCaller, images.device().is_cpu(), "CPU tensors only (CUDA batches use MixImages)");
   const bool in_batch = partners.is_alias_of(images);
-  CheckMix(!in_batch || (partners.data_ptr() == images.data_ptr() && partners.sizes() == images.sizes()), kCaller,
+  CheckMix(kCaller, !in_batch || (partners.data_ptr() == images.data_ptr() && partners.sizes() == images.sizes()),
            "partners overlap the images without being the same batch");
   if (images.numel() == 0) return;
-  const Batch batch{images.data_ptr<float>(), partners.data_ptr<float>(),
+  const Planes batch{images.data_ptr<float>(), partners.data_ptr<float>(),
                     masks.defined() ? masks.data_ptr<uint8_t>() : nullptr, images.size(1), images.size(2),
                     images.size(3)};
   const Chains chains = FindChains(plan, in_batch);
   const int64_t band_rows = std::max<int64_t>(1, kBandPixels / batch.width);
   const int64_t bands = (batch.height + band_rows - 1) / band_rows;
   const int64_t units = chains.count() * batch.channels * bands;
+  // The pixels a unit visits, on average: an upper bound on its work (a swapped pair touches only its box).
   const int64_t pixels_per_unit =
       static_cast<int64_t>(plan.size()) / chains.count() * std::min(band_rows, batch.height) * batch.width;
   const int64_t grain = std::max<int64_t>(1, kPixelsPerThread / pixels_per_unit);

@@ -21,11 +21,11 @@ namespace {
 void CheckArguments(const at::Tensor& images, const at::Tensor& partners, const std::vector<SampleMix>& plan,
                     const at::Tensor& masks, const at::Tensor& out) {
   CheckMixPlan("MixImages", images, partners, plan, masks);
-  CheckMix(out.sizes() == images.sizes() && out.scalar_type() == at::kFloat && out.is_contiguous(), "MixImages",
+  CheckMix("MixImages", out.sizes() == images.sizes() && out.scalar_type() == at::kFloat && out.is_contiguous(),
            "out must be contiguous float32 shaped like images");
-  CheckMix(out.data_ptr() != images.data_ptr() && out.data_ptr() != partners.data_ptr(), "MixImages",
+  CheckMix("MixImages", out.data_ptr() != images.data_ptr() && out.data_ptr() != partners.data_ptr(),
            "out aliases an input");
-  CheckMix(out.device() == images.device(), "MixImages", "tensors on different devices");
+  CheckMix("MixImages", out.device() == images.device(), "tensors on different devices");
 }
 
 // Blends and boxes of batches larger than this are written with non-temporal stores: the batch will not stay in cache

@@ -8,33 +8,35 @@
 
 namespace strobe {
 
-void CheckMix(bool ok, const char* caller, const char* what) {
+void CheckMix(const char* caller, bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(absl::StrFormat("%s: %s", caller, what));
 }
 
 void CheckMixPlan(const char* caller, const at::Tensor& images, const at::Tensor& partners,
                   const std::vector<SampleMix>& plan, const at::Tensor& masks) {
-  CheckMix(images.dim() == 4 && images.scalar_type() == at::kFloat && images.is_contiguous(), caller,
+  CheckMix(caller, images.dim() == 4 && images.scalar_type() == at::kFloat && images.is_contiguous(),
            "images must be contiguous float32 [N, C, H, W]");
-  CheckMix(partners.dim() == 4 && partners.scalar_type() == at::kFloat && partners.is_contiguous() &&
+  CheckMix(caller,
+           partners.dim() == 4 && partners.scalar_type() == at::kFloat && partners.is_contiguous() &&
                partners.sizes().slice(1) == images.sizes().slice(1),
-           caller, "partners must be contiguous float32 [M, C, H, W] with the images' C, H, W");
-  CheckMix(images.device() == partners.device(), caller, "tensors on different devices");
-  CheckMix(static_cast<int64_t>(plan.size()) == images.size(0), caller, "plan size differs from the batch");
+           "partners must be contiguous float32 [M, C, H, W] with the images' C, H, W");
+  CheckMix(caller, images.device() == partners.device(), "tensors on different devices");
+  CheckMix(caller, static_cast<int64_t>(plan.size()) == images.size(0), "plan size differs from the batch");
   const int64_t height = images.size(2);
   const int64_t width = images.size(3);
   for (const SampleMix& s : plan) {
-    CheckMix(s.partner >= 0 && s.partner < partners.size(0), caller, "partner index out of range");
+    CheckMix(caller, s.partner >= 0 && s.partner < partners.size(0), "partner index out of range");
     if (s.kind == SampleMix::kBox) {
-      CheckMix(0 <= s.y0 && s.y0 <= s.y1 && s.y1 <= height && 0 <= s.x0 && s.x0 <= s.x1 && s.x1 <= width, caller,
+      CheckMix(caller, 0 <= s.y0 && s.y0 <= s.y1 && s.y1 <= height && 0 <= s.x0 && s.x0 <= s.x1 && s.x1 <= width,
                "box outside the image");
     } else if (s.kind == SampleMix::kMask) {
-      CheckMix(masks.defined() && masks.dim() == 3 && masks.scalar_type() == at::kByte && masks.is_contiguous() &&
+      CheckMix(caller,
+               masks.defined() && masks.dim() == 3 && masks.scalar_type() == at::kByte && masks.is_contiguous() &&
                    masks.size(1) == height && masks.size(2) == width && s.mask >= 0 && s.mask < masks.size(0) &&
                    masks.device() == images.device(),
-               caller, "mask missing or not uint8 [M, H, W] matching the images");
+               "mask missing or not uint8 [M, H, W] matching the images");
     } else {
-      CheckMix(s.kind == SampleMix::kCopy || s.kind == SampleMix::kBlend, caller, "unknown kind");
+      CheckMix(caller, s.kind == SampleMix::kCopy || s.kind == SampleMix::kBlend, "unknown kind");
     }
   }
 }

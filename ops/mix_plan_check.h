@@ -15,8 +15,8 @@ namespace strobe {
 void CheckMixPlan(const char* caller, const at::Tensor& images, const at::Tensor& partners,
                   const std::vector<SampleMix>& plan, const at::Tensor& masks);
 
-// Throws std::invalid_argument("<caller>: <what>") if !ok.
-void CheckMix(bool ok, const char* caller, const char* what);
+// Throws std::invalid_argument("<caller>: <what>") unless ok.
+void CheckMix(const char* caller, bool ok, const char* what);
 
 }  // namespace strobe
 

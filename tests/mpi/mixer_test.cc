@@ -86,8 +86,8 @@ TEST_F(MixerTest, PreviousPolicyNeverPairsWithinABatch) {
   }
 }
 
-// In place, the handed-over batch is the result and nothing else is allocated for it; under `previous` the batch
-// must survive unmixed as the next step's partners.
+// In place, the handed-over batch is the result; under `previous` the batch must survive unmixed as the next
+// step's partners.
 TEST_F(MixerTest, CpuBatchesAreMixedInPlaceExceptUnderPreviousPartners) {
   MixOptions options = Options(PartnerPolicy::kFlip);
   options.mixup_alpha = 0;  // CutMix only: its pixels are exactly one of the two sources

@@ -1,4 +1,5 @@
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -273,6 +274,53 @@ TEST(MixInPlaceTest, MatchesMixingIntoANewBatchBitwise) {
       }
     }
   }
+}
+
+// The vector swap's edges, placed rather than drawn: boxes from the left edge, to the right edge (where the last
+// vector is moved back inside the row), inside one vector, and the whole row, at widths 8 and 28; and a blended
+// pair whose two lambdas differ.
+TEST(MixInPlaceTest, FlipPairsAtEveryBoxEdgeMatchMixingIntoANewBatch) {
+  for (const int32_t width : {8, 28}) {
+    SCOPED_TRACE(testing::Message() << "width " << width);
+    const std::vector<std::array<int32_t, 2>> spans = {
+        {0, 3}, {3, width}, {width - 7, width}, {width - 3, width - 1}, {0, width}};
+    std::vector<SampleMix> plan;
+    for (const auto& span : spans) {
+      const SampleMix box{SampleMix::kBox, 0.5f, 1, 5, span[0], span[1], -1, 0};
+      plan.push_back(box);
+      plan.push_back(box);
+    }
+    plan.push_back(SampleMix{SampleMix::kBlend, 0.3f, 0, 0, 0, 0, -1, 0});
+    plan.push_back(SampleMix{SampleMix::kBlend, 0.8f, 0, 0, 0, 0, -1, 0});
+    const auto n = static_cast<int64_t>(plan.size());
+    for (int64_t i = 0; i < n; ++i) plan[i].partner = i ^ 1;
+    at::manual_seed(width);
+    const at::Tensor x = at::randn({n, 2, 6, width});
+    at::Tensor expected = at::empty_like(x);
+    MixImages(x, x, plan, at::Tensor(), expected);
+    at::Tensor mixed = x.clone();
+    MixImagesInPlace(mixed, mixed, plan, at::Tensor());
+    EXPECT_TRUE(at::equal(mixed, expected));
+  }
+}
+
+// Two threads split the units of one cycle mid-way: a 9-cycle over 3 channels of 3 bands is 9 units, and the
+// second thread starts at unit 5 (channel 1, band 2), so it must find its place in the count.
+TEST(MixInPlaceTest, TwoThreadsMatchMixingIntoANewBatch) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  std::vector<int64_t> roll(9);
+  for (int64_t i = 0; i < 9; ++i) roll[i] = (i + 8) % 9;
+  at::manual_seed(4);
+  const at::Tensor x = at::randn({9, 3, 60, 200});
+  const at::Tensor masks = at::randint(0, 2, {3, 60, 200}, at::kLong).to(at::kByte);
+  const std::vector<SampleMix> plan = MixedPlan(roll, 60, 200, /*pairs=*/false, 23);
+  at::Tensor expected = at::empty_like(x);
+  MixImages(x, x, plan, masks, expected);
+  at::Tensor mixed = x.clone();
+  MixImagesInPlace(mixed, mixed, plan, masks);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(mixed, expected));
 }
 
 TEST(MixInPlaceTest, RejectsPartnersThatAreNotAPermutationOrOverlap) {
