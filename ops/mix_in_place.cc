@@ -199,6 +199,34 @@ bool SameBox(const SampleMix& a, const SampleMix& b) {
          a.x1 == b.x1;
 }
 
+// Whether every sample mixes with its mirror (flip partners) through one box shared by the whole batch: batch lambda
+// mode under flip, the default.
+bool MirroredWithOneBox(const std::vector<SampleMix>& plan) {
+  const auto n = static_cast<int64_t>(plan.size());
+  for (int64_t i = 0; i < n; ++i) {
+    if (plan[i].partner != n - 1 - i || !SameBox(plan[i], plan[0])) return false;
+  }
+  return true;
+}
+
+// Each sample swaps the shared box with its mirror; an odd batch's middle sample is its own mirror and keeps its
+// pixels. One unit per pair and channel, with neither the cycle search nor the chain and band bookkeeping, which on
+// 28x28 images cost about as much as the swaps themselves (docs/mixing.md).
+void SwapMirroredBoxes(const Planes& batch, int64_t samples, const SampleMix& box) {
+  const int64_t rows = box.y1 - box.y0;
+  if (rows <= 0 || box.x1 <= box.x0) return;
+  const int64_t units = samples / 2 * batch.channels;
+  const int64_t grain = std::max<int64_t>(1, kPixelsPerThread / (2 * rows * (box.x1 - box.x0)));
+  at::parallel_for(0, units, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t unit = begin; unit < end; ++unit) {
+      const int64_t sample = unit / batch.channels;
+      const int64_t channel = unit % batch.channels;
+      SwapBoxRows(rows, box.x0, box.x1, batch.width, batch.Row(sample, channel, box.y0),
+                  batch.Row(samples - 1 - sample, channel, box.y0));
+    }
+  });
+}
+
 // Rows [y_begin, y_end) of one channel of a chain of two samples that are each other's partner, when a fast path
 // fits; false otherwise.
 bool MixPairRows(const Planes& batch, const SampleMix& a, const SampleMix& b, int64_t sample_a, int64_t sample_b,
@@ -263,6 +291,10 @@ void MixImagesInPlace(at::Tensor& images, const at::Tensor& partners, const std:
   const Planes batch{images.data_ptr<float>(), partners.data_ptr<float>(),
                     masks.defined() ? masks.data_ptr<uint8_t>() : nullptr, images.size(1), images.size(2),
                     images.size(3)};
+  if (in_batch && MirroredWithOneBox(plan)) {
+    SwapMirroredBoxes(batch, static_cast<int64_t>(plan.size()), plan[0]);
+    return;
+  }
   const Chains chains = FindChains(plan, in_batch);
   const int64_t band_rows = std::max<int64_t>(1, kBandPixels / batch.width);
   const int64_t bands = (batch.height + band_rows - 1) / band_rows;

@@ -304,6 +304,33 @@ TEST(MixInPlaceTest, FlipPairsAtEveryBoxEdgeMatchMixingIntoANewBatch) {
   }
 }
 
+// Batch lambda mode under flip (the default): one box for the whole batch, swapped between mirrored samples, with
+// the middle sample of an odd batch left as it is; 33 samples of 3 channels split over two threads.
+TEST(MixInPlaceTest, OneBoxSharedByMirroredSamplesMatchesMixingIntoANewBatch) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  for (const std::array<int64_t, 4> shape :
+       {std::array<int64_t, 4>{33, 3, 60, 200}, {8, 1, 28, 28}, {9, 1, 28, 28}, {5, 2, 7, 5}}) {
+    const int64_t n = shape[0];
+    const int64_t height = shape[2];
+    const int64_t width = shape[3];
+    SCOPED_TRACE(testing::Message() << "batch " << n << ", width " << width);
+    std::vector<SampleMix> plan(n);
+    for (int64_t i = 0; i < n; ++i) {
+      plan[i] = SampleMix{SampleMix::kBox,          0.5f, 1, static_cast<int32_t>(height - 1), 1,
+                          static_cast<int32_t>(width), -1,  n - 1 - i};
+    }
+    at::manual_seed(n);
+    const at::Tensor x = at::randn({n, shape[1], height, width});
+    at::Tensor expected = at::empty_like(x);
+    MixImages(x, x, plan, at::Tensor(), expected);
+    at::Tensor mixed = x.clone();
+    MixImagesInPlace(mixed, mixed, plan, at::Tensor());
+    EXPECT_TRUE(at::equal(mixed, expected));
+  }
+  at::set_num_threads(threads);
+}
+
 // Two threads split the units of one cycle mid-way: a 9-cycle over 3 channels of 3 bands is 9 units, and the
 // second thread starts at unit 5 (channel 1, band 2), so it must find its place in the count.
 TEST(MixInPlaceTest, TwoThreadsMatchMixingIntoANewBatch) {
