@@ -2,15 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "ops/avx2_clones.h"
+#include "ops/avx2.h"
 #include "ops/mix_plan_check.h"
 
 namespace strobe {
@@ -110,11 +107,7 @@ __attribute__((target("avx2"))) void SwapRowsAvx2(int64_t rows, int64_t x0, int6
                                                   float* __restrict a, float* __restrict b) {
   const int64_t whole_end = x0 + (x1 - x0) / 8 * 8;
   const int64_t window = std::min(whole_end, width - 8);
-  const __m256i columns = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(window)),
-                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  const __m256 tail = _mm256_castsi256_ps(
-      _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(whole_end)), columns),
-                          _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(x1)), columns)));
+  const __m256 tail = LanesIn(window, whole_end, x1);
   for (int64_t y = 0; y < rows; ++y, a += width, b += width) {
     for (int64_t i = x0; i < whole_end; i += 8) {
       const __m256 va = _mm256_loadu_ps(a + i);
@@ -135,8 +128,7 @@ __attribute__((target("avx2"))) void SwapRowsAvx2(int64_t rows, int64_t x0, int6
 // Rows of two planes starting at a and b, `width` pixels apart: the columns [x0, x1) of each row are swapped.
 void SwapBoxRows(int64_t rows, int64_t x0, int64_t x1, int64_t width, float* a, float* b) {
 #if defined(__x86_64__)
-  static const bool has_avx2 = __builtin_cpu_supports("avx2");
-  if (has_avx2 && width >= 8) {
+  if (CpuHasAvx2() && width >= 8) {
     SwapRowsAvx2(rows, x0, x1, width, a, b);
     return;
   }
