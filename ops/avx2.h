@@ -1,8 +1,8 @@
 #ifndef STROBE_OPS_AVX2_H_
 #define STROBE_OPS_AVX2_H_
 
-// AVX2 for the mixing kernels in a build that targets baseline x86-64 (SSE2): code is compiled for AVX2 as well and
-// chosen at run time from the CPU.
+// AVX2 for the mixing kernels and the image resampler in a build that targets baseline x86-64 (SSE2): code is
+// compiled for AVX2 as well and chosen at run time from the CPU.
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
+
+#include "ops/avx2.h"
 
 namespace strobe {
 namespace {
@@ -49,48 +52,139 @@ FilterTaps ComputeTaps(double start, double length, int in_size, int out_size) {
   return taps;
 }
 
-// sums[i] = Σ_k weights[k] · rows[k · row_bytes + i]: contiguous, so the compiler vectorises it.
-void VerticalPass(const uint8_t* rows, size_t row_bytes, const float* weights, int count, size_t span, float* sums) {
-  for (size_t i = 0; i < span; ++i) sums[i] = weights[0] * rows[i];
-  for (int k = 1; k < count; ++k) {
-    rows += row_bytes;
-    for (size_t i = 0; i < span; ++i) sums[i] += weights[k] * rows[i];
+#define ALWAYS_INLINE __attribute__((always_inline))
+
+// Calls body(std::integral_constant<int, count>) for the tap counts of crops within 3x of the output size (1 to 7),
+// so that the filter loops are unrolled for them, and body(std::integral_constant<int, 0>) for any other count. The
+// body is inlined into the caller, whose AVX2 clone then compiles it for AVX2 too.
+template <typename Body>
+ALWAYS_INLINE inline void WithTapCount(int count, Body&& body) {
+  switch (count) {
+    case 1:
+      return body(std::integral_constant<int, 1>());
+    case 2:
+      return body(std::integral_constant<int, 2>());
+    case 3:
+      return body(std::integral_constant<int, 3>());
+    case 4:
+      return body(std::integral_constant<int, 4>());
+    case 5:
+      return body(std::integral_constant<int, 5>());
+    case 6:
+      return body(std::integral_constant<int, 6>());
+    case 7:
+      return body(std::integral_constant<int, 7>());
+    default:
+      return body(std::integral_constant<int, 0>());
   }
 }
 
-// Four floats as one SIMD register (GCC/Clang vector extension: SSE on x86-64, NEON on Arm), for one RGB pixel
-// plus a lane that is ignored.
-typedef float Float4 __attribute__((vector_size(16)));
+// sums[i] = Σ_k weights[k] · rows[k · row_bytes + i]: contiguous, so the compiler vectorises it. kCount > 0 fixes
+// the tap count at compile time, so that each vector of sums is accumulated in a register over unrolled taps.
+template <int kCount>
+ALWAYS_INLINE inline void VerticalPassOf(const uint8_t* rows, size_t row_bytes, const float* weights,
+                                                          int count, size_t span, float* sums) {
+  if (kCount == 0) {
+    for (size_t i = 0; i < span; ++i) sums[i] = weights[0] * rows[i];
+    for (int k = 1; k < count; ++k) {
+      rows += row_bytes;
+      for (size_t i = 0; i < span; ++i) sums[i] += weights[k] * rows[i];
+    }
+    return;
+  }
+  for (size_t i = 0; i < span; ++i) {
+    float sum = weights[0] * rows[i];
+    for (int k = 1; k < kCount; ++k) sum += weights[k] * rows[k * row_bytes + i];
+    sums[i] = sum;
+  }
+}
 
-Float4 LoadFloat4(const float* p) {
-  Float4 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
+STROBE_ALSO_FOR_AVX2 void VerticalPass(const uint8_t* rows, size_t row_bytes, const float* weights, int count,
+                                       size_t span, float* sums) {
+  WithTapCount(count, [&](auto taps) ALWAYS_INLINE {
+    VerticalPassOf<decltype(taps)::value>(rows, row_bytes, weights, count, span, sums);
+  });
+}
+
+// Two RGB pixels side by side, one per 128-bit half (GCC/Clang vector extension: one AVX register in the AVX2
+// build of the horizontal pass, two SSE or NEON registers otherwise). Each half's fourth lane reads the next
+// pixel's red (or the padding after the row) and is dropped.
+typedef float PixelPair __attribute__((vector_size(32)));
+
+typedef float Pixel __attribute__((vector_size(16)));
+
+// The horizontal taps laid out for pairs of output pixels: for pair j and tap k, the left pixel's weight in the
+// lower four lanes and the right pixel's in the upper four, every pair running the same `taps` taps (zero weights
+// past a pixel's own count). The loop then has no per-pixel trip count, and each tap of two pixels is one load of
+// weights, one gathered load of pixels and one multiply-add.
+struct PairedTaps {
+  std::vector<int> first;  // per output pixel, as FilterTaps::first
+  std::vector<PixelPair> weights;
+  int taps = 0;
+};
+
+PairedTaps PairTaps(const FilterTaps& filter) {
+  const int width = static_cast<int>(filter.first.size());
+  PairedTaps paired;
+  paired.first = filter.first;
+  paired.taps = *std::max_element(filter.count.begin(), filter.count.end());
+  const int pairs = (width + 1) / 2;
+  paired.weights.resize(static_cast<size_t>(pairs) * paired.taps);
+  for (int j = 0; j < pairs; ++j) {
+    const int left = 2 * j;
+    const int right = std::min(left + 1, width - 1);  // an odd width's last pixel pairs with itself
+    for (int k = 0; k < paired.taps; ++k) {
+      const float l = filter.weights[static_cast<size_t>(left) * filter.stride + k];
+      const float r = filter.weights[static_cast<size_t>(right) * filter.stride + k];
+      paired.weights[static_cast<size_t>(j) * paired.taps + k] = PixelPair{l, l, l, l, r, r, r, r};
+    }
+  }
+  return paired;
 }
 
 // One output row from the vertically filtered, interleaved row `sums` (which starts at input column
-// `column_lo`): each tap is one 4-wide multiply-add on a whole pixel. The fourth lane reads the next pixel's red
-// (or the padding after the row) and is dropped.
+// `column_lo`, and is zero-padded for `taps` pixels past its end): each pixel's filtered, scaled and offset RGB in
+// `values`, four floats per pixel. kTaps > 0 fixes the tap count at compile time, so the taps are unrolled.
+template <int kTaps>
+ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, int column_lo, const float* sums,
+                                                       int width, const PixelPair& scale, const PixelPair& offset,
+                                                       float* values) {
+  const int count = kTaps > 0 ? kTaps : taps.taps;
+  const PixelPair* weights = taps.weights.data();
+  for (int x = 0; x < width; x += 2, weights += count) {
+    const float* left = sums + static_cast<size_t>(taps.first[x] - column_lo) * 3;
+    const float* right = sums + static_cast<size_t>(taps.first[std::min(x + 1, width - 1)] - column_lo) * 3;
+    PixelPair sum = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int k = 0; k < count; ++k) {
+      Pixel l, r;
+      std::memcpy(&l, left + 3 * k, sizeof(l));
+      std::memcpy(&r, right + 3 * k, sizeof(r));
+      sum += weights[k] * __builtin_shufflevector(l, r, 0, 1, 2, 3, 4, 5, 6, 7);
+    }
+    const PixelPair value = sum * scale + offset;
+    std::memcpy(values + 4 * x, &value, sizeof(value));
+  }
+}
+
+STROBE_ALSO_FOR_AVX2 void FilterRow(const PairedTaps& taps, int column_lo, const float* sums, int width,
+                                    const PixelPair& scale, const PixelPair& offset, float* values) {
+  WithTapCount(taps.taps, [&](auto count) ALWAYS_INLINE {
+    FilterRowOf<decltype(count)::value>(taps, column_lo, sums, width, scale, offset, values);
+  });
+}
+
 void Store(float value, float* to) { *to = value; }
 void Store(float value, uint8_t* to) {
   *to = static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, value + 0.5f)));
 }
 
 template <typename T>
-void HorizontalPass(const FilterTaps& taps, int column_lo, const float* sums, int width, const ResampleOutput& out,
-                    T* row_out) {
-  const Float4 scale = {out.scale[0], out.scale[1], out.scale[2], 0};
-  const Float4 offset = {out.offset[0], out.offset[1], out.offset[2], 0};
-  for (int x = 0; x < width; ++x) {
-    const float* w = &taps.weights[static_cast<size_t>(x) * taps.stride];
-    const float* p = sums + static_cast<size_t>(taps.first[x] - column_lo) * 3;
-    Float4 sum = {0, 0, 0, 0};
-    for (int k = 0; k < taps.count[x]; ++k) sum += w[k] * LoadFloat4(p + 3 * k);
-    const Float4 value = sum * scale + offset;
+void StoreRow(const float* values, int width, const ResampleOutput& out, T* row_out) {
+  for (int x = 0; x < width; ++x, values += 4) {
     T* pixel = row_out + x * out.pixel_stride;
-    Store(value[0], pixel);
-    Store(value[1], pixel + out.channel_stride);
-    Store(value[2], pixel + 2 * out.channel_stride);
+    Store(values[0], pixel);
+    Store(values[1], pixel + out.channel_stride);
+    Store(values[2], pixel + 2 * out.channel_stride);
   }
 }
 
@@ -99,6 +193,7 @@ void HorizontalPass(const FilterTaps& taps, int column_lo, const float* sums, in
 void ResampleRegion(const RgbImage& image, const Region& region, int width, int height, const ResampleOutput& out) {
   const FilterTaps across = ComputeTaps(region.x, region.width, image.width, width);
   const FilterTaps down = ComputeTaps(region.y, region.height, image.height, height);
+  const PairedTaps paired = PairTaps(across);
   // Vertical pass first, one output row at a time, over only the columns the horizontal taps read: it runs on
   // contiguous bytes (the compiler vectorises it), and the gathering horizontal pass then sees `height` rows, not
   // every row of the region.
@@ -106,17 +201,24 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
   const int column_hi = across.first.back() + across.count.back();
   const size_t span = static_cast<size_t>(column_hi - column_lo) * 3;
   thread_local std::vector<float> column_sums;
-  column_sums.assign(span + 1, 0.0f);  // one float of padding for the last pixel's 4-wide load
+  // Zeros after the row for the taps of zero weight past a pixel's count, and the last pixel's fourth lane.
+  column_sums.assign(span + 3 * static_cast<size_t>(paired.taps) + 1, 0.0f);
+  thread_local std::vector<float> row_values;
+  row_values.resize(4 * static_cast<size_t>(width + 1));
+  const PixelPair scale = {out.scale[0], out.scale[1], out.scale[2], 0, out.scale[0], out.scale[1], out.scale[2], 0};
+  const PixelPair offset = {out.offset[0], out.offset[1], out.offset[2], 0,
+                            out.offset[0], out.offset[1], out.offset[2], 0};
   const size_t image_row = static_cast<size_t>(image.width) * 3;
   const uint8_t* first_column = image.pixels.data() + static_cast<size_t>(column_lo) * 3;
   for (int y = 0; y < height; ++y) {
     float* sums = column_sums.data();
     VerticalPass(first_column + static_cast<size_t>(down.first[y]) * image_row, image_row,
                  &down.weights[static_cast<size_t>(y) * down.stride], down.count[y], span, sums);
+    FilterRow(paired, column_lo, sums, width, scale, offset, row_values.data());
     if (out.byte_origin != nullptr) {
-      HorizontalPass(across, column_lo, sums, width, out, out.byte_origin + y * out.row_stride);
+      StoreRow(row_values.data(), width, out, out.byte_origin + y * out.row_stride);
     } else {
-      HorizontalPass(across, column_lo, sums, width, out, out.origin + y * out.row_stride);
+      StoreRow(row_values.data(), width, out, out.origin + y * out.row_stride);
     }
   }
 }
