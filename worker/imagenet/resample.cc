@@ -118,7 +118,7 @@ typedef float Pixel __attribute__((vector_size(16)));
 // past a pixel's own count). The loop then has no per-pixel trip count, and each tap of two pixels is one load of
 // weights, one gathered load of pixels and one multiply-add.
 struct PairedTaps {
-  std::vector<int> first;  // per output pixel, as FilterTaps::first
+  std::vector<int> offsets;  // per pair, where its left and right pixels' first taps start in the filtered row
   std::vector<PixelPair> weights;
   int taps = 0;
 };
@@ -126,13 +126,15 @@ struct PairedTaps {
 PairedTaps PairTaps(const FilterTaps& filter) {
   const int width = static_cast<int>(filter.first.size());
   PairedTaps paired;
-  paired.first = filter.first;
+  const int column_lo = filter.first.front();
   paired.taps = *std::max_element(filter.count.begin(), filter.count.end());
   const int pairs = (width + 1) / 2;
   paired.weights.resize(static_cast<size_t>(pairs) * paired.taps);
   for (int j = 0; j < pairs; ++j) {
     const int left = 2 * j;
     const int right = std::min(left + 1, width - 1);  // an odd width's last pixel pairs with itself
+    paired.offsets.push_back((filter.first[left] - column_lo) * 3);
+    paired.offsets.push_back((filter.first[right] - column_lo) * 3);
     for (int k = 0; k < paired.taps; ++k) {
       const float l = filter.weights[static_cast<size_t>(left) * filter.stride + k];
       const float r = filter.weights[static_cast<size_t>(right) * filter.stride + k];
@@ -142,18 +144,18 @@ PairedTaps PairTaps(const FilterTaps& filter) {
   return paired;
 }
 
-// One output row from the vertically filtered, interleaved row `sums` (which starts at input column
-// `column_lo`, and is zero-padded for `taps` pixels past its end): each pixel's filtered, scaled and offset RGB in
+// One output row from the vertically filtered, interleaved row `sums` (which starts at the leftmost output pixel's
+// first tap, and is zero-padded for `taps` pixels past its end): each pixel's filtered, scaled and offset RGB in
 // `values`, four floats per pixel. kTaps > 0 fixes the tap count at compile time, so the taps are unrolled.
 template <int kTaps>
-ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, int column_lo, const float* sums,
+ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, const float* sums,
                                                        int width, const PixelPair& scale, const PixelPair& offset,
                                                        float* values) {
   const int count = kTaps > 0 ? kTaps : taps.taps;
   const PixelPair* weights = taps.weights.data();
   for (int x = 0; x < width; x += 2, weights += count) {
-    const float* left = sums + static_cast<size_t>(taps.first[x] - column_lo) * 3;
-    const float* right = sums + static_cast<size_t>(taps.first[std::min(x + 1, width - 1)] - column_lo) * 3;
+    const float* left = sums + taps.offsets[x];
+    const float* right = sums + taps.offsets[x + 1];
     PixelPair sum = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int k = 0; k < count; ++k) {
       Pixel l, r;
@@ -166,10 +168,10 @@ ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, int column_lo, con
   }
 }
 
-STROBE_ALSO_FOR_AVX2 void FilterRow(const PairedTaps& taps, int column_lo, const float* sums, int width,
+STROBE_ALSO_FOR_AVX2 void FilterRow(const PairedTaps& taps, const float* sums, int width,
                                     const PixelPair& scale, const PixelPair& offset, float* values) {
   WithTapCount(taps.taps, [&](auto count) ALWAYS_INLINE {
-    FilterRowOf<decltype(count)::value>(taps, column_lo, sums, width, scale, offset, values);
+    FilterRowOf<decltype(count)::value>(taps, sums, width, scale, offset, values);
   });
 }
 
@@ -214,7 +216,7 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
     float* sums = column_sums.data();
     VerticalPass(first_column + static_cast<size_t>(down.first[y]) * image_row, image_row,
                  &down.weights[static_cast<size_t>(y) * down.stride], down.count[y], span, sums);
-    FilterRow(paired, column_lo, sums, width, scale, offset, row_values.data());
+    FilterRow(paired, sums, width, scale, offset, row_values.data());
     if (out.byte_origin != nullptr) {
       StoreRow(row_values.data(), width, out, out.byte_origin + y * out.row_stride);
     } else {
