@@ -111,7 +111,31 @@ STROBE_ALSO_FOR_AVX2 void VerticalPass(const uint8_t* rows, size_t row_bytes, co
 // pixel's red (or the padding after the row) and is dropped.
 typedef float PixelPair __attribute__((vector_size(32)));
 
-typedef float Pixel __attribute__((vector_size(16)));
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define STROBE_HAS_SHUFFLEVECTOR 1
+#endif
+#endif
+
+// The 4 floats at `left` in the lower half of *pair, the 4 at `right` in the upper half. The filtered row is padded
+// with 4 floats before it and 8 after, for the whole-register loads of compilers without __builtin_shufflevector.
+ALWAYS_INLINE inline void LoadPixelPair(const float* left, const float* right, PixelPair* pair) {
+#if STROBE_HAS_SHUFFLEVECTOR  // Clang, GCC 12 and later: one load and one insert
+  typedef float Pixel __attribute__((vector_size(16)));
+  Pixel l, r;
+  std::memcpy(&l, left, sizeof(l));
+  std::memcpy(&r, right, sizeof(r));
+  *pair = __builtin_shufflevector(l, r, 0, 1, 2, 3, 4, 5, 6, 7);
+#else  // GCC 11 and earlier: two loads and a bitwise blend
+  typedef int32_t PairBits __attribute__((vector_size(32)));
+  const PairBits lower_half = {-1, -1, -1, -1, 0, 0, 0, 0};
+  PixelPair l, r;
+  std::memcpy(&l, left, sizeof(l));
+  std::memcpy(&r, right - 4, sizeof(r));
+  *pair = (PixelPair)(((PairBits)l & lower_half) | ((PairBits)r & ~lower_half));
+#endif
+}
+constexpr size_t kRowPadding = 4;
 
 // The horizontal taps laid out for pairs of output pixels: for pair j and tap k, the left pixel's weight in the
 // lower four lanes and the right pixel's in the upper four, every pair running the same `taps` taps (zero weights
@@ -158,10 +182,9 @@ ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, const float* sums,
     const float* right = sums + taps.offsets[x + 1];
     PixelPair sum = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int k = 0; k < count; ++k) {
-      Pixel l, r;
-      std::memcpy(&l, left + 3 * k, sizeof(l));
-      std::memcpy(&r, right + 3 * k, sizeof(r));
-      sum += weights[k] * __builtin_shufflevector(l, r, 0, 1, 2, 3, 4, 5, 6, 7);
+      PixelPair pixels;
+      LoadPixelPair(left + 3 * k, right + 3 * k, &pixels);
+      sum += weights[k] * pixels;
     }
     const PixelPair value = sum * scale + offset;
     std::memcpy(values + 4 * x, &value, sizeof(value));
@@ -203,8 +226,9 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
   const int column_hi = across.first.back() + across.count.back();
   const size_t span = static_cast<size_t>(column_hi - column_lo) * 3;
   thread_local std::vector<float> column_sums;
-  // Zeros after the row for the taps of zero weight past a pixel's count, and the last pixel's fourth lane.
-  column_sums.assign(span + 3 * static_cast<size_t>(paired.taps) + 1, 0.0f);
+  // Zeros around the row: before it for the right pixels' loads, which start 4 floats early, and after it for the
+  // taps of zero weight past a pixel's count and the left pixels' loads, which read 8 floats.
+  column_sums.assign(kRowPadding + span + 3 * static_cast<size_t>(paired.taps) + 8, 0.0f);
   thread_local std::vector<float> row_values;
   row_values.resize(4 * static_cast<size_t>(width + 1));
   const PixelPair scale = {out.scale[0], out.scale[1], out.scale[2], 0, out.scale[0], out.scale[1], out.scale[2], 0};
@@ -213,7 +237,7 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
   const size_t image_row = static_cast<size_t>(image.width) * 3;
   const uint8_t* first_column = image.pixels.data() + static_cast<size_t>(column_lo) * 3;
   for (int y = 0; y < height; ++y) {
-    float* sums = column_sums.data();
+    float* sums = column_sums.data() + kRowPadding;
     VerticalPass(first_column + static_cast<size_t>(down.first[y]) * image_row, image_row,
                  &down.weights[static_cast<size_t>(y) * down.stride], down.count[y], span, sums);
     FilterRow(paired, sums, width, scale, offset, row_values.data());
