@@ -333,7 +333,8 @@ absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communica
   }
   at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the process-wide generator
   generator.set_state(file->at("torch_cpu_generator").toTensor());
-  state.loss_window = LossWindow{file->at("loss_window_sum").toDouble(), file->at("loss_window_steps").toInt()};
+  state.loss_window.sum = file->at("loss_window_sum").toDouble();
+  state.loss_window.steps = file->at("loss_window_steps").toInt();
   if (state.mixer != nullptr && file->contains("mix_previous_images")) {
     // The partner buffer lives where the model trains (saved from there to the host).
     const c10::Device device = ModelDevice(state);
