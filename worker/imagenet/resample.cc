@@ -82,8 +82,8 @@ ALWAYS_INLINE inline void WithTapCount(int count, Body&& body) {
 // sums[i] = Σ_k weights[k] · rows[k · row_bytes + i]: contiguous, so the compiler vectorises it. kCount > 0 fixes
 // the tap count at compile time, so that each vector of sums is accumulated in a register over unrolled taps.
 template <int kCount>
-ALWAYS_INLINE inline void VerticalPassOf(const uint8_t* rows, size_t row_bytes, const float* weights,
-                                                          int count, size_t span, float* sums) {
+ALWAYS_INLINE inline void VerticalPassOf(const uint8_t* rows, size_t row_bytes, const float* weights, int count,
+                                         size_t span, float* sums) {
   if (kCount == 0) {
     for (size_t i = 0; i < span; ++i) sums[i] = weights[0] * rows[i];
     for (int k = 1; k < count; ++k) {
@@ -135,6 +135,8 @@ ALWAYS_INLINE inline void LoadPixelPair(const float* left, const float* right, P
   *pair = (PixelPair)(((PairBits)l & lower_half) | ((PairBits)r & ~lower_half));
 #endif
 }
+
+// The floats of padding before the filtered row, for the right pixels' loads that start 4 floats early.
 constexpr size_t kRowPadding = 4;
 
 // The horizontal taps laid out for pairs of output pixels: for pair j and tap k, the left pixel's weight in the
@@ -172,9 +174,8 @@ PairedTaps PairTaps(const FilterTaps& filter) {
 // first tap, and is zero-padded for `taps` pixels past its end): each pixel's filtered, scaled and offset RGB in
 // `values`, four floats per pixel. kTaps > 0 fixes the tap count at compile time, so the taps are unrolled.
 template <int kTaps>
-ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, const float* sums,
-                                                       int width, const PixelPair& scale, const PixelPair& offset,
-                                                       float* values) {
+ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, const float* sums, int width, const PixelPair& scale,
+                                      const PixelPair& offset, float* values) {
   const int count = kTaps > 0 ? kTaps : taps.taps;
   const PixelPair* weights = taps.weights.data();
   for (int x = 0; x < width; x += 2, weights += count) {
@@ -191,8 +192,8 @@ ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, const float* sums,
   }
 }
 
-STROBE_ALSO_FOR_AVX2 void FilterRow(const PairedTaps& taps, const float* sums, int width,
-                                    const PixelPair& scale, const PixelPair& offset, float* values) {
+STROBE_ALSO_FOR_AVX2 void FilterRow(const PairedTaps& taps, const float* sums, int width, const PixelPair& scale,
+                                    const PixelPair& offset, float* values) {
   WithTapCount(taps.taps, [&](auto count) ALWAYS_INLINE {
     FilterRowOf<decltype(count)::value>(taps, sums, width, scale, offset, values);
   });
