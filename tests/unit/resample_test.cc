@@ -46,8 +46,8 @@ double Reference(const RgbImage& image, const Region& region, int width, int hei
 }
 
 // Random images, regions (inside, across the edge, a pixel wide, up to 12x the output) and output sizes (odd and
-// even widths), into every layout: the SIMD passes (pairs of pixels, taps unrolled by count) give the definition's
-// values.
+// even widths, and whole groups of 8, which planar float rows are filtered straight into), into every layout: the
+// SIMD passes (pairs of pixels transposed to planes, taps unrolled by count) give the definition's values.
 TEST(ResampleRegion, IsTheBilinearFilterOfItsDefinitionInEveryLayout) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> unit(0, 1);
@@ -58,7 +58,7 @@ TEST(ResampleRegion, IsTheBilinearFilterOfItsDefinitionInEveryLayout) {
     image.height = 1 + static_cast<int>(rng() % 120);
     image.pixels.resize(static_cast<size_t>(image.width) * image.height * 3);
     for (uint8_t& p : image.pixels) p = static_cast<uint8_t>(rng());
-    const int width = 1 + static_cast<int>(rng() % 40);
+    const int width = trial % 4 == 0 ? 8 * (1 + static_cast<int>(rng() % 5)) : 1 + static_cast<int>(rng() % 40);
     const int height = 1 + static_cast<int>(rng() % 40);
     const Region region{unit(rng) * image.width - 0.2 * image.width, unit(rng) * image.height - 0.2 * image.height,
                         0.5 + unit(rng) * 12 * width, 0.5 + unit(rng) * 12 * height};

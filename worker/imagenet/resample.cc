@@ -139,26 +139,43 @@ ALWAYS_INLINE inline void LoadPixelPair(const float* left, const float* right, P
 // The floats of padding before the filtered row, for the right pixels' loads that start 4 floats early.
 constexpr size_t kRowPadding = 4;
 
+// Lanes `indices` of the 16 in a then b (a's 0-7, b's 8-15), as __builtin_shufflevector; GCC 11 and earlier have
+// only __builtin_shuffle, which takes them as a vector.
+#if STROBE_HAS_SHUFFLEVECTOR
+#define STROBE_SHUFFLE_PAIRS(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+typedef int32_t PairLanes __attribute__((vector_size(32)));
+#define STROBE_SHUFFLE_PAIRS(a, b, ...) __builtin_shuffle(a, b, PairLanes{__VA_ARGS__})
+#endif
+
+// Output pixels are filtered in groups of 8, as four pairs: pixel p of the group with pixel p + 4. A 4 × 4
+// transpose within each half of the four pairs then gives each channel's 8 values in order.
+constexpr int kGroup = 8;
+
 // The horizontal taps laid out for pairs of output pixels: for pair j and tap k, the left pixel's weight in the
 // lower four lanes and the right pixel's in the upper four, every pair running the same `taps` taps (zero weights
 // past a pixel's own count). The loop then has no per-pixel trip count, and each tap of two pixels is one load of
-// weights, one gathered load of pixels and one multiply-add.
+// weights, one gathered load of pixels and one multiply-add. Mirrored, the pairs run from the last output pixel to
+// the first, so that a flipped row is written forwards, with the same vectorised stores as an unflipped one. The
+// last group's pixels past the row repeat its last pixel.
 struct PairedTaps {
   std::vector<int> offsets;  // per pair, where its left and right pixels' first taps start in the filtered row
   std::vector<PixelPair> weights;
   int taps = 0;
 };
 
-PairedTaps PairTaps(const FilterTaps& filter) {
+PairedTaps PairTaps(const FilterTaps& filter, bool mirrored) {
   const int width = static_cast<int>(filter.first.size());
   PairedTaps paired;
   const int column_lo = filter.first.front();
   paired.taps = *std::max_element(filter.count.begin(), filter.count.end());
-  const int pairs = (width + 1) / 2;
+  const int pairs = (width + kGroup - 1) / kGroup * (kGroup / 2);
   paired.weights.resize(static_cast<size_t>(pairs) * paired.taps);
+  const auto pixel_at = [&](int position) { return mirrored ? width - 1 - position : position; };
   for (int j = 0; j < pairs; ++j) {
-    const int left = 2 * j;
-    const int right = std::min(left + 1, width - 1);  // an odd width's last pixel pairs with itself
+    const int position = j / (kGroup / 2) * kGroup + j % (kGroup / 2);
+    const int left = pixel_at(std::min(position, width - 1));
+    const int right = pixel_at(std::min(position + kGroup / 2, width - 1));
     paired.offsets.push_back((filter.first[left] - column_lo) * 3);
     paired.offsets.push_back((filter.first[right] - column_lo) * 3);
     for (int k = 0; k < paired.taps; ++k) {
@@ -170,32 +187,56 @@ PairedTaps PairTaps(const FilterTaps& filter) {
   return paired;
 }
 
+// The filtered, scaled and offset RGB of the pixel pair whose taps start at `offsets` in `sums` (through a pointer:
+// a returned AVX vector would change the ABI of the baseline build).
+template <int kTaps>
+ALWAYS_INLINE inline void FilterPair(const int* offsets, const PixelPair* weights, int count, const float* sums,
+                                     const PixelPair& scale, const PixelPair& offset, PixelPair* value) {
+  const float* left = sums + offsets[0];
+  const float* right = sums + offsets[1];
+  PixelPair pixels;
+  LoadPixelPair(left, right, &pixels);
+  PixelPair sum = weights[0] * pixels;  // not 0 + it: one add fewer, and no weight or pixel is negative
+  for (int k = 1; k < (kTaps > 0 ? kTaps : count); ++k) {
+    LoadPixelPair(left + 3 * k, right + 3 * k, &pixels);
+    sum += weights[k] * pixels;
+  }
+  *value = sum * scale + offset;
+}
+
 // One output row from the vertically filtered, interleaved row `sums` (which starts at the leftmost output pixel's
-// first tap, and is zero-padded for `taps` pixels past its end): each pixel's filtered, scaled and offset RGB in
-// `values`, four floats per pixel. kTaps > 0 fixes the tap count at compile time, so the taps are unrolled.
+// first tap, and is zero-padded for `taps` pixels past its end): the filtered, scaled and offset values of channel
+// c in planes[c · plane_stride ...], for the row's width rounded up to whole groups. kTaps > 0 fixes the tap count
+// at compile time, so the taps are unrolled.
 template <int kTaps>
 ALWAYS_INLINE inline void FilterRowOf(const PairedTaps& taps, const float* sums, int width, const PixelPair& scale,
-                                      const PixelPair& offset, float* values) {
+                                      const PixelPair& offset, float* planes, std::ptrdiff_t plane_stride) {
   const int count = kTaps > 0 ? kTaps : taps.taps;
   const PixelPair* weights = taps.weights.data();
-  for (int x = 0; x < width; x += 2, weights += count) {
-    const float* left = sums + taps.offsets[x];
-    const float* right = sums + taps.offsets[x + 1];
-    PixelPair sum = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int k = 0; k < count; ++k) {
-      PixelPair pixels;
-      LoadPixelPair(left + 3 * k, right + 3 * k, &pixels);
-      sum += weights[k] * pixels;
+  const int* offsets = taps.offsets.data();
+  for (int x = 0; x < width; x += kGroup) {
+    PixelPair pair[kGroup / 2];  // pair[p]: pixel x + p in the lower half, x + p + 4 in the upper
+    for (int p = 0; p < kGroup / 2; ++p, offsets += 2, weights += count) {
+      FilterPair<kTaps>(offsets, weights, count, sums, scale, offset, &pair[p]);
     }
-    const PixelPair value = sum * scale + offset;
-    std::memcpy(values + 4 * x, &value, sizeof(value));
+    // rg01 = r0 r1 g0 g1 | r4 r5 g4 g5, b01 = b0 b1 - - | b4 b5 - -, and the same of pixels 2, 3, 6, 7.
+    const PixelPair rg01 = STROBE_SHUFFLE_PAIRS(pair[0], pair[1], 0, 8, 1, 9, 4, 12, 5, 13);
+    const PixelPair b01 = STROBE_SHUFFLE_PAIRS(pair[0], pair[1], 2, 10, 3, 11, 6, 14, 7, 15);
+    const PixelPair rg23 = STROBE_SHUFFLE_PAIRS(pair[2], pair[3], 0, 8, 1, 9, 4, 12, 5, 13);
+    const PixelPair b23 = STROBE_SHUFFLE_PAIRS(pair[2], pair[3], 2, 10, 3, 11, 6, 14, 7, 15);
+    const PixelPair red = STROBE_SHUFFLE_PAIRS(rg01, rg23, 0, 1, 8, 9, 4, 5, 12, 13);
+    const PixelPair green = STROBE_SHUFFLE_PAIRS(rg01, rg23, 2, 3, 10, 11, 6, 7, 14, 15);
+    const PixelPair blue = STROBE_SHUFFLE_PAIRS(b01, b23, 0, 1, 8, 9, 4, 5, 12, 13);
+    std::memcpy(planes + x, &red, sizeof(red));
+    std::memcpy(planes + plane_stride + x, &green, sizeof(green));
+    std::memcpy(planes + 2 * plane_stride + x, &blue, sizeof(blue));
   }
 }
 
 STROBE_ALSO_FOR_AVX2 void FilterRow(const PairedTaps& taps, const float* sums, int width, const PixelPair& scale,
-                                    const PixelPair& offset, float* values) {
+                                    const PixelPair& offset, float* planes, std::ptrdiff_t plane_stride) {
   WithTapCount(taps.taps, [&](auto count) ALWAYS_INLINE {
-    FilterRowOf<decltype(count)::value>(taps, sums, width, scale, offset, values);
+    FilterRowOf<decltype(count)::value>(taps, sums, width, scale, offset, planes, plane_stride);
   });
 }
 
@@ -204,14 +245,28 @@ void Store(float value, uint8_t* to) {
   *to = static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, value + 0.5f)));
 }
 
+// The row's channel planes (FilterRow's) into the output's layout.
 template <typename T>
-void StoreRow(const float* values, int width, const ResampleOutput& out, T* row_out) {
-  for (int x = 0; x < width; ++x, values += 4) {
-    T* pixel = row_out + x * out.pixel_stride;
-    Store(values[0], pixel);
-    Store(values[1], pixel + out.channel_stride);
-    Store(values[2], pixel + 2 * out.channel_stride);
+ALWAYS_INLINE inline void StoreRowOf(const float* planes, std::ptrdiff_t plane_stride, int width,
+                                     const ResampleOutput& out, T* row_out) {
+  for (int c = 0; c < 3; ++c) {
+    const float* __restrict from = planes + c * plane_stride;
+    T* __restrict to = row_out + c * out.channel_stride;
+    if (out.pixel_stride == 1) {  // planar (CHW): contiguous, which the compiler vectorises
+      for (int x = 0; x < width; ++x) Store(from[x], to + x);
+    } else {
+      for (int x = 0; x < width; ++x) Store(from[x], to + x * out.pixel_stride);
+    }
   }
+}
+
+STROBE_ALSO_FOR_AVX2 void StoreRow(const float* planes, std::ptrdiff_t plane_stride, int width,
+                                   const ResampleOutput& out, float* row_out) {
+  StoreRowOf(planes, plane_stride, width, out, row_out);
+}
+STROBE_ALSO_FOR_AVX2 void StoreRow(const float* planes, std::ptrdiff_t plane_stride, int width,
+                                   const ResampleOutput& out, uint8_t* row_out) {
+  StoreRowOf(planes, plane_stride, width, out, row_out);
 }
 
 }  // namespace
@@ -219,7 +274,16 @@ void StoreRow(const float* values, int width, const ResampleOutput& out, T* row_
 void ResampleRegion(const RgbImage& image, const Region& region, int width, int height, const ResampleOutput& out) {
   const FilterTaps across = ComputeTaps(region.x, region.width, image.width, width);
   const FilterTaps down = ComputeTaps(region.y, region.height, image.height, height);
-  const PairedTaps paired = PairTaps(across);
+  const bool mirrored = out.pixel_stride < 0;
+  const PairedTaps paired = PairTaps(across, mirrored);
+  // A mirrored row is filtered last pixel first (PairTaps), so it is stored forwards from its leftmost value.
+  ResampleOutput forwards = out;
+  if (mirrored) {
+    forwards.pixel_stride = -out.pixel_stride;
+    const std::ptrdiff_t leftmost = (width - 1) * out.pixel_stride;
+    if (out.byte_origin != nullptr) forwards.byte_origin += leftmost;
+    if (out.origin != nullptr) forwards.origin += leftmost;
+  }
   // Vertical pass first, one output row at a time, over only the columns the horizontal taps read: it runs on
   // contiguous bytes (the compiler vectorises it), and the gathering horizontal pass then sees `height` rows, not
   // every row of the region.
@@ -230,8 +294,13 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
   // Zeros around the row: before it for the right pixels' loads, which start 4 floats early, and after it for the
   // taps of zero weight past a pixel's count and the left pixels' loads, which read 8 floats.
   column_sums.assign(kRowPadding + span + 3 * static_cast<size_t>(paired.taps) + 8, 0.0f);
-  thread_local std::vector<float> row_values;
-  row_values.resize(4 * static_cast<size_t>(width + 1));
+  // Planar float rows of whole groups (224 wide, CHW: the training input) are filtered straight into the output;
+  // others go through planes of whole groups, then into their layout.
+  const bool filter_into_output = forwards.origin != nullptr && forwards.pixel_stride == 1 && width % kGroup == 0;
+  const std::ptrdiff_t plane_stride = (width + kGroup - 1) / kGroup * kGroup;
+  const std::ptrdiff_t filtered_stride = filter_into_output ? forwards.channel_stride : plane_stride;
+  thread_local std::vector<float> row_planes;
+  row_planes.resize(3 * static_cast<size_t>(plane_stride));
   const PixelPair scale = {out.scale[0], out.scale[1], out.scale[2], 0, out.scale[0], out.scale[1], out.scale[2], 0};
   const PixelPair offset = {out.offset[0], out.offset[1], out.offset[2], 0,
                             out.offset[0], out.offset[1], out.offset[2], 0};
@@ -241,11 +310,13 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
     float* sums = column_sums.data() + kRowPadding;
     VerticalPass(first_column + static_cast<size_t>(down.first[y]) * image_row, image_row,
                  &down.weights[static_cast<size_t>(y) * down.stride], down.count[y], span, sums);
-    FilterRow(paired, sums, width, scale, offset, row_values.data());
-    if (out.byte_origin != nullptr) {
-      StoreRow(row_values.data(), width, out, out.byte_origin + y * out.row_stride);
+    float* filtered = filter_into_output ? forwards.origin + y * forwards.row_stride : row_planes.data();
+    FilterRow(paired, sums, width, scale, offset, filtered, filtered_stride);
+    if (filter_into_output) continue;
+    if (forwards.byte_origin != nullptr) {
+      StoreRow(row_planes.data(), plane_stride, width, forwards, forwards.byte_origin + y * forwards.row_stride);
     } else {
-      StoreRow(row_values.data(), width, out, out.origin + y * out.row_stride);
+      StoreRow(row_planes.data(), plane_stride, width, forwards, forwards.origin + y * forwards.row_stride);
     }
   }
 }
