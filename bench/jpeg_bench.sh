@@ -23,13 +23,16 @@ fi
 echo "photos: $(ls "$photos" | wc -l) files in $photos ($(du -sh "$photos" | cut -f1)), 500x375, JPEG quality 90"
 # Alternating runs, medians: this machine's speed drifts, and neither side may profit from a quiet moment alone.
 repeats=${STROBE_BENCH_REPEATS:-5}
-strobe_rates=() python_rates=() strobe_cpu=() python_cpu=()
+strobe_rates=() python_rates=() strobe_cpu=() python_cpu=() decode_cpu=()
 cpu_ms() { sed -n 's/.*CPU time \([0-9.]*\) ms\/img.*/\1/p' <<<"$1"; }
 for _ in $(seq "$repeats"); do
   line=$("$build/bench/jpeg_pipeline_bench" --images_dir="$photos" --rounds="$rounds")
   echo "$line"
   strobe_rates+=("$(grep -o '[0-9.]* img/s' <<<"$line" | cut -d' ' -f1)")
   strobe_cpu+=("$(cpu_ms "$line")")
+  line=$("$build/bench/jpeg_pipeline_bench" --images_dir="$photos" --rounds="$rounds" --decode_only)
+  echo "$line"
+  decode_cpu+=("$(cpu_ms "$line")")
   # Python gets glibc's large-allocation thresholds raised: otherwise some runs hand each image's buffers back to
   # the kernel and fault them in again (238K page faults against 37K-49K, 10-15 ms/img instead of 1.7-3.4 ms),
   # which would flatter Strobe (docs/imagenet.md).
@@ -52,5 +55,9 @@ awk -v s="$(median "${strobe_cpu[@]}")" -v p="$(median "${python_cpu[@]}")" -v n
 # nearly always with address-space randomisation off): the ratio against its fastest run is the conservative one.
 awk -v s="$strobe_median" -v p="$(printf '%s\n' "${python_rates[@]}" | sort -n | tail -1)" \
   'BEGIN { printf "against python'"'"'s fastest run (%.1f img/s): strobe / python %.2fx\n", p, s / p }'
+# libjpeg-turbo's share: the same region decodes with nothing after them. Python's time over this is the most the
+# ratio could be with the resample and normalise free.
+awk -v d="$(median "${decode_cpu[@]}")" -v s="$(median "${strobe_cpu[@]}")" -v p="$(median "${python_cpu[@]}")" \
+  -v n="$repeats" 'BEGIN { printf "median of %d, CPU time: decode alone %.3f ms/img (%.0f%% of strobe'"'"'s time): python / decode alone %.2fx\n", n, d, 100 * d / s, p / d }'
 # Scaling with decode threads (as --decode_threads): 1 and 2 threads on the same files.
 for threads in 1 2; do "$build/bench/jpeg_pipeline_bench" --images_dir="$photos" --rounds="$rounds" --threads="$threads"; done

@@ -1,7 +1,8 @@
 // ImageNet training input on one core: decode + RandomResizedCrop(224) + horizontal flip + normalise, for every
 // JPEG in a directory (read into memory first, so the disk is not measured), repeated --rounds times.
 // Run: build/bench/jpeg_pipeline_bench --images_dir=DIR [--rounds=5] [--size=224] [--threads=1]
-// With --threads=N, N decode threads share the files (as a rank's --decode_threads do).
+// With --threads=N, N decode threads share the files (as a rank's --decode_threads do). With --decode_only, only
+// the decode of each crop's region (libjpeg-turbo, as the pipeline calls it) runs: the floor under its time.
 // bench/jpeg_bench.sh runs it and the same pipeline in Python (PIL + torchvision) on the same files.
 #include <algorithm>
 #include <atomic>
@@ -16,12 +17,16 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "worker/file_system.h"
+#include "worker/imagenet/crop_sampler.h"
+#include "worker/imagenet/image_decoder.h"
 #include "worker/imagenet/sample_transform.h"
 
 ABSL_FLAG(std::string, images_dir, "", "Directory of JPEG files.");
 ABSL_FLAG(int, rounds, 5, "Passes over the files.");
 ABSL_FLAG(int, size, 224, "Output size.");
 ABSL_FLAG(int, threads, 1, "Decode threads.");
+ABSL_FLAG(bool, decode_only, false,
+          "Only decode each random crop's region (what libjpeg-turbo costs), without the resample and normalise.");
 
 namespace {
 
@@ -31,6 +36,16 @@ double ProcessCpuSeconds() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+// The pipeline's decode of the region that sample's RandomResizedCrop keeps, and nothing after it.
+absl::Status DecodeTrainRegion(const std::string& data, const strobe::SampleTransform& transform, uint64_t seed,
+                               strobe::DecodedRegion* decoded) {
+  const strobe::RegionChooser choose = [&](int width, int height) {
+    return strobe::SampleRandomResizedCrop(width, height, transform.crop, seed);
+  };
+  return strobe::DecodeImageRegionInto(reinterpret_cast<const uint8_t*>(data.data()), data.size(), choose,
+                                       transform.size, transform.size, decoded);
 }
 
 }  // namespace
@@ -58,6 +73,7 @@ int main(int argc, char** argv) {
   transform.size = absl::GetFlag(FLAGS_size);
   const int rounds = absl::GetFlag(FLAGS_rounds);
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  const bool decode_only = absl::GetFlag(FLAGS_decode_only);
   std::atomic<bool> failed{false};
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = ProcessCpuSeconds();
@@ -65,12 +81,15 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       std::vector<float> out(3 * static_cast<size_t>(transform.size) * transform.size);
+      strobe::DecodedRegion decoded;
       for (int round = 0; round < rounds; ++round) {
         for (size_t i = t; i < contents.size(); i += threads) {
           const std::string& data = contents[i];
           const uint64_t seed = static_cast<uint64_t>(round) * contents.size() + i + 1;
-          const absl::Status status = strobe::TransformTrainSample(reinterpret_cast<const uint8_t*>(data.data()),
-                                                                   data.size(), transform, seed, out.data());
+          const absl::Status status = decode_only
+                                          ? DecodeTrainRegion(data, transform, seed, &decoded)
+                                          : strobe::TransformTrainSample(reinterpret_cast<const uint8_t*>(data.data()),
+                                                                         data.size(), transform, seed, out.data());
           if (!status.ok()) {
             std::fprintf(stderr, "jpeg_pipeline_bench: %s: %s\n", files[i].c_str(),
                          std::string(status.message()).c_str());
@@ -86,8 +105,9 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu_seconds = ProcessCpuSeconds() - cpu_start;
   const double images = static_cast<double>(rounds) * contents.size();
-  std::printf("strobe: %zu files x %d rounds, %d thread(s): %.1f img/s (%.3f ms/img per thread), CPU time %.3f ms/img\n",
-              contents.size(), rounds, threads, images / seconds, 1000 * seconds * threads / images,
-              1000 * cpu_seconds / images);
+  std::printf(
+      "strobe%s: %zu files x %d rounds, %d thread(s): %.1f img/s (%.3f ms/img per thread), CPU time %.3f ms/img\n",
+      decode_only ? " (decode only)" : "", contents.size(), rounds, threads, images / seconds,
+      1000 * seconds * threads / images, 1000 * cpu_seconds / images);
   return 0;
 }
