@@ -157,7 +157,7 @@ constexpr int kGroup = 8;
 // past a pixel's own count). The loop then has no per-pixel trip count, and each tap of two pixels is one load of
 // weights, one gathered load of pixels and one multiply-add. Mirrored, the pairs run from the last output pixel to
 // the first, so that a flipped row is written forwards, with the same vectorised stores as an unflipped one. The
-// last group's pixels past the row repeat its last pixel.
+// last group's places past the row's end repeat the row's last pixel in filtering order.
 struct PairedTaps {
   std::vector<int> offsets;  // per pair, where its left and right pixels' first taps start in the filtered row
   std::vector<PixelPair> weights;
@@ -196,7 +196,9 @@ ALWAYS_INLINE inline void FilterPair(const int* offsets, const PixelPair* weight
   const float* right = sums + offsets[1];
   PixelPair pixels;
   LoadPixelPair(left, right, &pixels);
-  PixelPair sum = weights[0] * pixels;  // not 0 + it: one add fewer, and no weight or pixel is negative
+  // Not 0 + the first product: one add fewer, and the same bits, as no product is negative and none is fused into a
+  // multiply-add (-ffp-contract=off, worker/CMakeLists.txt).
+  PixelPair sum = weights[0] * pixels;
   for (int k = 1; k < (kTaps > 0 ? kTaps : count); ++k) {
     LoadPixelPair(left + 3 * k, right + 3 * k, &pixels);
     sum += weights[k] * pixels;
@@ -296,7 +298,7 @@ void ResampleRegion(const RgbImage& image, const Region& region, int width, int 
   column_sums.assign(kRowPadding + span + 3 * static_cast<size_t>(paired.taps) + 8, 0.0f);
   // Planar float rows of whole groups (224 wide, CHW: the training input) are filtered straight into the output;
   // others go through planes of whole groups, then into their layout.
-  const bool filter_into_output = forwards.origin != nullptr && forwards.pixel_stride == 1 && width % kGroup == 0;
+  const bool filter_into_output = forwards.byte_origin == nullptr && forwards.pixel_stride == 1 && width % kGroup == 0;
   const std::ptrdiff_t plane_stride = (width + kGroup - 1) / kGroup * kGroup;
   const std::ptrdiff_t filtered_stride = filter_into_output ? forwards.channel_stride : plane_stride;
   thread_local std::vector<float> row_planes;
