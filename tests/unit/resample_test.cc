@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace strobe {
@@ -45,50 +46,90 @@ double Reference(const RgbImage& image, const Region& region, int width, int hei
   return sum;
 }
 
-// Random images, regions (inside, across the edge, a pixel wide, up to 12x the output) and output sizes (odd and
-// even widths, and whole groups of 8, which planar float rows are filtered straight into), into every layout: the
-// SIMD passes (pairs of pixels transposed to planes, taps unrolled by count) give the definition's values.
+// A random image, region (inside, across the edge, a pixel wide, up to 12x the output) and output size (odd and even
+// widths, and in a quarter of the draws whole groups of 8, which planar float rows are filtered straight into).
+struct ResampleCase {
+  RgbImage image;
+  Region region;
+  int width = 0;
+  int height = 0;
+};
+
+ResampleCase DrawCase(std::mt19937& rng, int trial) {
+  std::uniform_real_distribution<double> unit(0, 1);
+  ResampleCase drawn;
+  RgbImage& image = drawn.image;
+  image.width = 1 + static_cast<int>(rng() % 160);
+  image.height = 1 + static_cast<int>(rng() % 120);
+  image.pixels.resize(static_cast<size_t>(image.width) * image.height * 3);
+  for (uint8_t& p : image.pixels) p = static_cast<uint8_t>(rng());
+  drawn.width = trial % 4 == 0 ? 8 * (1 + static_cast<int>(rng() % 5)) : 1 + static_cast<int>(rng() % 40);
+  drawn.height = 1 + static_cast<int>(rng() % 40);
+  drawn.region = {unit(rng) * image.width - 0.2 * image.width, unit(rng) * image.height - 0.2 * image.height,
+                  0.5 + unit(rng) * 12 * drawn.width, 0.5 + unit(rng) * 12 * drawn.height};
+  return drawn;
+}
+
+// Where output value (x, y, c) of a layout lives, relative to the start of its buffer.
+struct Layout {
+  bool channels_last = false;
+  bool flip = false;
+  int row_padding = 0;  // values after each row (channels-last) or each channel's row (planar)
+
+  std::ptrdiff_t PixelStride() const { return channels_last ? 3 : 1; }
+  std::ptrdiff_t RowStride(int width) const { return PixelStride() * width + row_padding; }
+  std::ptrdiff_t ChannelStride(int width, int height) const { return channels_last ? 1 : RowStride(width) * height; }
+  size_t Size(int width, int height) const {
+    return static_cast<size_t>(channels_last ? RowStride(width) * height : 3 * ChannelStride(width, height));
+  }
+  std::ptrdiff_t Index(int width, int height, int x, int y, int c) const {
+    return y * RowStride(width) + (flip ? width - 1 - x : x) * PixelStride() + c * ChannelStride(width, height);
+  }
+  // ResampleRegion's description of it, for a buffer starting at `buffer`.
+  template <typename T>
+  ResampleOutput Output(int width, int height, T* buffer) const {
+    ResampleOutput out;
+    out.channel_stride = ChannelStride(width, height);
+    out.row_stride = RowStride(width);
+    out.pixel_stride = flip ? -PixelStride() : PixelStride();
+    T* origin = buffer + (flip ? (width - 1) * PixelStride() : 0);
+    if constexpr (std::is_same_v<T, uint8_t>) {
+      out.byte_origin = origin;
+    } else {
+      out.origin = origin;
+    }
+    return out;
+  }
+};
+
+// In one layout after another, the SIMD passes (pairs of pixels transposed to planes, taps unrolled by count) give
+// the definition's values.
 TEST(ResampleRegion, IsTheBilinearFilterOfItsDefinitionInEveryLayout) {
   std::mt19937 rng(7);
-  std::uniform_real_distribution<double> unit(0, 1);
   int taps_seen_above_7 = 0;
   for (int trial = 0; trial < 300; ++trial) {
-    RgbImage image;
-    image.width = 1 + static_cast<int>(rng() % 160);
-    image.height = 1 + static_cast<int>(rng() % 120);
-    image.pixels.resize(static_cast<size_t>(image.width) * image.height * 3);
-    for (uint8_t& p : image.pixels) p = static_cast<uint8_t>(rng());
-    const int width = trial % 4 == 0 ? 8 * (1 + static_cast<int>(rng() % 5)) : 1 + static_cast<int>(rng() % 40);
-    const int height = 1 + static_cast<int>(rng() % 40);
-    const Region region{unit(rng) * image.width - 0.2 * image.width, unit(rng) * image.height - 0.2 * image.height,
-                        0.5 + unit(rng) * 12 * width, 0.5 + unit(rng) * 12 * height};
-    if (region.width / width > 3.5) ++taps_seen_above_7;
-    const bool channels_last = rng() % 2, flip = rng() % 2, bytes = rng() % 2;
-    const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(width) * height;
-    std::vector<float> floats(3 * plane);
-    std::vector<uint8_t> byte_values(3 * plane);
-    ResampleOutput out;
-    out.channel_stride = channels_last ? 1 : plane;
-    out.row_stride = channels_last ? 3 * width : width;
-    const std::ptrdiff_t pixel_stride = channels_last ? 3 : 1;
-    out.pixel_stride = flip ? -pixel_stride : pixel_stride;
-    const std::ptrdiff_t first = flip ? (width - 1) * pixel_stride : 0;
-    out.scale = {0.5f, 1.0f, 2.0f};
-    out.offset = {-3.0f, 0.0f, 1.0f};
-    if (bytes) {
-      out.scale = {1, 1, 1};
-      out.offset = {0, 0, 0};
-      out.byte_origin = byte_values.data() + first;
-    } else {
-      out.origin = floats.data() + first;
+    const ResampleCase drawn = DrawCase(rng, trial);
+    const int width = drawn.width, height = drawn.height;
+    if (drawn.region.width / width > 3.5) ++taps_seen_above_7;
+    Layout layout;
+    layout.channels_last = rng() % 2;
+    layout.flip = rng() % 2;
+    const bool bytes = rng() % 2;
+    std::vector<float> floats(layout.Size(width, height));
+    std::vector<uint8_t> byte_values(layout.Size(width, height));
+    ResampleOutput out =
+        bytes ? layout.Output(width, height, byte_values.data()) : layout.Output(width, height, floats.data());
+    if (!bytes) {
+      out.scale = {0.5f, 1.0f, 2.0f};
+      out.offset = {-3.0f, 0.0f, 1.0f};
     }
-    ResampleRegion(image, region, width, height, out);
+    ResampleRegion(drawn.image, drawn.region, width, height, out);
     for (int y = 0; y < height; ++y) {
       for (int x = 0; x < width; ++x) {
-        const std::ptrdiff_t at = y * out.row_stride + (flip ? width - 1 - x : x) * pixel_stride;
         for (int c = 0; c < 3; ++c) {
-          const double want = Reference(image, region, width, height, x, y, c) * out.scale[c] + out.offset[c];
-          const std::ptrdiff_t index = at + c * out.channel_stride;
+          const double want =
+              Reference(drawn.image, drawn.region, width, height, x, y, c) * out.scale[c] + out.offset[c];
+          const std::ptrdiff_t index = layout.Index(width, height, x, y, c);
           if (bytes) {
             // Rounded to the nearest byte (float sums: within 1e-3 of the exact value).
             ASSERT_LE(std::abs(byte_values[index] - want), 0.5 + 1e-3) << "trial " << trial << " x " << x << " y " << y;
@@ -100,6 +141,52 @@ TEST(ResampleRegion, IsTheBilinearFilterOfItsDefinitionInEveryLayout) {
     }
   }
   EXPECT_GT(taps_seen_above_7, 50) << "the draws should reach the filter without an unrolled tap count";
+}
+
+// Each layout goes its own way through the code (straight into the output, through row planes, mirrored taps), but
+// must hold exactly the values of the plain planar one, and write nothing between its rows or around them.
+template <typename T>
+void ExpectEveryLayoutHoldsThePlanarValues(const ResampleCase& drawn, int trial) {
+  const int width = drawn.width, height = drawn.height;
+  const Layout planar;
+  std::vector<T> expected(planar.Size(width, height));
+  ResampleRegion(drawn.image, drawn.region, width, height, planar.Output(width, height, expected.data()));
+  const T untouched = static_cast<T>(77);
+  for (const bool channels_last : {false, true}) {
+    for (const bool flip : {false, true}) {
+      for (const int row_padding : {0, 5}) {
+        const Layout layout{channels_last, flip, row_padding};
+        std::vector<T> values(layout.Size(width, height), untouched);
+        std::vector<bool> written(values.size(), false);
+        ResampleRegion(drawn.image, drawn.region, width, height, layout.Output(width, height, values.data()));
+        for (int y = 0; y < height; ++y) {
+          for (int x = 0; x < width; ++x) {
+            for (int c = 0; c < 3; ++c) {
+              const std::ptrdiff_t index = layout.Index(width, height, x, y, c);
+              written[index] = true;
+              ASSERT_EQ(values[index], expected[planar.Index(width, height, x, y, c)])
+                  << "trial " << trial << " channels_last " << channels_last << " flip " << flip << " padding "
+                  << row_padding << " x " << x << " y " << y << " c " << c;
+            }
+          }
+        }
+        for (size_t i = 0; i < values.size(); ++i) {
+          if (!written[i]) {
+            ASSERT_EQ(values[i], untouched) << "trial " << trial << ": written outside the output";
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(ResampleRegion, EveryLayoutHoldsExactlyThePlanarValuesAndNothingElse) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 200; ++trial) {
+    const ResampleCase drawn = DrawCase(rng, trial);
+    ExpectEveryLayoutHoldsThePlanarValues<float>(drawn, trial);
+    ExpectEveryLayoutHoldsThePlanarValues<uint8_t>(drawn, trial);
+  }
 }
 
 TEST(ResampleRegion, ARegionPastTheImageEdgeTakesTheEdgePixels) {
