@@ -1,6 +1,6 @@
 // ImageNet training input on one core: decode + RandomResizedCrop(224) + horizontal flip + normalise, for every
 // JPEG in a directory (read into memory first, so the disk is not measured), repeated --rounds times.
-// Run: build/bench/jpeg_pipeline_bench --images_dir=DIR [--rounds=5] [--size=224] [--threads=1]
+// Run: build/bench/jpeg_pipeline_bench --images_dir=DIR [--rounds=5] [--size=224] [--threads=1] [--decode_only]
 // With --threads=N, N decode threads share the files (as a rank's --decode_threads do). With --decode_only, only
 // the decode of each crop's region (libjpeg-turbo, as the pipeline calls it) runs: the floor under its time.
 // bench/jpeg_bench.sh runs it and the same pipeline in Python (PIL + torchvision) on the same files.
