@@ -17,8 +17,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "worker/file_system.h"
-#include "worker/imagenet/crop_sampler.h"
-#include "worker/imagenet/image_decoder.h"
 #include "worker/imagenet/sample_transform.h"
 
 ABSL_FLAG(std::string, images_dir, "", "Directory of JPEG files.");
@@ -36,16 +34,6 @@ double ProcessCpuSeconds() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
-}
-
-// The pipeline's decode of the region that sample's RandomResizedCrop keeps, and nothing after it.
-absl::Status DecodeTrainRegion(const std::string& data, const strobe::SampleTransform& transform, uint64_t seed,
-                               strobe::DecodedRegion* decoded) {
-  const strobe::RegionChooser choose = [&](int width, int height) {
-    return strobe::SampleRandomResizedCrop(width, height, transform.crop, seed);
-  };
-  return strobe::DecodeImageRegionInto(reinterpret_cast<const uint8_t*>(data.data()), data.size(), choose,
-                                       transform.size, transform.size, decoded);
 }
 
 }  // namespace
@@ -84,12 +72,12 @@ int main(int argc, char** argv) {
       strobe::DecodedRegion decoded;
       for (int round = 0; round < rounds; ++round) {
         for (size_t i = t; i < contents.size(); i += threads) {
-          const std::string& data = contents[i];
+          const auto* data = reinterpret_cast<const uint8_t*>(contents[i].data());
+          const size_t bytes = contents[i].size();
           const uint64_t seed = static_cast<uint64_t>(round) * contents.size() + i + 1;
           const absl::Status status = decode_only
-                                          ? DecodeTrainRegion(data, transform, seed, &decoded)
-                                          : strobe::TransformTrainSample(reinterpret_cast<const uint8_t*>(data.data()),
-                                                                         data.size(), transform, seed, out.data());
+                                          ? strobe::DecodeTrainRegion(data, bytes, transform, seed, &decoded)
+                                          : strobe::TransformTrainSample(data, bytes, transform, seed, out.data());
           if (!status.ok()) {
             std::fprintf(stderr, "jpeg_pipeline_bench: %s: %s\n", files[i].c_str(),
                          std::string(status.message()).c_str());

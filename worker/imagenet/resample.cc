@@ -117,6 +117,15 @@ typedef float PixelPair __attribute__((vector_size(32)));
 #endif
 #endif
 
+// The lanes listed in `...` out of the 16 in a then b (a's 0-7, b's 8-15), as __builtin_shufflevector; GCC 11 and
+// earlier have only __builtin_shuffle, which takes them as a vector.
+#if STROBE_HAS_SHUFFLEVECTOR
+#define STROBE_SHUFFLE_PAIRS(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+typedef int32_t PairLanes __attribute__((vector_size(32)));
+#define STROBE_SHUFFLE_PAIRS(a, b, ...) __builtin_shuffle(a, b, PairLanes{__VA_ARGS__})
+#endif
+
 // The 4 floats at `left` in the lower half of *pair, the 4 at `right` in the upper half. The filtered row is padded
 // with 4 floats before it and 8 after, for the whole-register loads of compilers without __builtin_shufflevector.
 ALWAYS_INLINE inline void LoadPixelPair(const float* left, const float* right, PixelPair* pair) {
@@ -138,15 +147,6 @@ ALWAYS_INLINE inline void LoadPixelPair(const float* left, const float* right, P
 
 // The floats of padding before the filtered row, for the right pixels' loads that start 4 floats early.
 constexpr size_t kRowPadding = 4;
-
-// Lanes `indices` of the 16 in a then b (a's 0-7, b's 8-15), as __builtin_shufflevector; GCC 11 and earlier have
-// only __builtin_shuffle, which takes them as a vector.
-#if STROBE_HAS_SHUFFLEVECTOR
-#define STROBE_SHUFFLE_PAIRS(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
-#else
-typedef int32_t PairLanes __attribute__((vector_size(32)));
-#define STROBE_SHUFFLE_PAIRS(a, b, ...) __builtin_shuffle(a, b, PairLanes{__VA_ARGS__})
-#endif
 
 // Output pixels are filtered in groups of 8, as four pairs: pixel p of the group with pixel p + 4. A 4 × 4
 // transpose within each half of the four pairs then gives each channel's 8 values in order.

@@ -23,6 +23,12 @@ void SetOrigin(float* origin, const SampleTransform& transform, ResampleOutput& 
 }
 void SetOrigin(uint8_t* origin, const SampleTransform&, ResampleOutput& layout) { layout.byte_origin = origin; }
 
+RegionChooser TrainRegion(const SampleTransform& transform, uint64_t sample_seed) {
+  return [&transform, sample_seed](int width, int height) {
+    return SampleRandomResizedCrop(width, height, transform.crop, sample_seed);
+  };
+}
+
 template <typename T>
 absl::Status Transform(const uint8_t* data, size_t bytes, const SampleTransform& transform,
                        const RegionChooser& choose, bool flip, T* out) {
@@ -47,10 +53,7 @@ absl::Status Transform(const uint8_t* data, size_t bytes, const SampleTransform&
 template <typename T>
 absl::Status TrainSample(const uint8_t* data, size_t bytes, const SampleTransform& transform, uint64_t sample_seed,
                          T* out) {
-  const RegionChooser choose = [&](int width, int height) {
-    return SampleRandomResizedCrop(width, height, transform.crop, sample_seed);
-  };
-  return Transform(data, bytes, transform, choose, DrawFlip(sample_seed), out);
+  return Transform(data, bytes, transform, TrainRegion(transform, sample_seed), DrawFlip(sample_seed), out);
 }
 
 template <typename T>
@@ -71,6 +74,12 @@ absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const Sampl
 absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const SampleTransform& transform,
                                   uint64_t sample_seed, uint8_t* out) {
   return TrainSample(data, bytes, transform, sample_seed, out);
+}
+
+absl::Status DecodeTrainRegion(const uint8_t* data, size_t bytes, const SampleTransform& transform,
+                               uint64_t sample_seed, DecodedRegion* decoded) {
+  return DecodeImageRegionInto(data, bytes, TrainRegion(transform, sample_seed), transform.size, transform.size,
+                               decoded);
 }
 
 absl::Status TransformEvalSample(const uint8_t* data, size_t bytes, const SampleTransform& transform, float* out) {

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "worker/imagenet/crop_sampler.h"
+#include "worker/imagenet/image_decoder.h"
 
 namespace strobe {
 
@@ -30,6 +31,11 @@ absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const Sampl
                                   uint64_t sample_seed, float* out);
 absl::Status TransformTrainSample(const uint8_t* data, size_t bytes, const SampleTransform& transform,
                                   uint64_t sample_seed, uint8_t* out);
+
+// Only the decode TransformTrainSample starts with: the part of `data` that the sample's RandomResizedCrop keeps
+// (bench/jpeg_pipeline_bench --decode_only times it alone).
+absl::Status DecodeTrainRegion(const uint8_t* data, size_t bytes, const SampleTransform& transform,
+                               uint64_t sample_seed, DecodedRegion* decoded);
 
 // The validation input: deterministic, no flip.
 absl::Status TransformEvalSample(const uint8_t* data, size_t bytes, const SampleTransform& transform, float* out);
