@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -11,7 +12,11 @@
 #include "absl/strings/strip.h"
 #include "worker/file_system.h"
 
+ABSL_FLAG(std::string, output, "", "lr-plot and plan: the PNG to write (FILE.png; the data goes to FILE.csv).");
+
 namespace strobe {
+
+absl::StatusOr<ChartFiles> ChartFilesFromFlag() { return ChartFilesFor(absl::GetFlag(FLAGS_output)); }
 namespace {
 
 // gnuplot strings are single-quoted; a quote inside is doubled.

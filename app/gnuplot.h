@@ -31,6 +31,8 @@ struct ChartFiles {
   std::string csv_path;
 };
 absl::StatusOr<ChartFiles> ChartFilesFor(const std::string& png_path);
+// ChartFilesFor(--output), the flag lr-plot and plan share.
+absl::StatusOr<ChartFiles> ChartFilesFromFlag();
 
 // Renders `chart` with gnuplot (Debian's gnuplot-nox, which deploy/install.sh installs). The error says how to get
 // gnuplot when it is missing; the CSV stays either way.

@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "app/gnuplot.h"
-#include "app/lr_setup.h"
 #include "app/run_setup.h"
 #include "app/train_flags.h"
+#include "coordinator/lr_options.h"
 #include "coordinator/shard_plan.h"
 #include "ops/status_agreement.h"
 #include "worker/file_system.h"
@@ -23,7 +23,6 @@ ABSL_FLAG(double, lr_find_min, 1e-7, "lr-find: the first LR.");
 ABSL_FLAG(double, lr_find_max, 10.0, "lr-find: the last LR.");
 ABSL_FLAG(int64_t, lr_find_steps, 100, "lr-find: steps from the first to the last LR (exponential spacing).");
 ABSL_FLAG(double, lr_find_divergence, 4.0, "lr-find: stop once the smoothed loss exceeds this x its minimum.");
-ABSL_FLAG(std::string, output, "", "lr-plot: the PNG to write (FILE.png; the data goes to FILE.csv).");
 
 namespace strobe {
 namespace {
@@ -44,21 +43,22 @@ absl::Status ReportLrRange(const TrainConfig& config, const LrRangeResult& resul
     absl::StrAppendFormat(&csv, "%d,%.9g,%.9g,%.9g\n", p.step, p.lr, p.loss, p.smoothed_loss);
   }
   if (absl::Status written = WriteFileAtomically(csv_path, csv); !written.ok()) return written;
-  const std::string png_path = JoinPath(config.run_dir, "lr_find.png");
+  const std::string png_path = JoinPath(config.run.run_dir, "lr_find.png");
   const absl::Status drawn = RenderLineChart(LineChart{
       csv_path, png_path,
-      absl::StrFormat("LR range test: %s, global batch %d", config.model, config.global_batch), "learning rate",
+      absl::StrFormat("LR range test: %s, global batch %d", config.model.name, config.run.global_batch), "learning rate",
       "training loss (mean over ranks)", /*log_x=*/true, 2.0 * result.points.front().smoothed_loss, 2, {3, 4}, {},
       absl::StrFormat("suggested %.3g", result.suggested_lr), result.suggested_lr});
+  const LrOptions& lr = config.lr;
   const double base_lr =
-      config.scale_lr ? result.suggested_lr * config.reference_batch / config.global_batch : result.suggested_lr;
+      lr.scale_lr ? result.suggested_lr * lr.reference_batch / config.run.global_batch : result.suggested_lr;
   std::printf(
       "strobe: lr-find: %d steps%s; lowest smoothed loss at LR %.3g, steepest descent at LR %.3g\n"
       "strobe: suggested peak LR %.3g (lowest-loss LR / 10) for global batch %d: --lr=%.3g%s\n"
       "strobe: wrote %s%s\n",
       static_cast<int>(result.points.size()), result.diverged ? " (stopped: the loss diverged)" : "",
-      result.minimum_lr, result.steepest_lr, result.suggested_lr, static_cast<int>(config.global_batch), base_lr,
-      config.scale_lr ? absl::StrFormat(" with --scale_lr (reference batch %d)", config.reference_batch).c_str() : "",
+      result.minimum_lr, result.steepest_lr, result.suggested_lr, static_cast<int>(config.run.global_batch), base_lr,
+      lr.scale_lr ? absl::StrFormat(" with --scale_lr (reference batch %d)", lr.reference_batch).c_str() : "",
       csv_path.c_str(), drawn.ok() ? (" and " + png_path).c_str() : "");
   if (!drawn.ok()) std::fprintf(stderr, "strobe: warning: %s\n", std::string(drawn.message()).c_str());
   return absl::OkStatus();
@@ -71,10 +71,10 @@ int RunLrFindCommand(const DistributedContext& context) {
   if (!parsed.ok()) return Fail(context, parsed.status(), kExitBadFlags);
   const TrainConfig& config = *parsed;
   const LrRangeOptions options = RangeOptionsFromFlags();
-  for (const absl::Status& valid : {ValidateTrainConfig(config, context.world_size), ValidateLrRangeOptions(options)}) {
+  for (const absl::Status& valid : {config.Validate(context.world_size), ValidateLrRangeOptions(options)}) {
     if (!valid.ok()) return Fail(context, valid, kExitBadFlags);
   }
-  const std::string csv_path = JoinPath(config.run_dir, "lr_find.csv");
+  const std::string csv_path = JoinPath(config.run.run_dir, "lr_find.csv");
   if (absl::Status nothing = CheckNothingAt(csv_path); !nothing.ok()) return Fail(context, nothing, kExitBadFlags);
   SetCpuThreads(config, context);
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, c10::kCPU);
@@ -82,14 +82,17 @@ int RunLrFindCommand(const DistributedContext& context) {
   Communicator& comm = **communicator;
   absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);
   absl::Status ready = data.status();
-  if (ready.ok() && context.rank == 0) ready = MakeDirectories(config.run_dir);
+  if (ready.ok() && context.rank == 0) ready = MakeDirectories(config.run.run_dir);
   if (absl::Status agreed = AgreeOnStatus(comm, ready); !agreed.ok()) return Fail(context, agreed, kExitFailure);
+  absl::StatusOr<TrainShardPlan> plan =
+      TrainShardPlan::Create(data->train->size(), config.run.global_batch, context.world_size);
+  if (!plan.ok()) return Fail(context, plan.status(), kExitFailure);
 
-  torch::manual_seed(config.seed);
+  torch::manual_seed(config.run.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeModel(config.model, data->train->channels(), data->train->num_classes());
+      MakeModel(config.model.name, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
-  absl::StatusOr<LrRangeResult> result = RunLrRangeTest(config, *data, **model, comm, options);
+  absl::StatusOr<LrRangeResult> result = RunLrRangeTest(config, *data, *plan, **model, comm, options);
   if (!result.ok()) return Fail(context, result.status(), kExitFailure);
   absl::Status reported = context.rank == 0 ? ReportLrRange(config, *result, csv_path) : absl::OkStatus();
   if (absl::Status agreed = AgreeOnStatus(comm, reported); !agreed.ok()) return Fail(context, agreed, kExitFailure);
@@ -101,24 +104,25 @@ int RunLrPlotCommand() {
   absl::StatusOr<TrainConfig> parsed = TrainConfigFromFlags();
   if (!parsed.ok()) return Fail(alone, parsed.status(), kExitBadFlags);
   TrainConfig config = *parsed;
-  absl::StatusOr<ChartFiles> files = ChartFilesFor(absl::GetFlag(FLAGS_output));
+  absl::StatusOr<ChartFiles> files = ChartFilesFromFlag();
   if (!files.ok()) return Fail(alone, files.status(), kExitBadFlags);
   const std::string& png_path = files->png_path;
   const std::string& csv_path = files->csv_path;
-  config.run_dir = config.run_dir.empty() ? "(lr-plot)" : config.run_dir;
-  if (absl::Status valid = ValidateTrainConfig(config, 1); !valid.ok()) return Fail(alone, valid, kExitBadFlags);
+  config.run.run_dir = config.run.run_dir.empty() ? "(lr-plot)" : config.run.run_dir;
+  if (absl::Status valid = config.Validate(1); !valid.ok()) return Fail(alone, valid, kExitBadFlags);
   absl::StatusOr<TrainData> data = LoadTrainData(config, 1);
   if (!data.ok()) return Fail(alone, data.status(), kExitFailure);
-  const int64_t steps_per_epoch = data->train->size() / config.global_batch;
-  const bool adascale = config.lr_adascale;
-  config.lr_adascale = false;  // its gain and progress come from the run's gradients
-  absl::StatusOr<LrController> controller = MakeLrController(config, steps_per_epoch, 1);
+  const int64_t steps_per_epoch = data->train->size() / config.run.global_batch;
+  const bool adascale = config.lr.adascale;
+  config.lr.adascale = false;  // its gain and progress come from the run's gradients
+  absl::StatusOr<LrController> controller =
+      MakeLrController(config.lr, LrRunShape{config.run.global_batch, steps_per_epoch, config.run.epochs, 1});
   if (!controller.ok()) return Fail(alone, controller.status(), kExitBadFlags);
 
   const bool has_momentum = controller->MomentumAt(0).has_value();
   std::string csv = has_momentum ? "step,epoch,lr,momentum\n" : "step,epoch,lr\n";
   double peak_lr = 0.0;
-  for (int64_t step = 0; step < steps_per_epoch * config.epochs; ++step) {
+  for (int64_t step = 0; step < steps_per_epoch * config.run.epochs; ++step) {
     peak_lr = std::max(peak_lr, controller->LrAt(step));
     absl::StrAppendFormat(&csv, "%d,%.6f,%.9g", step, static_cast<double>(step) / steps_per_epoch,
                           controller->LrAt(step));
@@ -130,13 +134,13 @@ int RunLrPlotCommand() {
   }
   LineChart chart{csv_path, png_path, "", "epoch", "learning rate", false, 0.0, 2, {3}, {}, "", 0.0};
   if (has_momentum) chart.y2_columns = {4};
-  chart.title = absl::StrFormat("--lr_schedule=%s, global batch %d, %d steps/epoch", config.lr_schedule,
-                                      config.global_batch, steps_per_epoch);
-  if (adascale || !config.plateau_metric.empty()) chart.title += " (dynamic parts not shown)";
+  chart.title = absl::StrFormat("--lr_schedule=%s, global batch %d, %d steps/epoch", config.lr.schedule,
+                                config.run.global_batch, steps_per_epoch);
+  if (adascale || !config.lr.plateau_metric.empty()) chart.title += " (dynamic parts not shown)";
   const absl::Status drawn = RenderLineChart(chart);
   if (!drawn.ok()) return Fail(alone, drawn, kExitFailure);
   std::printf("strobe: wrote %s and %s (%d steps, peak LR %.4g)\n", png_path.c_str(), csv_path.c_str(),
-              static_cast<int>(steps_per_epoch * config.epochs), peak_lr);
+              static_cast<int>(steps_per_epoch * config.run.epochs), peak_lr);
   return 0;
 }
 

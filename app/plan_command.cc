@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "app/gnuplot.h"
+#include "app/train_flags.h"
 #include "ops/allreduce_cost.h"
 #include "worker/file_system.h"
 #include "worker/models/model_zoo.h"
@@ -28,11 +28,6 @@ ABSL_FLAG(double, plan_inter_latency_us, 0, "Inter-node latency per all-reduce s
 ABSL_FLAG(double, plan_compute_ms, 0, "Forward + backward + update per GPU and step, ms (0: the preset's).");
 ABSL_FLAG(double, plan_backward_fraction, 0, "Share of the compute that is the backward pass (0: the preset's).");
 ABSL_FLAG(bool, plan_overlap, true, "All-reduce buckets during the backward pass (Strobe's bucketer does).");
-
-// Shared with the other commands (declared where they are defined).
-ABSL_DECLARE_FLAG(std::string, model);
-ABSL_DECLARE_FLAG(int64_t, bucket_cap_mb);
-ABSL_DECLARE_FLAG(std::string, output);
 
 namespace strobe {
 namespace {
@@ -68,11 +63,15 @@ int RunPlanCommand() {
     if (preset_name == candidate.name) preset = &candidate;
   }
   if (preset == nullptr) return Fail(absl::StrFormat("--plan_preset=%s is not one of a100, goyal2017", preset_name));
-  absl::StatusOr<ChartFiles> files = ChartFilesFor(absl::GetFlag(FLAGS_output));
+  absl::StatusOr<ChartFiles> files = ChartFilesFromFlag();
   if (!files.ok()) return Fail(std::string(files.status().message()));
+  // The model and bucket size are those `strobe train` would use with the same flags.
+  absl::StatusOr<TrainConfig> config = TrainConfigFromFlags();
+  if (!config.ok()) return Fail(std::string(config.status().message()));
+  const std::string& model_name = config->model.name;
   const std::string& png_path = files->png_path;
   const std::string& csv_path = files->csv_path;
-  absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(absl::GetFlag(FLAGS_model), 3, 1000);
+  absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(model_name, 3, 1000);
   if (!model.ok()) return Fail(std::string(model.status().message()));
   int64_t parameters = 0;
   for (const at::Tensor& parameter : (*model)->parameters()) parameters += parameter.numel();
@@ -88,7 +87,7 @@ int RunPlanCommand() {
   step.compute_seconds = Override(absl::GetFlag(FLAGS_plan_compute_ms), preset->compute_ms) * 1e-3;
   step.backward_fraction = Override(absl::GetFlag(FLAGS_plan_backward_fraction), preset->backward_fraction);
   step.gradient_bytes = 4.0 * static_cast<double>(parameters);
-  step.bucket_bytes = static_cast<double>(absl::GetFlag(FLAGS_bucket_cap_mb)) * 1024 * 1024;
+  step.bucket_bytes = static_cast<double>(config->device.bucket_cap_bytes());
   step.overlap = absl::GetFlag(FLAGS_plan_overlap);
   if (!(step.bucket_bytes > 0) || !(step.backward_fraction > 0 && step.backward_fraction <= 1) ||
       absl::GetFlag(FLAGS_plan_max_gpus) < 1) {
@@ -98,7 +97,7 @@ int RunPlanCommand() {
   std::printf("strobe plan: %s, %lld parameters (%.1f MB of fp32 gradients), buckets of %.0f MiB, overlap %s\n"
               "  per node: %d GPUs; intra-node %.0f GB/s bus bandwidth, %.0f us/step; inter-node %.2f GB/s, %.0f us/step;"
               " compute %.0f ms/step (backward %.0f%%) [preset %s]\n",
-              absl::GetFlag(FLAGS_model).c_str(), static_cast<long long>(parameters), step.gradient_bytes / 1e6,
+              model_name.c_str(), static_cast<long long>(parameters), step.gradient_bytes / 1e6,
               step.bucket_bytes / (1024 * 1024), step.overlap ? "on" : "off", cluster.gpus_per_node,
               cluster.intra_node.bus_gigabytes_per_s, cluster.intra_node.step_latency_us,
               cluster.inter_node.bus_gigabytes_per_s, cluster.inter_node.step_latency_us,
@@ -124,7 +123,7 @@ int RunPlanCommand() {
     return Fail(std::string(written.message()));
   }
   LineChart chart{csv_path, png_path,
-                  absl::StrFormat("Projected scaling: %s, preset %s", absl::GetFlag(FLAGS_model), preset->name),
+                  absl::StrFormat("Projected scaling: %s, preset %s", model_name, preset->name),
                   "GPUs", "scaling efficiency", /*log_x=*/true, 1.05, 1, {6, 7}, {}, "", 0.0};
   if (absl::Status drawn = RenderLineChart(chart); !drawn.ok()) return Fail(std::string(drawn.message()));
   std::printf("strobe: wrote %s and %s\n", png_path.c_str(), csv_path.c_str());

@@ -28,7 +28,7 @@ int Fail(const DistributedContext& context, const absl::Status& status, int exit
 }
 
 void SetCpuThreads(const TrainConfig& config, const DistributedContext& context) {
-  at::set_num_threads(config.threads > 0 ? config.threads : ThisRankCpuShare(context).Usable());
+  at::set_num_threads(config.device.threads > 0 ? config.device.threads : ThisRankCpuShare(context).Usable());
 }
 
 void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContext& context) {
@@ -75,20 +75,18 @@ absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedCont
 
 namespace {
 
-bool IsImageFolderDataset(const std::string& dir) { return IsDirectory(JoinPath(dir, "train")); }
-
-absl::StatusOr<TrainData> LoadIdxData(const TrainConfig& config) {
-  absl::StatusOr<ImageDataset> train = LoadMnistSplit(config.data_dir, MnistSplit::kTrain);
+absl::StatusOr<TrainData> LoadIdxData(const DataOptions& data) {
+  absl::StatusOr<ImageDataset> train = LoadMnistSplit(data.dir, MnistSplit::kTrain);
   if (!train.ok()) return train.status();
-  absl::StatusOr<ImageDataset> test = LoadMnistSplit(config.data_dir, MnistSplit::kTest);
+  absl::StatusOr<ImageDataset> test = LoadMnistSplit(data.dir, MnistSplit::kTest);
   if (!test.ok()) return test.status();
-  if (config.train_samples > 0 && config.train_samples < train->size()) {
-    train->images = train->images.slice(0, 0, config.train_samples);
-    train->labels = train->labels.slice(0, 0, config.train_samples);
+  if (data.train_samples > 0 && data.train_samples < train->size()) {
+    train->images = train->images.slice(0, 0, data.train_samples);
+    train->labels = train->labels.slice(0, 0, data.train_samples);
   }
-  if (config.eval_samples > 0 && config.eval_samples < test->size()) {
-    test->images = test->images.slice(0, 0, config.eval_samples);
-    test->labels = test->labels.slice(0, 0, config.eval_samples);
+  if (data.eval_samples > 0 && data.eval_samples < test->size()) {
+    test->images = test->images.slice(0, 0, data.eval_samples);
+    test->labels = test->labels.slice(0, 0, data.eval_samples);
   }
   const Normalization norm = ComputeNormalization(*train);
   return TrainData{std::make_shared<InMemorySource>(*std::move(train), norm),
@@ -101,51 +99,53 @@ constexpr int64_t kStreamBlockBytes = 4 << 20;
 
 // The split's file index is cached next to the data when that directory is writable, else in the run directory.
 std::string IndexCachePath(const TrainConfig& config, const std::string& split) {
-  if (::access(config.data_dir.c_str(), W_OK) == 0) return JoinPath(config.data_dir, ".strobe-index-" + split + ".tsv");
-  return JoinPath(config.run_dir, "image-index-" + split + ".tsv");
+  const std::string& dir = config.data.dir;
+  if (::access(dir.c_str(), W_OK) == 0) return JoinPath(dir, ".strobe-index-" + split + ".tsv");
+  return JoinPath(config.run.run_dir, "image-index-" + split + ".tsv");
 }
 
 EncodedImageOptions ImageOptions(const TrainConfig& config) {
   EncodedImageOptions options;
-  options.transform.size = static_cast<int>(config.image_size);
-  options.transform.resize_to = static_cast<int>(config.val_resize);
-  options.transform.crop.scale_min = config.crop_scale_min;
-  options.transform.channels_last = config.channels_last;
-  options.transform.uint8_output = config.uint8_batches;
-  options.decode_threads = config.decode_threads > 0 ? config.decode_threads : at::get_num_threads();
-  options.max_unreadable = config.max_bad_images;
-  options.prefetch_limit = std::max<int64_t>(1, config.prefetch_batches);
+  const DataOptions& data = config.data;
+  options.transform.size = static_cast<int>(data.image_size);
+  options.transform.resize_to = static_cast<int>(data.val_resize);
+  options.transform.crop.scale_min = data.crop_scale_min;
+  options.transform.channels_last = config.device.channels_last;
+  options.transform.uint8_output = data.uint8_batches;
+  options.decode_threads = data.decode_threads > 0 ? data.decode_threads : at::get_num_threads();
+  options.max_unreadable = data.max_bad_images;
+  options.prefetch_limit = std::max<int64_t>(1, data.prefetch_batches);
   return options;
 }
 
 // One split: WebDataset tar shards when its directory holds .tar files, else class folders.
 absl::StatusOr<std::unique_ptr<EncodedImages>> OpenSplit(const TrainConfig& config, const std::string& split,
                                                          int world_size) {
-  const std::string dir = JoinPath(config.data_dir, split);
+  const std::string dir = JoinPath(config.data.dir, split);
   if (HoldsTarShards(dir)) {
     absl::StatusOr<std::unique_ptr<TarShardImages>> shards = TarShardImages::Open(dir, IndexCachePath(config, split));
     if (!shards.ok()) return shards.status();
     // With --train_samples the samples are spread over the split: whole blocks would bring mostly images the run
     // skips, so those quick runs read image by image, in the same streamed order.
-    if (split == "train" && StreamsData(config) && config.train_samples == 0) {
-      const StreamedOrder order = EffectiveStreamedOrder(config, world_size);
+    if (split == "train" && config.data.streamed() && config.data.train_samples == 0) {
+      const StreamedOrder order = config.data.EffectiveStreamedOrder(world_size);
       (*shards)->ReadInBlocks(kStreamBlockBytes, order.streams / world_size, order.window);
     }
     return std::unique_ptr<EncodedImages>(*std::move(shards));
   }
-  absl::StatusOr<ImageFolderIndex> index = LoadImageFolderIndex(config.data_dir, split, IndexCachePath(config, split));
+  absl::StatusOr<ImageFolderIndex> index = LoadImageFolderIndex(config.data.dir, split, IndexCachePath(config, split));
   if (!index.ok()) return index.status();
   return std::unique_ptr<EncodedImages>(std::make_unique<FolderImages>(dir, *std::move(index)));
 }
 
 // Both splits must name the same classes, or a label would mean one thing in training and another in evaluation.
-absl::Status CheckSameClasses(const TrainConfig& config, const EncodedImages& train, const EncodedImages& val) {
+absl::Status CheckSameClasses(const std::string& data_dir, const EncodedImages& train, const EncodedImages& val) {
   const std::vector<std::string> train_classes = train.class_names();
   const std::vector<std::string> val_classes = val.class_names();
   if (train_classes.empty() || val_classes.empty()) {  // tar shards: numeric labels, which training must know
     if (val.num_classes() <= train.num_classes()) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: val/ has class %d, but train/ only classes 0 to %d", config.data_dir, val.num_classes() - 1,
+        "%s: val/ has class %d, but train/ only classes 0 to %d", data_dir, val.num_classes() - 1,
         train.num_classes() - 1));
   }
   if (val_classes == train_classes) return absl::OkStatus();
@@ -153,7 +153,7 @@ absl::Status CheckSameClasses(const TrainConfig& config, const EncodedImages& tr
   while (i < train_classes.size() && i < val_classes.size() && train_classes[i] == val_classes[i]) ++i;
   return absl::InvalidArgumentError(absl::StrFormat(
       "%s: val/ and train/ hold different class folders (class %d: '%s' in train/, '%s' in val/); they must name "
-      "the same classes", config.data_dir, i, i < train_classes.size() ? train_classes[i] : "none",
+      "the same classes", data_dir, i, i < train_classes.size() ? train_classes[i] : "none",
       i < val_classes.size() ? val_classes[i] : "none"));
 }
 
@@ -162,23 +162,25 @@ absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config, int wo
   if (!train.ok()) return train.status();
   absl::StatusOr<std::unique_ptr<EncodedImages>> val = OpenSplit(config, "val", world_size);
   if (!val.ok()) return val.status();
-  if (absl::Status same = CheckSameClasses(config, **train, **val); !same.ok()) return same;
+  if (absl::Status same = CheckSameClasses(config.data.dir, **train, **val); !same.ok()) return same;
   EncodedImageOptions options = ImageOptions(config);
-  options.limit_samples = config.train_samples;
+  options.limit_samples = config.data.train_samples;
   auto train_source = std::make_shared<EncodedImageSource>(*std::move(train), options);
-  options.limit_samples = config.eval_samples;
+  options.limit_samples = config.data.eval_samples;
   return TrainData{train_source, std::make_shared<EncodedImageSource>(*std::move(val), options)};
 }
 
 }  // namespace
 
+bool IsImageFolderDataset(const std::string& dir) { return IsDirectory(JoinPath(dir, "train")); }
+
 absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config, int world_size) {
   absl::StatusOr<TrainData> data =
-      IsImageFolderDataset(config.data_dir) ? LoadEncodedImageData(config, world_size) : LoadIdxData(config);
-  if (data.ok() && StreamsData(config) && data->train->shard_sizes().empty()) {
+      IsImageFolderDataset(config.data.dir) ? LoadEncodedImageData(config, world_size) : LoadIdxData(config.data);
+  if (data.ok() && config.data.streamed() && data->train->shard_sizes().empty()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--data_order=streamed reads WebDataset tar shards, and %s has none in train/ (use --data_order=shuffled)",
-        config.data_dir));
+        config.data.dir));
   }
   return data;
 }

@@ -21,7 +21,7 @@ inline constexpr int kExitBadFlags = 2;
 // Prints "strobe: error: ..." once, on rank 0 (callers agree on the status first), and returns exit_code.
 int Fail(const DistributedContext& context, const absl::Status& status, int exit_code);
 
-// Intra-op threads per rank: config.threads, or this host's cores shared by the ranks on it, within the cores the
+// Intra-op threads per rank: --threads, or this host's cores shared by the ranks on it, within the cores the
 // launcher bound the rank to (ops/cpu_share.h).
 void SetCpuThreads(const TrainConfig& config, const DistributedContext& context);
 
@@ -39,6 +39,9 @@ void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContex
 // (a CRC-32 of /proc/self/exe, gathered). Mixed builds across hosts would otherwise fail later and obscurely, or
 // silently compute differently.
 absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context);
+
+// Whether --data is an ImageNet layout (a train/ folder of class folders or tar shards) rather than IDX files.
+bool IsImageFolderDataset(const std::string& dir);
 
 // The training and test splits of --data: IDX files held in memory (cut to their first --train_samples /
 // --eval_samples, normalised by the training split's statistics), or an ImageNet layout (train/ and val/ class

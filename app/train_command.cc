@@ -7,11 +7,11 @@
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
-#include "app/lr_setup.h"
 #include "app/resume_point.h"
 #include "app/run_setup.h"
 #include "app/stop_signals.h"
 #include "app/train_flags.h"
+#include "coordinator/lr_options.h"
 #include "coordinator/shard_plan.h"
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
@@ -25,11 +25,10 @@
 namespace strobe {
 namespace {
 
-bool LiveProgress(const TrainConfig& config, const DistributedContext& context) {
-  if (config.progress != "auto") return config.progress == "live";
+bool LiveProgress(const RunOptions& run, const DistributedContext& context) {
+  if (run.progress != "auto") return run.progress == "live";
   return context.world_size == 1 && isatty(fileno(stdout)) != 0;
 }
-
 
 }  // namespace
 
@@ -38,14 +37,14 @@ int RunTrainCommand(const DistributedContext& context) {
   absl::StatusOr<TrainConfig> parsed = TrainConfigFromFlags();
   if (!parsed.ok()) return Fail(context, parsed.status(), kExitBadFlags);
   const TrainConfig& config = *parsed;
-  if (absl::Status valid = ValidateTrainConfig(config, context.world_size); !valid.ok()) {
+  if (absl::Status valid = config.Validate(context.world_size); !valid.ok()) {
     return Fail(context, valid, kExitBadFlags);
   }
   SetCpuThreads(config, context);
-  absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device, context);
+  absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device.device, context);
   if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
   // As in bench/gpu_train_bench, whose step is the one measured against PyTorch eager.
-  if (device->is_cuda()) at::globalContext().setBenchmarkCuDNN(config.cudnn_benchmark);
+  if (device->is_cuda()) at::globalContext().setBenchmarkCuDNN(config.device.cudnn_benchmark);
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
@@ -54,29 +53,31 @@ int RunTrainCommand(const DistributedContext& context) {
   if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {
     return Fail(context, agreed, kExitFailure);
   }
-  absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train->size(), config.global_batch,
+  absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train->size(), config.run.global_batch,
                                                                context.world_size);
   if (!plan.ok()) return Fail(context, plan.status(), kExitFailure);
-  absl::StatusOr<LrController> lr_controller =
-      MakeLrController(config, plan->steps_per_epoch(), context.world_size);
+  absl::StatusOr<LrController> lr_controller = MakeLrController(
+      config.lr, LrRunShape{config.run.global_batch, plan->steps_per_epoch(), config.run.epochs, context.world_size});
   if (!lr_controller.ok()) return Fail(context, lr_controller.status(), kExitBadFlags);
 
-  torch::manual_seed(config.seed);
+  torch::manual_seed(config.run.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeModel(config.model, data->train->channels(), data->train->num_classes());
+      MakeModel(config.model.name, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
-  PlaceModel(**model, Placement{*device, config.channels_last, config.amp});
+  PlaceModel(**model, Placement{*device, config.device.channels_last, config.device.amp});
 
+  const std::string& run_dir = config.run.run_dir;
+  const std::string& resume_flag = config.checkpoint.resume;
   absl::Status run_dir_ready = absl::OkStatus();
   if (context.rank == 0) {
-    const std::string config_json = TrainConfigJson(config, context.world_size);
-    run_dir_ready = config.resume.empty() ? PrepareRunDirectory(config.run_dir, config_json)
-                                          : PrepareResumedRunDirectory(config.run_dir, config_json);
+    const std::string config_json = config.Json(context.world_size);
+    run_dir_ready = resume_flag.empty() ? PrepareRunDirectory(run_dir, config_json)
+                                        : PrepareResumedRunDirectory(run_dir, config_json);
   }
   if (absl::Status agreed = AgreeOnStatus(comm, run_dir_ready); !agreed.ok()) {
     return Fail(context, agreed, kExitFailure);
   }
-  absl::StatusOr<ResumePoint> resume = SelectResumePoint(comm, config.resume, config.run_dir);
+  absl::StatusOr<ResumePoint> resume = SelectResumePoint(comm, resume_flag, run_dir);
   if (!resume.ok()) return Fail(context, resume.status(), kExitFailure);
   InstallStopSignalHandlers();
 
@@ -84,29 +85,29 @@ int RunTrainCommand(const DistributedContext& context) {
   if (context.rank == 0) {
     std::printf("strobe: training %s on %d samples, %d rank(s) x %d on %s (amp %s%s), %d thread(s) per rank, run "
                 "dir %s\n",
-                config.model.c_str(), static_cast<int>(data->train->size()), context.world_size,
+                config.model.name.c_str(), static_cast<int>(data->train->size()), context.world_size,
                 static_cast<int>(plan->local_batch()), device->is_cpu() ? "cpu" : "cuda",
-                PrecisionName(config.amp).c_str(), config.channels_last ? ", channels-last" : "", at::get_num_threads(),
-                config.run_dir.c_str());
-    reporter = std::make_unique<ProgressReporter>(
-        stdout, LiveProgress(config, context),
-        JoinPath(config.run_dir, kMetricsFileName));
+                PrecisionName(config.device.amp).c_str(), config.device.channels_last ? ", channels-last" : "",
+                at::get_num_threads(), run_dir.c_str());
+    reporter = std::make_unique<ProgressReporter>(stdout, LiveProgress(config.run, context),
+                                                  JoinPath(run_dir, kMetricsFileName));
   }
   if (reporter != nullptr) {
     for (const std::string& skipped : resume->skipped) {
       reporter->Event("warning", 0, absl::StrFormat("skipped an invalid checkpoint: %s", skipped));
     }
-    if (config.resume == "auto" && !resume->checkpoint.has_value()) {
+    if (resume_flag == "auto" && !resume->checkpoint.has_value()) {
       reporter->Event("resume", 0, "--resume=auto: no valid checkpoint yet, starting from scratch");
     }
   }
   StepCoordinator coordinator(comm, *std::move(lr_controller),
-                              CheckpointCadence{config.checkpoint_every_steps, config.checkpoint_every_minutes},
-                              ControlFileWatcher(config.run_dir), *device);
+                              CheckpointCadence{config.checkpoint.every_steps, config.checkpoint.every_minutes},
+                              ControlFileWatcher(run_dir), *device);
   TrainHooks hooks;
   hooks.resume_from = resume->checkpoint.has_value() ? &*resume->checkpoint : nullptr;
   hooks.local_requests = PendingStopRequest;
-  absl::StatusOr<TrainSummary> summary = RunTraining(config, *data, **model, coordinator, comm, reporter.get(), hooks);
+  absl::StatusOr<TrainSummary> summary =
+      RunTraining(config, *data, *plan, **model, coordinator, comm, reporter.get(), hooks);
   if (!summary.ok()) return Fail(context, summary.status(), kExitFailure);
   if (summary->stopped) {
     if (context.rank == 0) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "ops/option_checks.h"
 
 namespace strobe {
 namespace {
@@ -17,38 +18,27 @@ constexpr std::array<std::pair<const char*, PartnerPolicy>, 5> kPolicies{{{"flip
 constexpr std::array<std::pair<const char*, LambdaMode>, 3> kModes{
     {{"batch", LambdaMode::kBatch}, {"pair", LambdaMode::kPair}, {"elem", LambdaMode::kElement}}};
 
-absl::Status NonNegative(const char* flag, double value) {
-  if (std::isfinite(value) && value >= 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrFormat("--%s=%g must be >= 0", flag, value));
-}
-
-absl::Status Probability(const char* flag, double value) {
-  if (std::isfinite(value) && value >= 0 && value <= 1) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrFormat("--%s=%g must lie in [0, 1]", flag, value));
-}
-
 }  // namespace
 
-absl::Status ValidateMixOptions(const MixOptions& o) {
-  for (const absl::Status& status :
-       {NonNegative("mixup_alpha", o.mixup_alpha), NonNegative("cutmix_alpha", o.cutmix_alpha),
-        NonNegative("fmix_alpha", o.fmix_alpha), Probability("mix_prob", o.prob),
-        Probability("mix_switch_prob", o.switch_prob), Probability("cutmix_min_ratio", o.cutmix_min_ratio),
-        Probability("cutmix_max_ratio", o.cutmix_max_ratio)}) {
-    if (!status.ok()) return status;
+absl::Status MixOptions::Validate() const {
+  if (absl::Status ranges = FirstError(
+          {CheckNonNegative("mixup_alpha", mixup_alpha), CheckNonNegative("cutmix_alpha", cutmix_alpha),
+           CheckNonNegative("fmix_alpha", fmix_alpha), CheckProbability("mix_prob", prob),
+           CheckProbability("mix_switch_prob", switch_prob), CheckProbability("cutmix_min_ratio", cutmix_min_ratio),
+           CheckProbability("cutmix_max_ratio", cutmix_max_ratio),
+           CheckInRange("label_smoothing", label_smoothing, 0, 1, /*high_open=*/true)});
+      !ranges.ok()) {
+    return ranges;
   }
-  if (!(o.label_smoothing >= 0 && o.label_smoothing < 1)) {
-    return absl::InvalidArgumentError(absl::StrFormat("--label_smoothing=%g must lie in [0, 1)", o.label_smoothing));
-  }
-  if (o.cutmix_min_ratio > o.cutmix_max_ratio) {
+  if (cutmix_min_ratio > cutmix_max_ratio) {
     return absl::InvalidArgumentError(absl::StrFormat("--cutmix_min_ratio=%g exceeds --cutmix_max_ratio=%g",
-                                                      o.cutmix_min_ratio, o.cutmix_max_ratio));
+                                                      cutmix_min_ratio, cutmix_max_ratio));
   }
-  if (!(o.fmix_decay_power > 0)) {
-    return absl::InvalidArgumentError(absl::StrFormat("--fmix_decay_power=%g must be > 0", o.fmix_decay_power));
+  if (!(fmix_decay_power > 0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--fmix_decay_power=%g must be > 0", fmix_decay_power));
   }
-  if (o.off_epoch < 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("--mix_off_epoch=%d must be >= 0", o.off_epoch));
+  if (off_epoch < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("--mix_off_epoch=%d must be >= 0", off_epoch));
   }
   return absl::OkStatus();
 }

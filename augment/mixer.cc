@@ -10,17 +10,17 @@
 
 namespace strobe {
 
-absl::StatusOr<std::unique_ptr<Mixer>> Mixer::Create(const MixOptions& options, RankStream stream,
-                                                     Communicator& communicator) {
-  if (absl::Status valid = ValidateMixOptions(options); !valid.ok()) return valid;
+absl::StatusOr<std::unique_ptr<Mixer>> Mixer::Create(const MixOptions& options, int64_t num_classes,
+                                                     RankStream stream, Communicator& communicator) {
+  if (absl::Status valid = options.Validate(); !valid.ok()) return valid;
   if (!options.enabled()) {
     return absl::InvalidArgumentError("no mixing method enabled (set --mixup_alpha, --cutmix_alpha or --fmix_alpha)");
   }
-  return std::unique_ptr<Mixer>(new Mixer(options, stream, communicator));
+  return std::unique_ptr<Mixer>(new Mixer(options, num_classes, stream, communicator));
 }
 
-Mixer::Mixer(const MixOptions& options, RankStream stream, Communicator& communicator)
-    : options_(options), stream_(stream), communicator_(communicator) {
+Mixer::Mixer(const MixOptions& options, int64_t num_classes, RankStream stream, Communicator& communicator)
+    : options_(options), num_classes_(num_classes), stream_(stream), communicator_(communicator) {
   if (options.cutmix_alpha > 0 || options.cutmix_min_ratio < options.cutmix_max_ratio) {
     methods_.push_back(MakeCutMix(options.cutmix_alpha, options.cutmix_min_ratio, options.cutmix_max_ratio,
                                   options.correct_lambda));
@@ -64,7 +64,7 @@ std::vector<SampleMix> Mixer::DrawPlan(Rng& rng, int64_t batch, int64_t height, 
 
 at::Tensor Mixer::TargetsFor(const at::Tensor& targets) const {
   if (targets.scalar_type() == at::kLong) {
-    return SmoothedOneHot(targets, options_.num_classes, options_.label_smoothing);
+    return SmoothedOneHot(targets, num_classes_, options_.label_smoothing);
   }
   if (!at::isFloatingType(targets.scalar_type()) || targets.dim() != 2) {
     throw std::invalid_argument("Mixer: targets must be int64 labels [N] or floating regression targets [N, D]");

@@ -29,8 +29,9 @@ struct MixResult {
 // Communication: under kRing, Mix() is a collective (two SendReceive calls); under the other policies it does none.
 class Mixer {
  public:
-  static absl::StatusOr<std::unique_ptr<Mixer>> Create(const MixOptions& options, RankStream stream,
-                                                       Communicator& communicator);
+  // `num_classes`: of the int64 labels Mix() is given (their soft targets' width).
+  static absl::StatusOr<std::unique_ptr<Mixer>> Create(const MixOptions& options, int64_t num_classes,
+                                                       RankStream stream, Communicator& communicator);
 
   // `images`: float [N, C, H, W]. `targets`: int64 class labels [N] (smoothed, then mixed into soft targets) or
   // float [N, D] regression targets (mixed with the same per-sample lambda). From options.off_epoch on, nothing is
@@ -50,7 +51,7 @@ class Mixer {
     at::Tensor targets;
   };
 
-  Mixer(const MixOptions& options, RankStream stream, Communicator& communicator);
+  Mixer(const MixOptions& options, int64_t num_classes, RankStream stream, Communicator& communicator);
   // The batch the partners come from; under kPrevious also remembers this batch for the next step.
   PartnerBatch FetchPartners(const PartnerPlan& plan, const at::Tensor& images, const at::Tensor& targets);
   at::Tensor MixPixels(const at::Tensor& images, const at::Tensor& partner_images, const MixResult& result,
@@ -63,6 +64,7 @@ class Mixer {
   at::Tensor TargetsFor(const at::Tensor& targets) const;
 
   MixOptions options_;
+  int64_t num_classes_;
   RankStream stream_;
   Communicator& communicator_;
   std::vector<std::unique_ptr<MixMethod>> methods_;  // CutMix, FMix, Mixup: those enabled, in this order

@@ -47,7 +47,7 @@ int Run(const DistributedContext& context) {
   auto model = MakeModel(absl::GetFlag(FLAGS_model), 3, 1000);
   if (!model.ok()) return 1;
   PlaceModel(**model, placement);
-  SgdConfig sgd;
+  OptimizerOptions sgd;
   sgd.momentum = 0.9;
   sgd.nesterov = true;
   sgd.weight_decay = 1e-4;

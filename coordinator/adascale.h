@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "coordinator/controller_state.h"
 #include "ops/gradient_statistics.h"
 
 namespace strobe {
@@ -14,6 +15,10 @@ struct AdaScaleState {
   double variance = 0.0;  // moving average of the estimated variance of one rank's gradient
   double squared_mean = 0.0;  // moving average of the estimated |true gradient|^2
   bool has_estimates = false;
+
+  void SaveTo(ControllerState& out) const;
+  // False when an entry is missing or unreadable.
+  bool LoadFrom(const ControllerState& in);
 };
 
 // AdaScale (Johnson et al. 2020): a data-parallel step over S ranks averages S rank-sized gradients, which is worth
@@ -35,9 +40,6 @@ class AdaScale {
   double progress() const { return state_.progress; }
   const AdaScaleState& state() const { return state_; }
   void Restore(const AdaScaleState& state) { state_ = state; }
-  // A resumed run may have another number of ranks; the estimates carry over (they describe one rank's gradient
-  // only if the local batch is unchanged).
-  void SetScale(int scale) { scale_ = scale; }
 
  private:
   int scale_;

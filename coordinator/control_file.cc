@@ -14,6 +14,23 @@
 #include "absl/strings/str_split.h"
 
 namespace strobe {
+
+void LrOverride::SaveTo(ControllerState& out) const {
+  out.Set("override_kind", static_cast<int64_t>(kind));
+  out.Set("override_value", value);
+}
+
+bool LrOverride::LoadFrom(const ControllerState& in) {
+  int64_t saved_kind = 0;
+  if (!in.Get("override_kind", &saved_kind) || !in.Get("override_value", &value)) return false;
+  for (Kind known : {Kind::kNone, Kind::kAbsolute, Kind::kScale}) {
+    if (saved_kind == static_cast<int64_t>(known)) {
+      kind = known;
+      return true;
+    }
+  }
+  return false;
+}
 namespace {
 
 absl::StatusOr<double> PositiveNumber(const std::string& key, const std::string& value, int line) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "coordinator/controller_state.h"
 
 namespace strobe {
 
@@ -19,6 +20,10 @@ struct LrOverride {
   enum class Kind { kNone, kAbsolute, kScale };
   Kind kind = Kind::kNone;
   double value = 0.0;
+
+  void SaveTo(ControllerState& out) const;
+  // False when an entry is missing, unreadable or not a known kind.
+  bool LoadFrom(const ControllerState& in);
 
   double Apply(double scheduled_lr) const {
     switch (kind) {

@@ -38,6 +38,25 @@ LrControllerState LrController::state() const {
   return state;
 }
 
+ControllerState LrController::SaveState() const {
+  const LrControllerState current = state();
+  ControllerState saved;
+  current.plateau.SaveTo(saved);
+  current.override.SaveTo(saved);
+  current.adascale.SaveTo(saved);
+  return saved;
+}
+
+absl::Status LrController::RestoreState(const ControllerState& saved) {
+  LrControllerState restored;
+  if (!restored.plateau.LoadFrom(saved) || !restored.override.LoadFrom(saved) ||
+      !restored.adascale.LoadFrom(saved)) {
+    return absl::DataLossError("the LR-controller state is incomplete");
+  }
+  Restore(restored);
+  return absl::OkStatus();
+}
+
 void LrController::Restore(const LrControllerState& state) {
   if (plateau_.has_value()) plateau_->Restore(state.plateau);
   override_ = state.override;

@@ -5,7 +5,9 @@
 #include <memory>
 #include <optional>
 
+#include "absl/status/status.h"
 #include "coordinator/adascale.h"
+#include "coordinator/controller_state.h"
 #include "coordinator/control_file.h"
 #include "coordinator/lr_schedule.h"
 #include "coordinator/plateau.h"
@@ -42,6 +44,11 @@ class LrController {
 
   LrControllerState state() const;
   void Restore(const LrControllerState& state);
+
+  // The state as entries a checkpoint stores without interpreting them, and back; a restore that misses an entry
+  // fails and changes nothing.
+  ControllerState SaveState() const;
+  absl::Status RestoreState(const ControllerState& saved);
 
  private:
   int64_t ScheduleStep(int64_t step) const;

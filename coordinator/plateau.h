@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "coordinator/controller_state.h"
 
 namespace strobe {
 
@@ -13,7 +14,6 @@ namespace strobe {
 enum class PlateauMetric { kValLoss, kValAccuracy, kTrainLoss };
 
 absl::StatusOr<PlateauMetric> ParsePlateauMetric(const std::string& name);
-const char* PlateauMetricName(PlateauMetric metric);
 
 // Reduce-on-plateau: an observation improves when it beats the best so far by more than `threshold` x |best|
 // (lower for losses, higher for accuracy; PyTorch's ReduceLROnPlateau 'rel' mode). At the `patience`-th observation
@@ -37,6 +37,10 @@ struct PlateauState {
   int64_t cooldown_left = 0;
   double scale = 1.0;
   int64_t reductions = 0;
+
+  void SaveTo(ControllerState& out) const;
+  // False when an entry is missing or unreadable.
+  bool LoadFrom(const ControllerState& in);
 };
 
 absl::Status ValidatePlateauOptions(const PlateauOptions& options);

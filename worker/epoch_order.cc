@@ -4,16 +4,22 @@
 
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "coordinator/shard_plan.h"
-#include "coordinator/streamed_order.h"
 
 namespace strobe {
 
-at::Tensor EpochOrder(const TrainConfig& config, const SampleSource& train, int world_size, int64_t epoch) {
+std::string EpochOrderSpec::Name() const {
+  if (!streamed.has_value()) return "shuffled";
+  return absl::StrFormat("streamed: --data_streams=%d --shuffle_window=%d --batch_size=%d", streamed->streams,
+                         streamed->window, global_batch);
+}
+
+at::Tensor EpochOrder(const EpochOrderSpec& spec, const SampleSource& train, int64_t epoch) {
   std::vector<int64_t> order =
-      StreamsData(config) ? StreamedEpochOrder(train.shard_sizes(), config.global_batch,
-                                               EffectiveStreamedOrder(config, world_size), config.seed, epoch)
-                          : EpochPermutation(train.size(), config.seed, epoch);
+      spec.streamed.has_value()
+          ? StreamedEpochOrder(train.shard_sizes(), spec.global_batch, *spec.streamed, spec.seed, epoch)
+          : EpochPermutation(train.size(), spec.seed, epoch);
   return at::from_blob(order.data(), {static_cast<int64_t>(order.size())}, at::kLong).clone();
 }
 

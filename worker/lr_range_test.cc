@@ -1,20 +1,12 @@
 #include "worker/lr_range_test.h"
 
-#include <torch/torch.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
 
 #include "absl/strings/str_format.h"
-#include "augment/soft_targets.h"
-#include "coordinator/shard_plan.h"
 #include "coordinator/step_control.h"
-#include "ops/gradient_bucketer.h"
-#include "worker/epoch_order.h"
-#include "worker/optimizer.h"
-#include "worker/training_step.h"
 
 namespace strobe {
 namespace {
@@ -86,40 +78,30 @@ LrRangeResult AnalyzeLrRange(const std::vector<std::pair<double, double>>& lr_an
   return result;
 }
 
-absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const TrainData& data, Classifier& model,
+absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const TrainData& data,
+                                             const TrainShardPlan& plan, Classifier& model,
                                              Communicator& communicator, const LrRangeOptions& options) {
   if (absl::Status valid = ValidateLrRangeOptions(options); !valid.ok()) return valid;
-  absl::StatusOr<TrainShardPlan> plan =
-      TrainShardPlan::Create(data.train->size(), config.global_batch, communicator.world_size());
-  if (!plan.ok()) return plan.status();
-  BroadcastInitialWeights(model, communicator);
-  std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
-  GradientBucketer bucketer(communicator, model.parameters(), BucketerOptions{config.bucket_cap_bytes});
-  TrainingStep training_step(model, *optimizer, bucketer, config.sgd.no_decay_lr_factor);
+  // The run's own training, reported every step, long enough for every step of the range and saving nothing.
+  TrainConfig range_config = config;
+  range_config.run.log_every = 1;
+  range_config.run.trace = false;
+  range_config.run.epochs = (options.steps + plan.steps_per_epoch() - 1) / plan.steps_per_epoch();
+  range_config.checkpoint = CheckpointOptions{};
+  range_config.checkpoint.at_epoch_end = false;
   StepCoordinator coordinator(communicator, LrController(std::make_unique<ExponentialRange>(options), std::nullopt),
-                              CheckpointCadence{}, std::nullopt);
+                              CheckpointCadence{}, std::nullopt, model.parameters().front().device());
 
   std::vector<std::pair<double, double>> lr_and_loss;
-  torch::Tensor order;
-  for (int64_t step = 0; step < options.steps; ++step) {
-    const int64_t epoch = step / plan->steps_per_epoch();
-    if (step % plan->steps_per_epoch() == 0) {
-      order = EpochOrder(config, *data.train, communicator.world_size(), epoch);
-    }
-    const StepControl control = coordinator.Decide(step, 0);
-    const SampleRange slice = plan->RankSlice(step % plan->steps_per_epoch(), communicator.rank());
-    const torch::Tensor indices = order.slice(0, slice.begin, slice.end);
-    const Batch batch = FetchBatch(*data.train, indices, BatchDraw{config.seed, epoch, /*augment=*/true});
-    torch::Tensor targets = batch.labels;
-    if (config.label_smoothing > 0) {
-      targets = SmoothedOneHot(targets, data.train->num_classes(), config.label_smoothing);
-    }
-    torch::Tensor loss = torch::full({1}, training_step.Run(batch.images, targets, control.lr), torch::kDouble);
-    communicator.AllReduce(loss, ReduceOp::kAverage);
-    lr_and_loss.emplace_back(control.lr, loss.item<double>());
-    // Every rank holds the same losses, so every rank reaches the same verdict at the same step.
-    if (AnalyzeLrRange(lr_and_loss, options).diverged) break;
-  }
+  TrainHooks hooks;
+  // Every rank holds the same global losses, so every rank ends at the same step.
+  hooks.after_report = [&](const LossReport& report) {
+    lr_and_loss.emplace_back(report.lr, report.global_loss);
+    return static_cast<int64_t>(lr_and_loss.size()) < options.steps && !AnalyzeLrRange(lr_and_loss, options).diverged;
+  };
+  absl::StatusOr<TrainSummary> trained =
+      RunTraining(range_config, data, plan, model, coordinator, communicator, /*reporter=*/nullptr, hooks);
+  if (!trained.ok()) return trained.status();
   if (lr_and_loss.size() < 3) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "the loss diverged within %d steps, already at LR %g: lower --lr_find_min", lr_and_loss.size(),

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "coordinator/shard_plan.h"
 #include "ops/communicator.h"
 #include "worker/models/classifier.h"
 #include "worker/train_config.h"
@@ -48,9 +49,12 @@ double LrRangeLr(const LrRangeOptions& options, int64_t step);
 LrRangeResult AnalyzeLrRange(const std::vector<std::pair<double, double>>& lr_and_loss,
                              const LrRangeOptions& options);
 
-// Collective: runs the test on `model` (rank 0's initial weights, the run's sample order, no mixing) with every
-// rank applying rank 0's LR through the coordinator's control word.
-absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const TrainData& data, Classifier& model,
+// Collective: runs the test on `model` (rank 0's initial weights) through the trainer's own loop (RunTraining:
+// the run's sample order, batches, mixing and step, without evaluation or checkpoints once the range is done),
+// with every rank applying rank 0's exponentially growing LR through the coordinator's control word, and stops
+// after options.steps steps or at the divergence.
+absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const TrainData& data,
+                                             const TrainShardPlan& plan, Classifier& model,
                                              Communicator& communicator, const LrRangeOptions& options);
 
 }  // namespace strobe

@@ -26,7 +26,7 @@ typename StateMap::key_type StateKey(const StateMap&, const at::Tensor& paramete
 
 }  // namespace
 
-std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& config) {
+std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const OptimizerOptions& config) {
   std::vector<torch::Tensor> decayed;
   std::vector<torch::Tensor> not_decayed;
   for (const torch::Tensor& parameter : model.parameters()) {

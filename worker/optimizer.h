@@ -11,20 +11,14 @@
 #include "absl/status/status.h"
 
 #include "worker/models/classifier.h"
+#include "worker/optimizer_options.h"
 
 namespace strobe {
-
-struct SgdConfig {
-  double momentum = 0.9;
-  bool nesterov = true;
-  double weight_decay = 5e-4;
-  double no_decay_lr_factor = 1.0;  // LR multiplier of group 1 (BatchNorm parameters and biases)
-};
 
 // SGD with two parameter groups: group 0 holds weights of convolutions and linear layers and gets weight decay;
 // group 1 holds BatchNorm parameters and biases (every parameter of fewer than two dimensions) and gets none,
 // as in the standard ImageNet recipes. The LR is set per step by SetLearningRate().
-std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const SgdConfig& config);
+std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const OptimizerOptions& options);
 
 // torch::optim::SGD's update (weight decay, momentum with dampening, nesterov), computed with multi-tensor
 // (foreach) kernels: a few launches per parameter group instead of several per parameter, which on a GPU keeps the

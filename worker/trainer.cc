@@ -37,23 +37,18 @@ double SecondsSince(Clock::time_point start) {
 absl::StatusOr<std::unique_ptr<Mixer>> MakeMixer(const TrainConfig& config, int64_t num_classes,
                                                  Communicator& communicator) {
   if (!config.mix.enabled()) return std::unique_ptr<Mixer>();
-  MixOptions mix = config.mix;
-  mix.label_smoothing = config.label_smoothing;
-  mix.num_classes = num_classes;
-  return Mixer::Create(mix, RankStream{config.seed, communicator.rank()}, communicator);
+  return Mixer::Create(config.mix, num_classes, RankStream{config.run.seed, communicator.rank()}, communicator);
 }
 
 // This rank's images and targets for one step: the fetched batch mixed (collective under ring partners) or
 // label-smoothed.
-std::pair<torch::Tensor, torch::Tensor> PrepareTargets(const TrainConfig& config, Batch batch, int64_t num_classes,
+std::pair<torch::Tensor, torch::Tensor> PrepareTargets(const MixOptions& mix, Batch batch, int64_t num_classes,
                                                        Mixer* mixer, int64_t step, int64_t epoch) {
   if (mixer != nullptr) {
     MixResult mixed = mixer->Mix(batch.images, batch.labels, step, epoch);
     return {std::move(mixed.images), std::move(mixed.targets)};
   }
-  if (config.label_smoothing > 0) {
-    return {batch.images, SmoothedOneHot(batch.labels, num_classes, config.label_smoothing)};
-  }
+  if (mix.label_smoothing > 0) return {batch.images, SmoothedOneHot(batch.labels, num_classes, mix.label_smoothing)};
   return {batch.images, batch.labels};
 }
 
@@ -61,9 +56,9 @@ std::pair<torch::Tensor, torch::Tensor> PrepareTargets(const TrainConfig& config
 // trained on, which tests compare across ranks (identical LRs) and across resumes (identical sample order).
 class StepTrace {
  public:
-  StepTrace(const TrainConfig& config, int rank) {
-    if (!config.trace) return;
-    const std::string dir = JoinPath(config.run_dir, "trace");
+  StepTrace(const RunOptions& run, int rank) {
+    if (!run.trace) return;
+    const std::string dir = JoinPath(run.run_dir, "trace");
     if (!MakeDirectories(dir).ok()) return;
     file_ = std::fopen(JoinPath(dir, absl::StrFormat("rank-%05d.txt", rank)).c_str(), "a");
   }
@@ -86,11 +81,27 @@ class StepTrace {
 };
 
 // Buckets start during backward unless the LR controller needs the local gradients' statistics.
-BucketerOptions BucketOptions(const TrainConfig& config, bool measure_gradients) {
-  BucketerOptions options(config.bucket_cap_bytes);
+BucketerOptions BucketOptions(const DeviceOptions& device, bool measure_gradients) {
+  BucketerOptions options(device.bucket_cap_bytes());
   options.overlap = !measure_gradients;
-  if (config.grad_compression != Precision::kFloat32) options.wire_dtype = PrecisionDtype(config.grad_compression);
+  if (device.grad_compression != Precision::kFloat32) options.wire_dtype = PrecisionDtype(device.grad_compression);
   return options;
+}
+
+// What the checkpoints of this run record and check on resume.
+CheckpointedRun DescribeRun(const TrainConfig& config, const TrainShardPlan& plan, int64_t dataset_size,
+                            int world_size) {
+  CheckpointedRun run;
+  run.run_dir = config.run.run_dir;
+  run.model = config.model.name;
+  run.seed = config.run.seed;
+  run.global_batch = config.run.global_batch;
+  run.data_order = config.SampleOrder(world_size).Name();
+  run.mix_partners = config.mix.enabled() ? PartnerPolicyName(config.mix.partners) : "none";
+  run.dataset_size = dataset_size;
+  run.steps_per_epoch = plan.steps_per_epoch();
+  run.config_json = config.Json(world_size);
+  return run;
 }
 
 // One run of the training loop; see RunTraining.
@@ -105,14 +116,16 @@ class TrainLoop {
         reporter_(reporter),
         hooks_(hooks),
         plan_(plan),
-        placement_{model.parameters().front().device(), config.channels_last, config.amp},
+        run_(DescribeRun(config, plan, data.train->size(), communicator.world_size())),
+        order_(config.SampleOrder(communicator.world_size())),
+        placement_{model.parameters().front().device(), config.device.channels_last, config.device.amp},
         measure_gradients_(coordinator.controller().uses_gradient_statistics()),
-        bucketer_(communicator, model.parameters(), BucketOptions(config, measure_gradients_)),
-        training_step_(model, optimizer, bucketer_, config.sgd.no_decay_lr_factor, config.amp),
+        bucketer_(communicator, model.parameters(), BucketOptions(config.device, measure_gradients_)),
+        training_step_(model, optimizer, bucketer_, config.optimizer.no_decay_lr_factor, config.device.amp),
         mixer_(std::move(mixer)),
         state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{},
                training_step_.loss_scaler()},
-        trace_(config, communicator.rank()) {
+        trace_(config.run, communicator.rank()) {
     if (measure_gradients_) training_step_.MeasureGradients();
   }
 
@@ -140,6 +153,8 @@ class TrainLoop {
   ProgressReporter* reporter_;
   const TrainHooks& hooks_;
   const TrainShardPlan& plan_;
+  const CheckpointedRun run_;
+  const EpochOrderSpec order_;
   const Placement placement_;
   const bool measure_gradients_;
   GradientBucketer bucketer_;
@@ -161,8 +176,7 @@ absl::Status TrainLoop::Start() {
     BroadcastInitialWeights(state_.model, communicator_);
     return absl::OkStatus();
   }
-  absl::StatusOr<std::string> resumed =
-      RestoreTrainingState(*hooks_.resume_from, config_, data_.train->size(), communicator_, state_);
+  absl::StatusOr<std::string> resumed = RestoreTrainingState(*hooks_.resume_from, run_, communicator_, state_);
   if (absl::Status agreed = AgreeOnStatus(communicator_, resumed.status()); !agreed.ok()) return agreed;
   state_.coordinator.CheckpointSaved(state_.position.step);  // it was saved here: no second save at this step
   Event("resume", *resumed);
@@ -171,15 +185,14 @@ absl::Status TrainLoop::Start() {
 
 absl::Status TrainLoop::Save(const EvalResult* eval) {
   const Clock::time_point start = Clock::now();
-  absl::StatusOr<std::string> committed =
-      SaveTrainingState(communicator_, config_, data_.train->size(), state_, eval);
+  absl::StatusOr<std::string> committed = SaveTrainingState(communicator_, run_, state_, eval);
   if (!committed.ok()) return committed.status();
   state_.coordinator.CheckpointSaved(state_.position.step);
   summary_.last_checkpoint = *committed;
   std::string message = absl::StrFormat("checkpoint saved: %s (%.0f ms)", *committed, 1e3 * SecondsSince(start));
   if (communicator_.rank() == 0) {
     absl::StatusOr<std::vector<std::string>> deleted =
-        ApplyRetention(config_.run_dir, config_.keep_checkpoints, config_.keep_best_checkpoint);
+        ApplyRetention(config_.run.run_dir, config_.checkpoint.keep, config_.checkpoint.keep_best);
     // Retention failing costs disk space, not the run: report it and go on.
     if (!deleted.ok()) absl::StrAppendFormat(&message, " (retention failed: %s)", deleted.status().message());
   }
@@ -214,6 +227,10 @@ absl::Status TrainLoop::ReportWindow() {
   const double global_loss = loss.item<double>();
   const double seconds = SecondsSince(window_start_);
   training_seconds_ += seconds;
+  if (hooks_.after_report && !hooks_.after_report(LossReport{state_.position.step, last_lr_, global_loss})) {
+    summary_.ended_by_hook = true;
+    return absl::OkStatus();
+  }
   if (!std::isfinite(global_loss)) {
     return absl::InternalError(absl::StrFormat(
         "training diverged at step %d: the loss is %f (try a lower --lr or a longer warmup)", state_.position.step,
@@ -224,10 +241,10 @@ absl::Status TrainLoop::ReportWindow() {
   communicator_.AllReduce(data_wait, ReduceOp::kMax);
   window_data_wait_ = 0.0;
   if (reporter_ != nullptr) {
-    const int64_t total_steps = plan_.steps_per_epoch() * config_.epochs;
-    const double images_per_s = window.steps * config_.global_batch / std::max(seconds, 1e-9);
+    const int64_t total_steps = plan_.steps_per_epoch() * config_.run.epochs;
+    const double images_per_s = window.steps * config_.run.global_batch / std::max(seconds, 1e-9);
     const double eta = training_seconds_ / std::max<int64_t>(steps_timed_, 1) * (total_steps - state_.position.step);
-    reporter_->Train(TrainProgress{state_.position.epoch, config_.epochs, state_.position.step, total_steps,
+    reporter_->Train(TrainProgress{state_.position.epoch, config_.run.epochs, state_.position.step, total_steps,
                                    global_loss, last_lr_, images_per_s, data_wait.item<double>(), eta});
   }
   if (state_.coordinator.ObserveGlobal(PlateauMetric::kTrainLoss, global_loss)) {
@@ -254,10 +271,10 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     }
     const torch::Tensor indices = RankIndices(order, position.epoch_samples_done);
     trace_.Record(position.step, control.lr, indices);
-    const BatchDraw draw{config_.seed, position.epoch, /*augment=*/true};
+    const BatchDraw draw{config_.run.seed, position.epoch, /*augment=*/true};
     // The next batches are decoded while this one trains (sources that decode; others ignore the hint).
-    for (int64_t ahead = 1; ahead <= config_.prefetch_batches; ++ahead) {
-      const int64_t samples = position.epoch_samples_done + ahead * config_.global_batch;
+    for (int64_t ahead = 1; ahead <= config_.data.prefetch_batches; ++ahead) {
+      const int64_t samples = position.epoch_samples_done + ahead * config_.run.global_batch;
       if (plan_.HasBatchAt(samples)) data_.train->Prefetch(RankIndices(order, samples), draw);
     }
     const Clock::time_point fetch_start = Clock::now();
@@ -265,7 +282,7 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     window_data_wait_ += SecondsSince(fetch_start);
     batch.images = data_.train->Normalize(placement_.ToDevice(batch.images));  // mixing runs on the device batch
     batch.labels = placement_.ToDevice(batch.labels);
-    const auto [images, targets] = PrepareTargets(config_, std::move(batch), data_.train->num_classes(),
+    const auto [images, targets] = PrepareTargets(config_.mix, std::move(batch), data_.train->num_classes(),
                                                   mixer_.get(), position.step, position.epoch);
     state_.loss_window.sum += training_step_.Run(placement_.Images(images), targets, control.lr, control.momentum);
     if (training_step_.last_step_skipped()) {
@@ -277,9 +294,10 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     last_lr_ = control.lr;
     ++position.step;
     ++steps_timed_;
-    position.epoch_samples_done += config_.global_batch;
-    if (position.step % config_.log_every == 0 || !plan_.HasBatchAt(position.epoch_samples_done)) {
+    position.epoch_samples_done += config_.run.global_batch;
+    if (position.step % config_.run.log_every == 0 || !plan_.HasBatchAt(position.epoch_samples_done)) {
       if (absl::Status reported = ReportWindow(); !reported.ok()) return reported;
+      if (summary_.ended_by_hook) return absl::OkStatus();
     }
   }
   return absl::OkStatus();
@@ -318,7 +336,7 @@ torch::Tensor TrainLoop::RankIndices(const torch::Tensor& order, int64_t epoch_s
 absl::Status TrainLoop::EndEpoch() {
   SyncModelBuffers(state_.model, communicator_);
   summary_.final_eval =
-      EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch, placement_);
+      EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_);
   evaluated_ = true;
   const EvalResult& eval = summary_.final_eval;
   if (reporter_ != nullptr) {
@@ -335,26 +353,26 @@ absl::Status TrainLoop::EndEpoch() {
   ReportUnreadable();
   state_.position.epoch += 1;
   state_.position.epoch_samples_done = 0;
-  return config_.checkpoint_at_epoch_end ? Save(&eval) : absl::OkStatus();
+  return config_.checkpoint.at_epoch_end ? Save(&eval) : absl::OkStatus();
 }
 
 absl::StatusOr<TrainSummary> TrainLoop::Run() {
   if (absl::Status started = Start(); !started.ok()) return started;
-  while (state_.position.epoch < config_.epochs) {
-    const torch::Tensor order = EpochOrder(config_, *data_.train, communicator_.world_size(), state_.position.epoch);
+  while (state_.position.epoch < config_.run.epochs) {
+    const torch::Tensor order = EpochOrder(order_, *data_.train, state_.position.epoch);
     window_start_ = Clock::now();
     if (absl::Status trained = TrainEpoch(order); !trained.ok()) return trained;
-    if (summary_.stopped) break;
+    if (summary_.stopped || summary_.ended_by_hook) break;
     if (absl::Status ended = EndEpoch(); !ended.ok()) return ended;
   }
-  if (!evaluated_ && !summary_.stopped) {  // resumed from a finished run: report the weights as they are
+  if (!evaluated_ && !summary_.stopped && !summary_.ended_by_hook) {  // resumed from a finished run
     SyncModelBuffers(state_.model, communicator_);
     summary_.final_eval =
-        EvaluateDistributed(state_.model, *data_.test, communicator_, config_.eval_batch, placement_);
+        EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_);
   }
   if (absl::Status identical = CheckIdenticalWeights(); !identical.ok()) return identical;
   summary_.steps = state_.position.step;
-  summary_.images_per_s = steps_timed_ * config_.global_batch / std::max(training_seconds_, 1e-9);
+  summary_.images_per_s = steps_timed_ * config_.run.global_batch / std::max(training_seconds_, 1e-9);
   return summary_;
 }
 
@@ -366,16 +384,14 @@ void BroadcastInitialWeights(Classifier& model, Communicator& communicator) {
   BroadcastTensors(communicator, tensors, /*root=*/0);
 }
 
-absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data, Classifier& model,
-                                         StepCoordinator& coordinator, Communicator& communicator,
-                                         ProgressReporter* reporter, const TrainHooks& hooks) {
-  absl::StatusOr<TrainShardPlan> plan =
-      TrainShardPlan::Create(data.train->size(), config.global_batch, communicator.world_size());
-  if (!plan.ok()) return plan.status();
-  std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.sgd);
+absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data,
+                                         const TrainShardPlan& plan, Classifier& model, StepCoordinator& coordinator,
+                                         Communicator& communicator, ProgressReporter* reporter,
+                                         const TrainHooks& hooks) {
+  std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.optimizer);
   absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train->num_classes(), communicator);
   if (!mixer.ok()) return mixer.status();
-  TrainLoop loop(config, data, model, coordinator, communicator, reporter, hooks, *plan, *optimizer,
+  TrainLoop loop(config, data, model, coordinator, communicator, reporter, hooks, plan, *optimizer,
                  *std::move(mixer));
   return loop.Run();
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "coordinator/shard_plan.h"
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
 #include "worker/checkpoint/checkpoint_store.h"
@@ -29,7 +30,15 @@ struct TrainSummary {
   int64_t steps = 0;          // the global step reached
   double images_per_s = 0.0;  // training images over all ranks per second of training (evaluation excluded)
   bool stopped = false;       // a stop request ended training early, after saving a checkpoint
+  bool ended_by_hook = false;  // TrainHooks::after_report ended training (no checkpoint, no evaluation)
   std::string last_checkpoint;
+};
+
+// The global (rank-averaged) training loss over the steps since the last report, and the LR of the last of them.
+struct LossReport {
+  int64_t step = 0;  // steps done
+  double lr = 0.0;
+  double global_loss = 0.0;
 };
 
 // What the run is asked to do besides training.
@@ -37,20 +46,24 @@ struct TrainHooks {
   const VerifiedCheckpoint* resume_from = nullptr;  // continue from this checkpoint (verified by the caller)
   // StepFlag bits raised on this rank alone (a signal); polled once per step. May be empty.
   std::function<uint32_t()> local_requests;
+  // Called on every rank with each report's global loss (identical on all ranks, so every rank decides alike),
+  // before a non-finite loss stops the run; returning false ends training there. May be empty.
+  std::function<bool(const LossReport&)> after_report;
 };
 
 // Collective: replaces every rank's parameters and buffers by rank 0's, so all ranks start from the same model.
 void BroadcastInitialWeights(Classifier& model, Communicator& communicator);
 
-// Collective: every rank calls it with the same config and data. Broadcasts rank 0's initial weights (or restores
-// hooks.resume_from), then runs synchronous data-parallel SGD over the shard plan from the data position on to
-// config.epochs, with the LR decided by `coordinator` each step and a distributed evaluation after each epoch.
+// Collective: every rank calls it with the same config, data and plan (of data.train). Broadcasts rank 0's initial
+// weights (or restores hooks.resume_from), then runs synchronous data-parallel SGD over the plan from the data
+// position on to config.run.epochs, with the LR decided by `coordinator` each step and a distributed evaluation after each epoch.
 // Checkpoints (see worker/training_state.h) are committed at each epoch end, at the coordinator's cadence, on its
 // checkpoint flag, and on a stop request, after which training returns with `stopped` set. `reporter` is non-null on
 // rank 0 only.
-absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data, Classifier& model,
-                                         StepCoordinator& coordinator, Communicator& communicator,
-                                         ProgressReporter* reporter, const TrainHooks& hooks);
+absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainData& data,
+                                         const TrainShardPlan& plan, Classifier& model, StepCoordinator& coordinator,
+                                         Communicator& communicator, ProgressReporter* reporter,
+                                         const TrainHooks& hooks);
 
 }  // namespace strobe
 

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "coordinator/shard_plan.h"
@@ -98,45 +99,15 @@ absl::Status CopyMatching(const NamedTensors& saved, const NamedTensors& live, c
 
 std::string Exact(double value) { return absl::StrFormat("%.17g", value); }
 
-void AddLrState(const LrControllerState& lr, Manifest& manifest) {
-  manifest.Set("lr.plateau_best", Exact(lr.plateau.best));
-  manifest.Set("lr.plateau_has_best", lr.plateau.has_best ? "1" : "0");
-  manifest.Set("lr.plateau_bad_observations", absl::StrCat(lr.plateau.bad_observations));
-  manifest.Set("lr.plateau_cooldown_left", absl::StrCat(lr.plateau.cooldown_left));
-  manifest.Set("lr.plateau_scale", Exact(lr.plateau.scale));
-  manifest.Set("lr.plateau_reductions", absl::StrCat(lr.plateau.reductions));
-  manifest.Set("lr.override_kind", absl::StrCat(static_cast<int>(lr.override.kind)));
-  manifest.Set("lr.override_value", Exact(lr.override.value));
-  manifest.Set("lr.adascale_progress", Exact(lr.adascale.progress));
-  manifest.Set("lr.adascale_gain", Exact(lr.adascale.gain));
-  manifest.Set("lr.adascale_variance", Exact(lr.adascale.variance));
-  manifest.Set("lr.adascale_squared_mean", Exact(lr.adascale.squared_mean));
-  manifest.Set("lr.adascale_has_estimates", lr.adascale.has_estimates ? "1" : "0");
-}
+// The LR controller's entries live in the manifest under this prefix (its keys are the controller's own).
+constexpr char kLrStatePrefix[] = "lr.";
 
-absl::StatusOr<LrControllerState> ReadLrState(const Manifest& manifest, const std::string& source) {
-  LrControllerState lr;
-  int64_t has_best = 0;
-  int64_t kind = 0;
-  int64_t has_estimates = 0;
-  const bool parsed = absl::SimpleAtod(manifest.Get("lr.plateau_best"), &lr.plateau.best) &&
-                      absl::SimpleAtoi(manifest.Get("lr.plateau_has_best"), &has_best) &&
-                      absl::SimpleAtoi(manifest.Get("lr.plateau_bad_observations"), &lr.plateau.bad_observations) &&
-                      absl::SimpleAtoi(manifest.Get("lr.plateau_cooldown_left"), &lr.plateau.cooldown_left) &&
-                      absl::SimpleAtod(manifest.Get("lr.plateau_scale"), &lr.plateau.scale) &&
-                      absl::SimpleAtoi(manifest.Get("lr.plateau_reductions"), &lr.plateau.reductions) &&
-                      absl::SimpleAtoi(manifest.Get("lr.override_kind"), &kind) &&
-                      absl::SimpleAtod(manifest.Get("lr.override_value"), &lr.override.value) && kind >= 0 &&
-                      kind <= 2 && absl::SimpleAtod(manifest.Get("lr.adascale_progress"), &lr.adascale.progress) &&
-                      absl::SimpleAtod(manifest.Get("lr.adascale_gain"), &lr.adascale.gain) &&
-                      absl::SimpleAtod(manifest.Get("lr.adascale_variance"), &lr.adascale.variance) &&
-                      absl::SimpleAtod(manifest.Get("lr.adascale_squared_mean"), &lr.adascale.squared_mean) &&
-                      absl::SimpleAtoi(manifest.Get("lr.adascale_has_estimates"), &has_estimates);
-  if (!parsed) return absl::DataLossError(absl::StrFormat("%s: the LR-controller state is incomplete", source));
-  lr.plateau.has_best = has_best != 0;
-  lr.override.kind = static_cast<LrOverride::Kind>(kind);
-  lr.adascale.has_estimates = has_estimates != 0;
-  return lr;
+ControllerState LrStateFrom(const Manifest& manifest) {
+  ControllerState::Entries entries;
+  for (const auto& [key, value] : manifest.metadata()) {
+    if (absl::StartsWith(key, kLrStatePrefix)) entries.emplace_back(key.substr(sizeof(kLrStatePrefix) - 1), value);
+  }
+  return ControllerState(std::move(entries));
 }
 
 std::string UtcNow() {
@@ -148,26 +119,27 @@ std::string UtcNow() {
   return text;
 }
 
-Manifest SharedMetadata(const TrainConfig& config, int64_t dataset_size, int world_size, const TrainingState& state,
+Manifest SharedMetadata(const CheckpointedRun& run, int world_size, const TrainingState& state,
                         const EvalResult* eval, double loss_window_mean) {
   Manifest manifest;
   manifest.Set("step", absl::StrCat(state.position.step));
   manifest.Set("epoch", absl::StrCat(state.position.epoch));
   manifest.Set("epoch_samples_done", absl::StrCat(state.position.epoch_samples_done));
   manifest.Set("world_size", absl::StrCat(world_size));
-  manifest.Set("global_batch", absl::StrCat(config.global_batch));
-  manifest.Set("model", config.model);
-  manifest.Set("dataset_size", absl::StrCat(dataset_size));
-  manifest.Set("seed", absl::StrCat(config.seed));
-  manifest.Set("data_order", DataOrderName(config, world_size));
-  manifest.Set("mix_partners", config.mix.enabled() ? PartnerPolicyName(config.mix.partners) : "none");
+  manifest.Set("global_batch", absl::StrCat(run.global_batch));
+  manifest.Set("model", run.model);
+  manifest.Set("dataset_size", absl::StrCat(run.dataset_size));
+  manifest.Set("seed", absl::StrCat(run.seed));
+  manifest.Set("data_order", run.data_order);
+  manifest.Set("mix_partners", run.mix_partners);
   if (eval != nullptr) {
     manifest.Set("val_accuracy", Exact(eval->accuracy()));
     manifest.Set("val_loss", Exact(eval->mean_loss()));
   }
   manifest.Set("loss_window_steps", absl::StrCat(state.loss_window.steps));
   manifest.Set("loss_window_mean_sum", Exact(loss_window_mean));
-  AddLrState(state.coordinator.controller().state(), manifest);
+  const ControllerState lr_state = state.coordinator.controller().SaveState();
+  for (const auto& [key, value] : lr_state.entries()) manifest.Set(kLrStatePrefix + key, value);
   if (state.loss_scaler != nullptr) {
     manifest.Set("loss_scale", Exact(state.loss_scaler->state().scale));
     manifest.Set("loss_scale_clean_steps", absl::StrCat(state.loss_scaler->state().clean_steps));
@@ -175,7 +147,7 @@ Manifest SharedMetadata(const TrainConfig& config, int64_t dataset_size, int wor
   manifest.Set("strobe_version", STROBE_VERSION);
   manifest.Set("libtorch_version", TORCH_VERSION);
   manifest.Set("created_utc", UtcNow());
-  manifest.Set("config", TrainConfigJson(config, world_size));
+  manifest.Set("config", run.config_json);
   return manifest;
 }
 
@@ -195,9 +167,8 @@ std::string RankFile(const TrainingState& state, int rank) {
 
 }  // namespace
 
-absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const TrainConfig& config,
-                                              int64_t dataset_size, const TrainingState& state,
-                                              const EvalResult* eval) {
+absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const CheckpointedRun& run,
+                                              const TrainingState& state, const EvalResult* eval) {
   // The shared model file holds rank-averaged BatchNorm statistics (what a different world size resumes with and
   // what an export should hold); the live model keeps each rank's own, so saving changes nothing in training.
   NamedTensors model_tensors = Named(state.model.named_parameters());
@@ -216,10 +187,10 @@ absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const 
     contribution.shared.emplace_back(kModelFile, Pickle(TensorDict(model_tensors)));
     contribution.shared.emplace_back(kOptimizerFile,
                                      Pickle(TensorDict(MomentumBuffers(state.optimizer, state.model))));
-    contribution.metadata = SharedMetadata(config, dataset_size, communicator.world_size(), state, eval,
+    contribution.metadata = SharedMetadata(run, communicator.world_size(), state, eval,
                                            window_sum.item<double>());
   }
-  return CommitCheckpoint(communicator, config.run_dir, state.position.step, std::move(contribution));
+  return CommitCheckpoint(communicator, run.run_dir, state.position.step, std::move(contribution));
 }
 
 namespace {
@@ -232,13 +203,12 @@ struct SavedRun {
   int64_t global_batch = 0;
 };
 
-absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
-                                         int64_t dataset_size, int world_size) {
+absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run_now) {
   const Manifest& m = checkpoint.manifest;
   const std::string& path = checkpoint.path;
-  if (m.Get("model") != config.model) {
+  if (m.Get("model") != run_now.model) {
     return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s holds a %s model, but --model=%s", path,
-                                                      m.Get("model"), config.model));
+                                                      m.Get("model"), run_now.model));
   }
   SavedRun run;
   for (auto [key, field] : {std::pair{"step", &run.step}, {"epoch", &run.epoch},
@@ -248,20 +218,20 @@ absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, c
     if (!value.ok()) return absl::DataLossError(absl::StrFormat("checkpoint %s: %s", path, value.status().message()));
     *field = *value;
   }
-  if (m.Get("dataset_size") != absl::StrCat(dataset_size)) {
+  if (m.Get("dataset_size") != absl::StrCat(run_now.dataset_size)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint %s was trained on %s samples, this run has %d (--data / --train_samples differ): the sample "
         "order would not continue",
-        path, m.Get("dataset_size"), dataset_size));
+        path, m.Get("dataset_size"), run_now.dataset_size));
   }
-  if (m.Get("seed") != absl::StrCat(config.seed)) {
+  if (m.Get("seed") != absl::StrCat(run_now.seed)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint %s was trained with --seed=%s, this run has --seed=%d: the sample order would not continue",
-        path, m.Get("seed"), config.seed));
+        path, m.Get("seed"), run_now.seed));
   }
   // Checkpoints from before the streamed order were all shuffled. At an epoch's end any order may follow.
   const std::string saved_order = m.Get("data_order").empty() ? "shuffled" : m.Get("data_order");
-  const std::string order = DataOrderName(config, world_size);
+  const std::string& order = run_now.data_order;
   if (run.epoch_samples_done > 0 && saved_order != order) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint %s was taken mid-epoch under the data order '%s', and this run's is '%s': the epoch would not "
@@ -275,13 +245,13 @@ absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, c
 // This rank's share of the previous global batch (the mixer's partner buffer under `previous`), cut from the old
 // ranks' files that overlap it.
 absl::Status RestorePreviousBatch(const VerifiedCheckpoint& checkpoint, const SavedRun& saved,
-                                  const TrainConfig& config, Communicator& communicator, const c10::Device& device,
+                                  int64_t global_batch, Communicator& communicator, const c10::Device& device,
                                   Mixer& mixer) {
   const int64_t old_local = saved.global_batch / saved.world_size;
   const SampleRange wanted =
-      saved.global_batch == config.global_batch
-          ? SampleRange{communicator.rank() * (config.global_batch / communicator.world_size()),
-                        (communicator.rank() + 1) * (config.global_batch / communicator.world_size())}
+      saved.global_batch == global_batch
+          ? SampleRange{communicator.rank() * (global_batch / communicator.world_size()),
+                        (communicator.rank() + 1) * (global_batch / communicator.world_size())}
           : EvalShard(saved.global_batch, communicator.rank(), communicator.world_size());
   std::vector<at::Tensor> images;
   std::vector<at::Tensor> targets;
@@ -346,10 +316,9 @@ absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communica
 
 }  // namespace
 
-absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
-                                                 int64_t dataset_size, Communicator& communicator,
-                                                 TrainingState& state) {
-  absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, config, dataset_size, communicator.world_size());
+absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run,
+                                                 Communicator& communicator, TrainingState& state) {
+  absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, run);
   if (!saved.ok()) return saved.status();
 
   absl::StatusOr<c10::impl::GenericDict> model_file = ReadDict(checkpoint, kModelFile);
@@ -370,13 +339,13 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", optimizer_what, restored.message()));
   }
 
-  absl::StatusOr<LrControllerState> lr = ReadLrState(checkpoint.manifest, checkpoint.path);
-  if (!lr.ok()) return lr.status();
-  state.coordinator.controller().Restore(*lr);
+  if (absl::Status lr = state.coordinator.controller().RestoreState(LrStateFrom(checkpoint.manifest)); !lr.ok()) {
+    return absl::Status(lr.code(), absl::StrFormat("checkpoint %s: %s", checkpoint.path, lr.message()));
+  }
   if (absl::Status scale = RestoreLossScale(checkpoint, state.loss_scaler); !scale.ok()) return scale;
 
   const bool same_layout =
-      saved->world_size == communicator.world_size() && saved->global_batch == config.global_batch;
+      saved->world_size == communicator.world_size() && saved->global_batch == run.global_batch;
   if (same_layout) {
     if (absl::Status own = RestoreOwnRankState(checkpoint, communicator, state); !own.ok()) return own;
   } else {
@@ -388,19 +357,18 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
     state.loss_window = LossWindow{mean_sum, *steps};
     if (state.mixer != nullptr) {
       if (absl::Status previous =
-              RestorePreviousBatch(checkpoint, *saved, config, communicator, ModelDevice(state), *state.mixer);
+              RestorePreviousBatch(checkpoint, *saved, run.global_batch, communicator, ModelDevice(state), *state.mixer);
           !previous.ok()) {
         return previous;
       }
     }
   }
 
-  const int64_t steps_per_epoch = dataset_size / config.global_batch;
   state.position.epoch = saved->epoch;
   state.position.epoch_samples_done = saved->epoch_samples_done;
-  state.position.step = saved->global_batch == config.global_batch
+  state.position.step = saved->global_batch == run.global_batch
                             ? saved->step
-                            : saved->epoch * steps_per_epoch + saved->epoch_samples_done / config.global_batch;
+                            : saved->epoch * run.steps_per_epoch + saved->epoch_samples_done / run.global_batch;
   std::string description =
       absl::StrFormat("resumed from %s: step %d, epoch %d, %d samples of the epoch done", checkpoint.path,
                       state.position.step, state.position.epoch + 1, state.position.epoch_samples_done);
@@ -408,11 +376,11 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
     absl::StrAppendFormat(&description, "; world size %d -> %d (same sample order; rank-averaged BatchNorm "
                                         "statistics)", saved->world_size, communicator.world_size());
   }
-  if (saved->global_batch != config.global_batch) {
+  if (saved->global_batch != run.global_batch) {
     absl::StrAppendFormat(&description,
                           "; global batch %d -> %d: the LR follows the linear scaling rule for the new batch and the "
                           "schedule continues from step %d (was %d), the same point in samples",
-                          saved->global_batch, config.global_batch, state.position.step, saved->step);
+                          saved->global_batch, run.global_batch, state.position.step, saved->step);
   }
   return description;
 }

@@ -12,7 +12,6 @@
 #include "worker/evaluator.h"
 #include "worker/mixed_precision.h"
 #include "worker/models/classifier.h"
-#include "worker/train_config.h"
 
 namespace torch::optim {
 class SGD;
@@ -35,12 +34,25 @@ struct LossWindow {
   int64_t steps = 0;
 };
 
+// What a run's checkpoints record about it, and what a resume checks the checkpoint against.
+struct CheckpointedRun {
+  std::string run_dir;  // checkpoints go to RUN_DIR/checkpoints
+  std::string model;
+  uint64_t seed = 0;
+  int64_t global_batch = 0;
+  std::string data_order;    // EpochOrderSpec::Name(): a mid-epoch checkpoint continues only under the same one
+  std::string mix_partners;  // "none" without mixing
+  int64_t dataset_size = 0;  // training samples
+  int64_t steps_per_epoch = 0;
+  std::string config_json;  // the resolved configuration, kept for `strobe inspect`
+};
+
 // Everything that must survive a restart, named in one place and saved and restored as one unit:
 //   shared (rank 0 writes, identical on all ranks):
 //     model.pt      parameters and rank-averaged buffers, a state_dict that Python's torch.load reads
 //     optimizer.pt  SGD momentum buffers by parameter name
-//     MANIFEST      data position, LR-controller state (plateau counters, operator override), fp16 loss scale,
-//                   configuration, versions, checksums
+//     MANIFEST      data position, the LR controller's own state (its entries under "lr.", written and read by
+//                   coordinator/lr_controller.h), fp16 loss scale, configuration, versions, checksums
 //   per rank (rank-NNNNN.pt): this rank's BatchNorm running statistics, its mixer's previous batch (partner buffer),
 //     its LibTorch CPU generator state, its loss window. Augmentation draws are a function of (seed, rank, step), so
 //     the step is their whole stream state.
@@ -54,20 +66,18 @@ struct TrainingState {
   DynamicLossScaler* loss_scaler = nullptr;  // --amp=fp16 only
 };
 
-// Collective. Saves `state` as a checkpoint of the run in config.run_dir (see CommitCheckpoint); `eval` (may be null)
+// Collective. Saves `state` as a checkpoint of `run` in run.run_dir (see CommitCheckpoint); `eval` (may be null)
 // is the validation result at this position, recorded for keep-best retention. Returns the committed path.
-absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const TrainConfig& config,
-                                              int64_t train_samples, const TrainingState& state,
-                                              const EvalResult* eval);
+absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const CheckpointedRun& run,
+                                              const TrainingState& state, const EvalResult* eval);
 
 // Every rank, independently (agree on the status afterwards). Loads `checkpoint` into `state` after checking that it
 // belongs to this model, data and seed. On the world size and global batch it was saved with, the restore is
 // exact; on another world size each rank takes the rank-averaged BatchNorm statistics and its share of the previous
 // global batch; with another global batch the data position is kept in samples and the step re-derived from it.
 // Returns a one-line description of what was resumed (and what changed) for the log.
-absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const TrainConfig& config,
-                                                 int64_t train_samples, Communicator& communicator,
-                                                 TrainingState& state);
+absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run,
+                                                 Communicator& communicator, TrainingState& state);
 
 }  // namespace strobe
 

@@ -21,7 +21,7 @@ namespace strobe {
 // (on every rank alike) and is reported by last_step_skipped().
 class TrainingStep {
  public:
-  // `no_decay_lr_factor`: see SgdConfig.
+  // `no_decay_lr_factor`: see OptimizerOptions.
   TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
                double no_decay_lr_factor = 1.0, Precision precision = Precision::kFloat32);
 

@@ -35,7 +35,7 @@ class GpuTrainingTest : public NcclTest {
     torch::manual_seed(5);
     auto model = *MakeModel("resnet20", 3, 10);
     PlaceModel(*model, placement);
-    auto sgd = MakeSgd(*model, SgdConfig{0.9, true, 5e-4});
+    auto sgd = MakeSgd(*model, OptimizerOptions{0.9, true, 5e-4});
     GradientBucketer bucketer(*comm_, model->parameters(), buckets);
     TrainingStep step(*model, *sgd, bucketer, 1.0, placement.precision);
     torch::manual_seed(6);

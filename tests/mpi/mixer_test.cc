@@ -14,7 +14,6 @@ MixOptions Options(PartnerPolicy partners, LambdaMode mode = LambdaMode::kElemen
   MixOptions o;
   o.mixup_alpha = 0.4;
   o.cutmix_alpha = 1.0;
-  o.num_classes = 10;
   o.label_smoothing = 0.1;
   o.partners = partners;
   o.mode = mode;
@@ -29,7 +28,7 @@ at::Tensor TaggedImages(int64_t n, double tag) {
 class MixerTest : public ::testing::Test {
  protected:
   std::unique_ptr<Mixer> Make(const MixOptions& options, int rank_seed = 0) {
-    auto made = Mixer::Create(options, RankStream{99, comm_.rank() + rank_seed}, comm_);
+    auto made = Mixer::Create(options, /*num_classes=*/10, RankStream{99, comm_.rank() + rank_seed}, comm_);
     EXPECT_TRUE(made.ok()) << made.status();
     return *std::move(made);
   }

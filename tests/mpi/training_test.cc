@@ -41,7 +41,7 @@ torch::Tensor FlatParameters(Classifier& model) {
 // Trains `model` for `steps` steps; each step's global batch is the same on every rank, and this rank trains on
 // its slice of it.
 void Train(Classifier& model, Communicator& comm, int steps, int64_t global_batch, int64_t cap_bytes) {
-  auto sgd = MakeSgd(model, SgdConfig{0.9, true, 1e-3});
+  auto sgd = MakeSgd(model, OptimizerOptions{0.9, true, 1e-3});
   GradientBucketer bucketer(comm, model.parameters(), BucketerOptions{cap_bytes});
   TrainingStep step(model, *sgd, bucketer);
   const int64_t local = global_batch / comm.world_size();
@@ -64,7 +64,7 @@ TEST(TrainingTest, ParametersAreBitwiseIdenticalOnAllRanksAfterSteps) {
   for (const auto& b : model->buffers()) state.push_back(b);
   BroadcastTensors(comm, state, 0);
   // Small buckets so several collectives run per step.
-  auto sgd = MakeSgd(*model, SgdConfig{});
+  auto sgd = MakeSgd(*model, OptimizerOptions{});
   GradientBucketer bucketer(comm, model->parameters(), BucketerOptions{64 * 1024});
   ASSERT_GT(bucketer.plan().size(), 2u);
   TrainingStep step(*model, *sgd, bucketer);
@@ -85,7 +85,7 @@ torch::Tensor TrainResNet(Communicator& comm, BucketerOptions buckets, const Pla
   torch::manual_seed(21);
   auto model = *MakeModel("resnet20", 1, 5);
   PlaceModel(*model, placement);
-  auto sgd = MakeSgd(*model, SgdConfig{0.9, true, 1e-4});
+  auto sgd = MakeSgd(*model, OptimizerOptions{0.9, true, 1e-4});
   GradientBucketer bucketer(comm, model->parameters(), buckets);
   TrainingStep step(*model, *sgd, bucketer, 1.0, placement.precision);
   for (int s = 0; s < 3; ++s) {
@@ -171,7 +171,7 @@ TEST(TrainingTest, Bf16AutocastFitsAFixedBatchOnTheCpu) {
   MpiCommunicator comm;
   torch::manual_seed(21);
   auto model = *MakeModel("resnet20", 1, 5);
-  auto sgd = MakeSgd(*model, SgdConfig{0.9, true, 1e-4});
+  auto sgd = MakeSgd(*model, OptimizerOptions{0.9, true, 1e-4});
   BucketerOptions buckets;
   buckets.overlap = true;
   GradientBucketer bucketer(comm, model->parameters(), buckets);
@@ -212,7 +212,7 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
   const Normalization norm = ComputeNormalization(data);
   // Train briefly so the BatchNorm statistics differ per rank, then sync them as the trainer does.
   {
-    auto sgd = MakeSgd(*model, SgdConfig{});
+    auto sgd = MakeSgd(*model, OptimizerOptions{});
     GradientBucketer bucketer(world, model->parameters(), BucketerOptions{});
     TrainingStep step(*model, *sgd, bucketer);
     torch::manual_seed(world.rank());

@@ -10,7 +10,7 @@ namespace {
 
 TEST(OptimizerTest, NoWeightDecayOnBatchNormAndBiases) {
   auto model = *MakeModel("resnet20", 1, 10);
-  auto sgd = MakeSgd(*model, SgdConfig{0.9, true, 1e-4});
+  auto sgd = MakeSgd(*model, OptimizerOptions{0.9, true, 1e-4});
   ASSERT_EQ(sgd->param_groups().size(), 2u);
   const auto& decayed = static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[0].options());
   const auto& plain = static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[1].options());
@@ -31,7 +31,7 @@ TEST(OptimizerTest, NesterovStepMatchesHandComputedUpdate) {
     torch::Tensor forward(torch::Tensor x) override { return x * w; }
     torch::Tensor w;
   } tiny;
-  auto sgd = MakeSgd(tiny, SgdConfig{0.9, true, 0.01});
+  auto sgd = MakeSgd(tiny, OptimizerOptions{0.9, true, 0.01});
   SetLearningRate(*sgd, 0.1);
   tiny.w.mutable_grad() = torch::full({1, 1}, 0.5, torch::kDouble);
   sgd->step();
@@ -60,8 +60,8 @@ TEST(OptimizerTest, ForeachStepIsBitwiseTorchsStep) {
     auto reference = *MakeModel("resnet20", 1, 10);
     torch::manual_seed(4);
     auto foreach = *MakeModel("resnet20", 1, 10);
-    auto reference_sgd = MakeSgd(*reference, SgdConfig{0.9, nesterov, 5e-4});
-    auto foreach_sgd = MakeSgd(*foreach, SgdConfig{0.9, nesterov, 5e-4});
+    auto reference_sgd = MakeSgd(*reference, OptimizerOptions{0.9, nesterov, 5e-4});
+    auto foreach_sgd = MakeSgd(*foreach, OptimizerOptions{0.9, nesterov, 5e-4});
     for (int step = 0; step < 3; ++step) {
       for (auto* model : {&reference, &foreach}) {
         torch::manual_seed(10 + step);
@@ -85,7 +85,7 @@ TEST(OptimizerTest, ForeachStepIsBitwiseTorchsStep) {
 TEST(OptimizerTest, MomentumBuffersRestoreBitwiseContinuation) {
   torch::manual_seed(1);
   auto original = *MakeModel("resnet20", 1, 10);
-  auto original_sgd = MakeSgd(*original, SgdConfig{});
+  auto original_sgd = MakeSgd(*original, OptimizerOptions{});
   EXPECT_TRUE(MomentumBuffers(*original_sgd, *original).empty());  // no state before the first step
   Step(*original, *original_sgd, 0.1);
   Step(*original, *original_sgd, 0.1);
@@ -104,9 +104,9 @@ TEST(OptimizerTest, MomentumBuffersRestoreBitwiseContinuation) {
       for (auto& item : (*model)->named_buffers()) item.value().copy_(buffers_from[item.key()]);
     }
   }
-  auto restored_sgd = MakeSgd(*restored, SgdConfig{});
+  auto restored_sgd = MakeSgd(*restored, OptimizerOptions{});
   ASSERT_TRUE(RestoreMomentumBuffers(*restored_sgd, *restored, buffers).ok());
-  auto forgetful_sgd = MakeSgd(*forgetful, SgdConfig{});
+  auto forgetful_sgd = MakeSgd(*forgetful, OptimizerOptions{});
 
   Step(*original, *original_sgd, 0.1);
   Step(*restored, *restored_sgd, 0.1);
@@ -128,7 +128,7 @@ TEST(OptimizerTest, MomentumBuffersRestoreBitwiseContinuation) {
 
 TEST(OptimizerTest, PerGroupLrFactorAndMomentum) {
   auto model = *MakeModel("resnet20", 1, 10);
-  auto sgd = MakeSgd(*model, SgdConfig{});
+  auto sgd = MakeSgd(*model, OptimizerOptions{});
   SetLearningRate(*sgd, 0.4, /*no_decay_lr_factor=*/0.25);
   SetMomentum(*sgd, 0.85);
   const auto& decayed = static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[0].options());

@@ -7,70 +7,111 @@ namespace {
 
 TrainConfig Valid() {
   TrainConfig config;
-  config.data_dir = "/data";
-  config.run_dir = "/runs/a";
+  config.data.dir = "/data";
+  config.run.run_dir = "/runs/a";
   return config;
 }
 
 std::string Problem(const TrainConfig& config, int world_size = 2) {
-  return std::string(ValidateTrainConfig(config, world_size).message());
+  return std::string(config.Validate(world_size).message());
 }
 
-TEST(TrainConfigTest, AcceptsDefaults) { EXPECT_TRUE(ValidateTrainConfig(Valid(), 2).ok()); }
+TEST(TrainConfigTest, AcceptsDefaults) { EXPECT_TRUE(Valid().Validate(2).ok()); }
 
 TEST(TrainConfigTest, NamesTheBadFlag) {
   TrainConfig c = Valid();
-  c.global_batch = 0;
+  c.run.global_batch = 0;
   EXPECT_EQ(Problem(c), "--batch_size must be positive, got 0");
   c = Valid();
-  c.global_batch = 129;
+  c.run.global_batch = 129;
   EXPECT_EQ(Problem(c), "--batch_size=129 (the global batch) is not divisible by the 2 ranks; use a multiple of 2");
   c = Valid();
-  c.epochs = -1;
+  c.run.epochs = -1;
   EXPECT_EQ(Problem(c), "--epochs must be positive, got -1");
   c = Valid();
-  c.label_smoothing = 1.0;
+  c.mix.label_smoothing = 1.0;
   EXPECT_EQ(Problem(c), "--label_smoothing=1 must lie in [0, 1)");
   c = Valid();
-  c.run_dir = "";
+  c.run.run_dir = "";
   EXPECT_EQ(Problem(c), "--run_dir is required");
   c = Valid();
-  c.progress = "fancy";
+  c.data.dir = "";
+  EXPECT_EQ(Problem(c), "--data is required (a directory of IDX files, or of train/ and val/ class folders)");
+  c = Valid();
+  c.run.progress = "fancy";
   EXPECT_EQ(Problem(c), "--progress=fancy is not one of auto, live, lines");
   c = Valid();
-  c.sgd.momentum = 0;
+  c.optimizer.momentum = 0;
   EXPECT_EQ(Problem(c), "--nesterov needs --momentum > 0");
+  c = Valid();
+  c.model.name = "alexnet";
+  EXPECT_EQ(Problem(c), "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50");
+  c = Valid();
+  c.lr.plateau_metric = "val_f1";
+  EXPECT_EQ(Problem(c), "--plateau_metric=val_f1 is not one of val_loss, val_accuracy, train_loss");
+  c = Valid();
+  c.checkpoint.keep = -1;
+  EXPECT_EQ(Problem(c), "--keep_checkpoints must be >= 0, got -1");
+  c = Valid();
+  c.device.bucket_cap_mb = 0;
+  EXPECT_EQ(Problem(c), "--bucket_cap_mb must be positive, got 0");
+  c = Valid();
+  c.data.shuffle_window = 10;
+  EXPECT_EQ(Problem(c), "--data_streams and --shuffle_window apply to --data_order=streamed only; add it, or drop them");
+}
+
+TEST(TrainConfigTest, ChecksBetweenModules) {
+  TrainConfig c = Valid();
+  c.lr.schedule = "onecycle";
+  c.lr.warmup_steps = 10;
+  EXPECT_EQ(Problem(c),
+            "--lr_schedule=onecycle rises to the peak over --onecycle_pct_start of the run; --warmup_steps does not "
+            "apply");
+  c = Valid();
+  c.data.order = "streamed";
+  c.data.streams = 3;
+  EXPECT_FALSE(c.Validate(2).ok());  // 3 streams cannot be shared by 2 ranks
 }
 
 TEST(TrainConfigTest, GpuOnlyOptionsNeedTheGpu) {
   TrainConfig c = Valid();
-  c.device = "tpu";
+  c.device.device = "tpu";
   EXPECT_EQ(Problem(c), "--device=tpu: expected auto, cpu or cuda");
   c = Valid();
-  c.device = "cpu";
-  c.amp = Precision::kFloat16;
+  c.device.device = "cpu";
+  c.device.amp = Precision::kFloat16;
   EXPECT_EQ(Problem(c), "--amp=fp16 needs --device=cuda: autocast on the CPU computes in bf16 only (use --amp=bf16)");
-  c.amp = Precision::kBFloat16;
-  EXPECT_TRUE(ValidateTrainConfig(c, 2).ok());  // CPU autocast in bf16 is allowed
+  c.device.amp = Precision::kBFloat16;
+  EXPECT_TRUE(c.Validate(2).ok());  // CPU autocast in bf16 is allowed
   c = Valid();
-  c.device = "cpu";
-  c.grad_compression = Precision::kBFloat16;
+  c.device.device = "cpu";
+  c.device.grad_compression = Precision::kBFloat16;
   EXPECT_EQ(Problem(c), "--grad_compression=bf16 needs --device=cuda: the MPI data plane has no 16-bit float types");
   c = Valid();
-  c.device = "cuda";
-  c.amp = Precision::kFloat16;
-  c.lr_adascale = true;
+  c.device.device = "cuda";
+  c.device.amp = Precision::kFloat16;
+  c.lr.adascale = true;
   EXPECT_EQ(Problem(c),
             "--amp=fp16 and --lr_adascale do not go together: AdaScale would measure loss-scaled gradients");
   EXPECT_EQ(ParsePrecision("amp", "fp8").status().message(), "--amp=fp8: expected off, bf16 or fp16");
 }
 
-TEST(TrainConfigTest, JsonHoldsResolvedValues) {
-  const std::string json = TrainConfigJson(Valid(), 4);
-  EXPECT_NE(json.find("\"world_size\":4"), std::string::npos);
-  EXPECT_NE(json.find("\"local_batch_size\":32"), std::string::npos);
-  EXPECT_NE(json.find("\"model\":\"resnet20\""), std::string::npos);
-  EXPECT_NE(json.find("\"cudnn_benchmark\":true"), std::string::npos);
+TEST(TrainConfigTest, JsonHoldsEverySettingUnderItsFlagAndWhatTheWorldSizeResolves) {
+  TrainConfig c = Valid();
+  c.lr.milestones = {30, 60.5};
+  c.mix.partners = PartnerPolicy::kRing;
+  c.device.amp = Precision::kBFloat16;
+  const std::string json = c.Json(4);
+  for (const char* expected : {"\"world_size\":4", "\"local_batch_size\":32", "\"data_order_resolved\":\"shuffled\"",
+                               "\"model\":\"resnet20\"", "\"cudnn_benchmark\":true", "\"batch_size\":128",
+                               "\"lr_milestones\":\"30,60.5\"", "\"mix_partners\":\"ring\"", "\"amp\":\"bf16\"",
+                               "\"data\":\"/data\"", "\"seed\":1", "\"bucket_cap_mb\":25"}) {
+    EXPECT_NE(json.find(expected), std::string::npos) << expected << " in " << json;
+  }
+  c.data.order = "streamed";
+  EXPECT_NE(c.Json(4).find("\"data_order_resolved\":\"streamed: --data_streams=4 --shuffle_window=1024 "
+                           "--batch_size=128\""),
+            std::string::npos);
 }
 
 }  // namespace

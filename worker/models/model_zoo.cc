@@ -26,13 +26,16 @@ std::vector<std::string> ModelNames() {
   return names;
 }
 
+absl::Status CheckModelName(const std::string& name) {
+  if (Registry().count(name) != 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("--model=%s is not a known model; choose one of: %s", name,
+                                                    absl::StrJoin(ModelNames(), ", ")));
+}
+
 absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
                                                       int64_t num_classes) {
+  if (absl::Status known = CheckModelName(name); !known.ok()) return known;
   const auto it = Registry().find(name);
-  if (it == Registry().end()) {
-    return absl::InvalidArgumentError(absl::StrFormat("--model=%s is not a known model; choose one of: %s", name,
-                                                      absl::StrJoin(ModelNames(), ", ")));
-  }
   if (in_channels <= 0 || num_classes <= 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "model %s needs positive input channels and classes, got %d and %d", name, in_channels, num_classes));

@@ -13,6 +13,9 @@ namespace strobe {
 // The names `--model` accepts.
 std::vector<std::string> ModelNames();
 
+// OK for a name `--model` accepts, else InvalidArgument naming the choices.
+absl::Status CheckModelName(const std::string& name);
+
 // Builds the named model; an unknown name or non-positive sizes give InvalidArgument naming the choices.
 absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
                                                       int64_t num_classes);

@@ -1,0 +1,39 @@
+#ifndef STROBE_WORKER_RUN_OPTIONS_H_
+#define STROBE_WORKER_RUN_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace strobe {
+
+// What the run is and where it reports: its directory, length, global batch, seed and output.
+struct RunOptions {
+  std::string run_dir;  // config.json, metrics.jsonl, checkpoints/; required
+  int64_t epochs = 1;
+  int64_t global_batch = 128;  // over all ranks
+  uint64_t seed = 1;           // weight initialisation, the per-epoch sample order and the augmentation streams
+  int64_t log_every = 20;      // steps between reports
+  bool trace = false;          // each rank's LR and sample indices per step in RUN_DIR/trace
+  std::string progress = "auto";  // auto | live | lines
+
+  // The checks that need no other module's settings; the message names the flag.
+  absl::Status Validate() const;
+
+  // Each setting under its flag's name, for the flag mapping (app/train_flags.cc) and config.json.
+  template <typename Self, typename Visit>
+  static void Fields(Self& self, Visit&& visit) {
+    visit("run_dir", self.run_dir);
+    visit("epochs", self.epochs);
+    visit("batch_size", self.global_batch);
+    visit("seed", self.seed);
+    visit("log_every", self.log_every);
+    visit("trace", self.trace);
+    visit("progress", self.progress);
+  }
+};
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_RUN_OPTIONS_H_
