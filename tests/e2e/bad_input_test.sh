@@ -55,7 +55,7 @@ expect 2 "--cutmix_min_ratio=0.6 exceeds --cutmix_max_ratio=0.5" --cutmix_alpha=
 expect 2 "--lr_schedule=step needs --lr_milestones" --lr_schedule=step --run_dir="$work/r11"
 expect 2 "--lr_schedule=linear is not a schedule; choose one of: constant, cosine, step, poly, onecycle" \
   --lr_schedule=linear --run_dir="$work/r12"
-expect 2 "--lr_milestones: 'ten' is not a number of epochs" --lr_milestones=ten --run_dir="$work/r13"
+expect 2 "--lr_milestones: 'ten' is not a number" --lr_milestones=ten --run_dir="$work/r13"
 touch "$work/a_file"
 expect 1 "--run_dir=$work/a_file/run cannot be created" --run_dir="$work/a_file/run"
 mkdir -p "$work/earlier" && echo '{"old":true}' > "$work/earlier/config.json"
