@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "augment/mix_rng.h"
-#include "ops/mix_kernel.h"
+#include "augment/kernels/mix_kernel.h"
 
 namespace strobe {
 
 // A way of mixing an image with its partner. A method only decides *what* to mix (lambda, a box, a mask) from the
-// rank's generator; the pixels are mixed by the shared fused kernel (ops/mix_kernel.h), so adding a method
+// rank's generator; the pixels are mixed by the shared fused kernel (augment/kernels/mix_kernel.h), so adding a method
 // touches neither the kernel nor the training loop.
 class MixMethod {
  public:

@@ -5,8 +5,8 @@
 #include <stdexcept>
 
 #include "augment/soft_targets.h"
-#include "ops/mix_in_place.h"
-#include "ops/mix_kernel.h"
+#include "augment/kernels/mix_in_place.h"
+#include "augment/kernels/mix_kernel.h"
 
 namespace strobe {
 

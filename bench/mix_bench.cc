@@ -19,8 +19,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "ops/mix_in_place.h"
-#include "ops/mix_kernel.h"
+#include "augment/kernels/mix_in_place.h"
+#include "augment/kernels/mix_kernel.h"
 
 ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
 ABSL_FLAG(int, threads, 0, "CPU threads (0: all cores)");

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "ops/gpu_placement.h"
+#include "ops/gpu_per_rank_check.h"
 #include "ops/mpi_check.h"
 
 namespace strobe {

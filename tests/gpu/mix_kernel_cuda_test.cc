@@ -5,7 +5,7 @@
 
 #include "augment/mix_method.h"
 #include "augment/mix_rng.h"
-#include "ops/mix_kernel.h"
+#include "augment/kernels/mix_kernel.h"
 
 namespace strobe {
 namespace {

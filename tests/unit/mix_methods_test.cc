@@ -10,8 +10,8 @@
 
 #include "augment/mix_method.h"
 #include "augment/mix_rng.h"
-#include "ops/mix_in_place.h"
-#include "ops/mix_kernel.h"
+#include "augment/kernels/mix_in_place.h"
+#include "augment/kernels/mix_kernel.h"
 
 namespace strobe {
 namespace {

@@ -1,4 +1,4 @@
-#include "ops/mix_in_place.h"
+#include "augment/kernels/mix_in_place.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ops/avx2.h"
-#include "ops/mix_plan_check.h"
+#include "augment/kernels/mix_plan_check.h"
 
 namespace strobe {
 namespace {

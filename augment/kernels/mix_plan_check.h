@@ -1,11 +1,11 @@
-#ifndef STROBE_OPS_MIX_PLAN_CHECK_H_
-#define STROBE_OPS_MIX_PLAN_CHECK_H_
+#ifndef STROBE_AUGMENT_KERNELS_MIX_PLAN_CHECK_H_
+#define STROBE_AUGMENT_KERNELS_MIX_PLAN_CHECK_H_
 
 #include <ATen/core/Tensor.h>
 
 #include <vector>
 
-#include "ops/sample_mix.h"
+#include "augment/kernels/sample_mix.h"
 
 namespace strobe {
 
@@ -20,4 +20,4 @@ void CheckMix(const char* caller, bool ok, const char* what);
 
 }  // namespace strobe
 
-#endif  // STROBE_OPS_MIX_PLAN_CHECK_H_
+#endif  // STROBE_AUGMENT_KERNELS_MIX_PLAN_CHECK_H_

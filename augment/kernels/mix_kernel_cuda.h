@@ -1,12 +1,12 @@
-#ifndef STROBE_OPS_MIX_KERNEL_CUDA_H_
-#define STROBE_OPS_MIX_KERNEL_CUDA_H_
+#ifndef STROBE_AUGMENT_KERNELS_MIX_KERNEL_CUDA_H_
+#define STROBE_AUGMENT_KERNELS_MIX_KERNEL_CUDA_H_
 
 // CUDA builds only. Plain C++: nothing that includes this needs nvcc.
 #include <ATen/core/Tensor.h>
 
 #include <vector>
 
-#include "ops/mix_kernel.h"
+#include "augment/kernels/mix_kernel.h"
 
 namespace strobe {
 
@@ -17,4 +17,4 @@ void MixImagesCuda(const at::Tensor& images, const at::Tensor& partners, const s
 
 }  // namespace strobe
 
-#endif  // STROBE_OPS_MIX_KERNEL_CUDA_H_
+#endif  // STROBE_AUGMENT_KERNELS_MIX_KERNEL_CUDA_H_

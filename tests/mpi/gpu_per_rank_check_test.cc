@@ -1,4 +1,4 @@
-#include "ops/gpu_placement.h"
+#include "ops/gpu_per_rank_check.h"
 
 #include <gtest/gtest.h>
 
@@ -10,13 +10,13 @@ namespace {
 
 // The ranks of these tests share one host, so their local ranks are 0..W-1 and a host "with G GPUs" lacks a GPU
 // for local ranks G..W-1.
-TEST(GpuPlacement, EnoughGpusPasses) {
+TEST(GpuPerRankCheck, EnoughGpusPasses) {
   const DistributedContext& context = testing::Context();
   EXPECT_TRUE(CheckOneGpuPerRank(context, context.local_size).ok());
   EXPECT_TRUE(CheckOneGpuPerRank(context, context.local_size + 3).ok());
 }
 
-TEST(GpuPlacement, MoreRanksThanGpusNamesTheFirstRankWithoutOneOnEveryRank) {
+TEST(GpuPerRankCheck, MoreRanksThanGpusNamesTheFirstRankWithoutOneOnEveryRank) {
   const DistributedContext& context = testing::Context();
   const int gpus = context.local_size - 1;  // one GPU short
   const absl::Status status = CheckOneGpuPerRank(context, gpus);
@@ -30,7 +30,7 @@ TEST(GpuPlacement, MoreRanksThanGpusNamesTheFirstRankWithoutOneOnEveryRank) {
                             context.host, gpus));
 }
 
-TEST(GpuPlacement, NoGpuAtAllCountsEveryRank) {
+TEST(GpuPerRankCheck, NoGpuAtAllCountsEveryRank) {
   const DistributedContext& context = testing::Context();
   const absl::Status status = CheckOneGpuPerRank(context, 0);
   ASSERT_FALSE(status.ok());

@@ -1,6 +1,6 @@
 #include <cstdint>
 
-#include "ops/mix_kernel_launch.h"
+#include "augment/kernels/mix_kernel_launch.h"
 
 namespace strobe {
 namespace {

@@ -1,5 +1,5 @@
-#ifndef STROBE_OPS_SAMPLE_MIX_H_
-#define STROBE_OPS_SAMPLE_MIX_H_
+#ifndef STROBE_AUGMENT_KERNELS_SAMPLE_MIX_H_
+#define STROBE_AUGMENT_KERNELS_SAMPLE_MIX_H_
 
 // Plain data shared by the C++ and CUDA sides of the mixing kernel: no ATen, so nvcc can include it.
 #include <cstdint>
@@ -20,4 +20,4 @@ struct SampleMix {
 
 }  // namespace strobe
 
-#endif  // STROBE_OPS_SAMPLE_MIX_H_
+#endif  // STROBE_AUGMENT_KERNELS_SAMPLE_MIX_H_

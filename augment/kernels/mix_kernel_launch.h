@@ -1,12 +1,12 @@
-#ifndef STROBE_OPS_MIX_KERNEL_LAUNCH_H_
-#define STROBE_OPS_MIX_KERNEL_LAUNCH_H_
+#ifndef STROBE_AUGMENT_KERNELS_MIX_KERNEL_LAUNCH_H_
+#define STROBE_AUGMENT_KERNELS_MIX_KERNEL_LAUNCH_H_
 
 // The boundary between C++ and nvcc: raw pointers only, so mix_kernel.cu needs no ATen headers.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
-#include "ops/sample_mix.h"
+#include "augment/kernels/sample_mix.h"
 
 namespace strobe {
 
@@ -23,4 +23,4 @@ cudaError_t LaunchMixKernel(const float* images, const float* partners, const Sa
 
 }  // namespace strobe
 
-#endif  // STROBE_OPS_MIX_KERNEL_LAUNCH_H_
+#endif  // STROBE_AUGMENT_KERNELS_MIX_KERNEL_LAUNCH_H_

@@ -1,4 +1,4 @@
-#include "ops/gpu_placement.h"
+#include "ops/gpu_per_rank_check.h"
 
 #include <mpi.h>
 
@@ -12,7 +12,7 @@ namespace strobe {
 namespace {
 
 // What the first rank without a GPU tells the others about itself.
-struct Placement {
+struct RankWithoutGpu {
   int local_rank;
   int local_size;
   int gpus;
@@ -30,15 +30,14 @@ absl::Status CheckOneGpuPerRank(const DistributedContext& context, int gpus_on_t
   const int lacking_here = lacking ? 1 : 0;
   int lacking_count = 0;
   STROBE_MPI_CHECK(MPI_Allreduce(&lacking_here, &lacking_count, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD));
-  Placement placement{context.local_rank, context.local_size, gpus_on_this_host, {}};
-  std::strncpy(placement.host, context.host.c_str(), sizeof(placement.host) - 1);
-  STROBE_MPI_CHECK(MPI_Bcast(&placement, sizeof(placement), MPI_BYTE, first_lacking, MPI_COMM_WORLD));
+  RankWithoutGpu first{context.local_rank, context.local_size, gpus_on_this_host, {}};
+  std::strncpy(first.host, context.host.c_str(), sizeof(first.host) - 1);
+  STROBE_MPI_CHECK(MPI_Bcast(&first, sizeof(first), MPI_BYTE, first_lacking, MPI_COMM_WORLD));
   return absl::FailedPreconditionError(absl::StrFormat(
       "%d of %d ranks have no GPU: rank %d is local rank %d of %d on host %s, which has %d GPU(s); start at most "
       "one rank per GPU on each host (mpirun: RANKS_PER_HOST of deploy/launch_mpirun.sh; Slurm: "
       "--ntasks-per-node, --gpus-per-node)",
-      lacking_count, context.world_size, first_lacking, placement.local_rank, placement.local_size, placement.host,
-      placement.gpus));
+      lacking_count, context.world_size, first_lacking, first.local_rank, first.local_size, first.host, first.gpus));
 }
 
 }  // namespace strobe

@@ -1,11 +1,11 @@
-#ifndef STROBE_OPS_MIX_IN_PLACE_H_
-#define STROBE_OPS_MIX_IN_PLACE_H_
+#ifndef STROBE_AUGMENT_KERNELS_MIX_IN_PLACE_H_
+#define STROBE_AUGMENT_KERNELS_MIX_IN_PLACE_H_
 
 #include <ATen/core/Tensor.h>
 
 #include <vector>
 
-#include "ops/sample_mix.h"
+#include "augment/kernels/sample_mix.h"
 
 namespace strobe {
 
@@ -22,4 +22,4 @@ void MixImagesInPlace(at::Tensor& images, const at::Tensor& partners, const std:
 
 }  // namespace strobe
 
-#endif  // STROBE_OPS_MIX_IN_PLACE_H_
+#endif  // STROBE_AUGMENT_KERNELS_MIX_IN_PLACE_H_

@@ -1,5 +1,5 @@
-#ifndef STROBE_OPS_GPU_PLACEMENT_H_
-#define STROBE_OPS_GPU_PLACEMENT_H_
+#ifndef STROBE_OPS_GPU_PER_RANK_CHECK_H_
+#define STROBE_OPS_GPU_PER_RANK_CHECK_H_
 
 #include "absl/status/status.h"
 #include "ops/distributed_context.h"
@@ -14,4 +14,4 @@ absl::Status CheckOneGpuPerRank(const DistributedContext& context, int gpus_on_t
 
 }  // namespace strobe
 
-#endif  // STROBE_OPS_GPU_PLACEMENT_H_
+#endif  // STROBE_OPS_GPU_PER_RANK_CHECK_H_

@@ -1,4 +1,4 @@
-#include "ops/mix_kernel_cuda.h"
+#include "augment/kernels/mix_kernel_cuda.h"
 
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "ops/mix_kernel_launch.h"
+#include "augment/kernels/mix_kernel_launch.h"
 
 namespace strobe {
 

@@ -1,4 +1,4 @@
-#include "ops/mix_plan_check.h"
+#include "augment/kernels/mix_plan_check.h"
 
 #include <ATen/ATen.h>
 

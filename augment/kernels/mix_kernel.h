@@ -1,11 +1,11 @@
-#ifndef STROBE_OPS_MIX_KERNEL_H_
-#define STROBE_OPS_MIX_KERNEL_H_
+#ifndef STROBE_AUGMENT_KERNELS_MIX_KERNEL_H_
+#define STROBE_AUGMENT_KERNELS_MIX_KERNEL_H_
 
 #include <ATen/core/Tensor.h>
 
 #include <vector>
 
-#include "ops/sample_mix.h"
+#include "augment/kernels/sample_mix.h"
 
 namespace strobe {
 
@@ -19,4 +19,4 @@ void MixImages(const at::Tensor& images, const at::Tensor& partners, const std::
 
 }  // namespace strobe
 
-#endif  // STROBE_OPS_MIX_KERNEL_H_
+#endif  // STROBE_AUGMENT_KERNELS_MIX_KERNEL_H_

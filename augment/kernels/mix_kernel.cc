@@ -1,4 +1,4 @@
-#include "ops/mix_kernel.h"
+#include "augment/kernels/mix_kernel.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -7,9 +7,9 @@
 #include <stdexcept>
 
 #include "ops/avx2.h"
-#include "ops/mix_plan_check.h"
+#include "augment/kernels/mix_plan_check.h"
 #ifdef STROBE_WITH_CUDA
-#include "ops/mix_kernel_cuda.h"
+#include "augment/kernels/mix_kernel_cuda.h"
 #endif
 
 namespace strobe {
