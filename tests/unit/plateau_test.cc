@@ -118,5 +118,36 @@ TEST(LrControllerTest, ScheduleTimesPlateauScaleThenOverride) {
   EXPECT_EQ(resumed.LrAt(20), 0.1);  // the plateau's reduction survived the restore
 }
 
+TEST(LrControllerTest, SavedStateEntriesRestoreEveryPartExactly) {
+  LrController controller(std::make_unique<ConstantSchedule>(), Options(PlateauMetric::kTrainLoss, 1),
+                          AdaScale(4, 0.9));
+  controller.Observe(PlateauMetric::kTrainLoss, 1.0 / 3);
+  controller.Observe(PlateauMetric::kTrainLoss, 1.0 / 3);  // a reduction
+  controller.ObserveGradients(GradientStatistics{3.0, 1.0 / 7});
+  controller.ObserveGradients(GradientStatistics{2.5, 0.2});
+  controller.SetOverride(LrOverride{LrOverride::Kind::kScale, 0.7});
+  const ControllerState saved = controller.SaveState();
+  // As a checkpoint holds it: names and text only.
+  const ControllerState reread(saved.entries());
+
+  LrController resumed(std::make_unique<ConstantSchedule>(), Options(PlateauMetric::kTrainLoss, 1), AdaScale(4, 0.9));
+  ASSERT_TRUE(resumed.RestoreState(reread).ok());
+  EXPECT_EQ(resumed.SaveState().entries(), saved.entries());
+  for (int64_t step : {0, 3, 20}) EXPECT_EQ(resumed.LrAt(step), controller.LrAt(step)) << step;
+
+  // A state missing an entry, or with an unknown override kind, is refused and changes nothing.
+  ControllerState::Entries damaged = saved.entries();
+  damaged.pop_back();
+  LrController untouched(std::make_unique<ConstantSchedule>(), Options(PlateauMetric::kTrainLoss, 1));
+  EXPECT_EQ(untouched.RestoreState(ControllerState(damaged)).message(), "the LR-controller state is incomplete");
+  EXPECT_EQ(untouched.LrAt(0), 0.4);
+  damaged = saved.entries();
+  for (auto& [key, value] : damaged) {
+    if (key == "override_kind") value = "7";
+  }
+  EXPECT_FALSE(untouched.RestoreState(ControllerState(damaged)).ok());
+  EXPECT_EQ(untouched.state().override.kind, LrOverride::Kind::kNone);
+}
+
 }  // namespace
 }  // namespace strobe
