@@ -49,6 +49,20 @@ tar_accuracy=$(accuracy "$tar")
 awk -v j="$jpeg_accuracy" -v t="$tar_accuracy" 'BEGIN { d = j - t; if (d < 0) d = -d; exit !(t >= 0.7 && d <= 0.02) }' \
   || fail "accuracy: JPEG folder $jpeg_accuracy, tar shards $tar_accuracy (must be >= 0.70, within 0.02)"
 echo "ok: WebDataset tar shards, uint8 batches: accuracy $tar_accuracy"
+
+# lr-find runs the trainer's own loop, so --uint8_batches are normalised on the device there too (before, lr-find
+# fed them to the model as bytes and failed): its first loss (initial weights, first batch) is the float batches'.
+for kind in float uint8; do
+  flags=()
+  [[ $kind == uint8 ]] && flags=(--uint8_batches)
+  timeout 300 "$mpiexec" -np 2 "$strobe" lr-find --data="$work/fm" --image_size=32 --val_resize=32 --crop_scale_min=1 \
+    --batch_size=128 --lr_find_steps=5 "${flags[@]}" --run_dir="$work/lrfind-$kind" >"$work/lrfind-$kind.log" 2>&1 \
+    || { cat "$work/lrfind-$kind.log"; fail "lr-find with $kind batches exited with $?"; }
+done
+first_loss() { awk -F, 'NR == 2 { print $3 }' "$work/lrfind-$1/lr_find.csv"; }
+awk -v f="$(first_loss float)" -v u="$(first_loss uint8)" 'BEGIN { d = (f - u) / f; exit !(f > 0 && d <= 0.01 && d >= -0.01) }' \
+  || fail "lr-find's first loss: $(first_loss float) with float batches, $(first_loss uint8) with uint8 batches"
+echo "ok: lr-find with uint8 batches: first loss $(first_loss uint8), float batches $(first_loss float)"
 cp -r "$work/shards" "$work/cut-shard"
 truncate -s 100000 "$work/cut-shard/train/shard-000003.tar"  # its cached index is now stale
 status=0
