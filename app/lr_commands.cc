@@ -112,7 +112,9 @@ int RunLrPlotCommand() {
   if (absl::Status valid = config.Validate(1); !valid.ok()) return Fail(alone, valid, kExitBadFlags);
   absl::StatusOr<TrainData> data = LoadTrainData(config, 1);
   if (!data.ok()) return Fail(alone, data.status(), kExitFailure);
-  const int64_t steps_per_epoch = data->train->size() / config.run.global_batch;
+  absl::StatusOr<TrainShardPlan> plan = TrainShardPlan::Create(data->train->size(), config.run.global_batch, 1);
+  if (!plan.ok()) return Fail(alone, plan.status(), kExitFailure);
+  const int64_t steps_per_epoch = plan->steps_per_epoch();
   const bool adascale = config.lr.adascale;
   config.lr.adascale = false;  // its gain and progress come from the run's gradients
   absl::StatusOr<LrController> controller =

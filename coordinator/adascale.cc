@@ -7,20 +7,6 @@
 
 namespace strobe {
 
-void AdaScaleState::SaveTo(ControllerState& out) const {
-  out.Set("adascale_progress", progress);
-  out.Set("adascale_gain", gain);
-  out.Set("adascale_variance", variance);
-  out.Set("adascale_squared_mean", squared_mean);
-  out.Set("adascale_has_estimates", has_estimates);
-}
-
-bool AdaScaleState::LoadFrom(const ControllerState& in) {
-  return in.Get("adascale_progress", &progress) && in.Get("adascale_gain", &gain) &&
-         in.Get("adascale_variance", &variance) && in.Get("adascale_squared_mean", &squared_mean) &&
-         in.Get("adascale_has_estimates", &has_estimates);
-}
-
 absl::Status ValidateAdaScaleSmoothing(double smoothing) {
   if (smoothing >= 0 && smoothing < 1) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrFormat("--adascale_smoothing=%g must lie in [0, 1)", smoothing));

@@ -4,7 +4,6 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "coordinator/controller_state.h"
 #include "ops/gradient_statistics.h"
 
 namespace strobe {
@@ -16,9 +15,15 @@ struct AdaScaleState {
   double squared_mean = 0.0;  // moving average of the estimated |true gradient|^2
   bool has_estimates = false;
 
-  void SaveTo(ControllerState& out) const;
-  // False when an entry is missing or unreadable.
-  bool LoadFrom(const ControllerState& in);
+  // The entries a checkpoint saves (coordinator/controller_state.h).
+  template <typename Self, typename Visit>
+  static void Fields(Self& self, Visit&& visit) {
+    visit("adascale_progress", self.progress);
+    visit("adascale_gain", self.gain);
+    visit("adascale_variance", self.variance);
+    visit("adascale_squared_mean", self.squared_mean);
+    visit("adascale_has_estimates", self.has_estimates);
+  }
 };
 
 // AdaScale (Johnson et al. 2020): a data-parallel step over S ranks averages S rank-sized gradients, which is worth

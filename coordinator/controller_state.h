@@ -28,6 +28,19 @@ class ControllerState {
 
   const Entries& entries() const { return entries_; }
 
+  // Every entry a state struct's Fields(self, visit) lists, under its name; Load is false (and leaves fields
+  // partly read) when one is missing or unreadable.
+  template <typename State>
+  void Save(const State& state) {
+    State::Fields(state, [this](const char* key, auto value) { Set(key, value); });
+  }
+  template <typename State>
+  bool Load(State& state) const {
+    bool complete = true;
+    State::Fields(state, [&](const char* key, auto& value) { complete = Get(key, &value) && complete; });
+    return complete;
+  }
+
  private:
   const std::string* Find(const std::string& key) const;
 

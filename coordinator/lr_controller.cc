@@ -41,16 +41,15 @@ LrControllerState LrController::state() const {
 ControllerState LrController::SaveState() const {
   const LrControllerState current = state();
   ControllerState saved;
-  current.plateau.SaveTo(saved);
+  saved.Save(current.plateau);
   current.override.SaveTo(saved);
-  current.adascale.SaveTo(saved);
+  saved.Save(current.adascale);
   return saved;
 }
 
 absl::Status LrController::RestoreState(const ControllerState& saved) {
   LrControllerState restored;
-  if (!restored.plateau.LoadFrom(saved) || !restored.override.LoadFrom(saved) ||
-      !restored.adascale.LoadFrom(saved)) {
+  if (!saved.Load(restored.plateau) || !restored.override.LoadFrom(saved) || !saved.Load(restored.adascale)) {
     return absl::DataLossError("the LR-controller state is incomplete");
   }
   Restore(restored);

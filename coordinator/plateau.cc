@@ -15,20 +15,6 @@ absl::StatusOr<PlateauMetric> ParsePlateauMetric(const std::string& name) {
       absl::StrFormat("--plateau_metric=%s is not one of val_loss, val_accuracy, train_loss", name));
 }
 
-void PlateauState::SaveTo(ControllerState& out) const {
-  out.Set("plateau_best", best);
-  out.Set("plateau_has_best", has_best);
-  out.Set("plateau_bad_observations", bad_observations);
-  out.Set("plateau_cooldown_left", cooldown_left);
-  out.Set("plateau_scale", scale);
-  out.Set("plateau_reductions", reductions);
-}
-
-bool PlateauState::LoadFrom(const ControllerState& in) {
-  return in.Get("plateau_best", &best) && in.Get("plateau_has_best", &has_best) &&
-         in.Get("plateau_bad_observations", &bad_observations) && in.Get("plateau_cooldown_left", &cooldown_left) &&
-         in.Get("plateau_scale", &scale) && in.Get("plateau_reductions", &reductions);
-}
 
 absl::Status ValidatePlateauOptions(const PlateauOptions& o) {
   if (o.patience < 1) {

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "coordinator/controller_state.h"
 
 namespace strobe {
 
@@ -38,9 +37,16 @@ struct PlateauState {
   double scale = 1.0;
   int64_t reductions = 0;
 
-  void SaveTo(ControllerState& out) const;
-  // False when an entry is missing or unreadable.
-  bool LoadFrom(const ControllerState& in);
+  // The entries a checkpoint saves (coordinator/controller_state.h).
+  template <typename Self, typename Visit>
+  static void Fields(Self& self, Visit&& visit) {
+    visit("plateau_best", self.best);
+    visit("plateau_has_best", self.has_best);
+    visit("plateau_bad_observations", self.bad_observations);
+    visit("plateau_cooldown_left", self.cooldown_left);
+    visit("plateau_scale", self.scale);
+    visit("plateau_reductions", self.reductions);
+  }
 };
 
 absl::Status ValidatePlateauOptions(const PlateauOptions& options);

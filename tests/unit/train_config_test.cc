@@ -19,45 +19,35 @@ std::string Problem(const TrainConfig& config, int world_size = 2) {
 TEST(TrainConfigTest, AcceptsDefaults) { EXPECT_TRUE(Valid().Validate(2).ok()); }
 
 TEST(TrainConfigTest, NamesTheBadFlag) {
-  TrainConfig c = Valid();
-  c.run.global_batch = 0;
-  EXPECT_EQ(Problem(c), "--batch_size must be positive, got 0");
-  c = Valid();
-  c.run.global_batch = 129;
-  EXPECT_EQ(Problem(c), "--batch_size=129 (the global batch) is not divisible by the 2 ranks; use a multiple of 2");
-  c = Valid();
-  c.run.epochs = -1;
-  EXPECT_EQ(Problem(c), "--epochs must be positive, got -1");
-  c = Valid();
-  c.mix.label_smoothing = 1.0;
-  EXPECT_EQ(Problem(c), "--label_smoothing=1 must lie in [0, 1)");
-  c = Valid();
-  c.run.run_dir = "";
-  EXPECT_EQ(Problem(c), "--run_dir is required");
-  c = Valid();
-  c.data.dir = "";
-  EXPECT_EQ(Problem(c), "--data is required (a directory of IDX files, or of train/ and val/ class folders)");
-  c = Valid();
-  c.run.progress = "fancy";
-  EXPECT_EQ(Problem(c), "--progress=fancy is not one of auto, live, lines");
-  c = Valid();
-  c.optimizer.momentum = 0;
-  EXPECT_EQ(Problem(c), "--nesterov needs --momentum > 0");
-  c = Valid();
-  c.model.name = "alexnet";
-  EXPECT_EQ(Problem(c), "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50");
-  c = Valid();
-  c.lr.plateau_metric = "val_f1";
-  EXPECT_EQ(Problem(c), "--plateau_metric=val_f1 is not one of val_loss, val_accuracy, train_loss");
-  c = Valid();
-  c.checkpoint.keep = -1;
-  EXPECT_EQ(Problem(c), "--keep_checkpoints must be >= 0, got -1");
-  c = Valid();
-  c.device.bucket_cap_mb = 0;
-  EXPECT_EQ(Problem(c), "--bucket_cap_mb must be positive, got 0");
-  c = Valid();
-  c.data.shuffle_window = 10;
-  EXPECT_EQ(Problem(c), "--data_streams and --shuffle_window apply to --data_order=streamed only; add it, or drop them");
+  struct Case {
+    void (*spoil)(TrainConfig&);
+    const char* problem;
+  };
+  const Case cases[] = {
+      {[](TrainConfig& c) { c.run.global_batch = 0; }, "--batch_size must be positive, got 0"},
+      {[](TrainConfig& c) { c.run.global_batch = 129; },
+       "--batch_size=129 (the global batch) is not divisible by the 2 ranks; use a multiple of 2"},
+      {[](TrainConfig& c) { c.run.epochs = -1; }, "--epochs must be positive, got -1"},
+      {[](TrainConfig& c) { c.mix.label_smoothing = 1.0; }, "--label_smoothing=1 must lie in [0, 1)"},
+      {[](TrainConfig& c) { c.run.run_dir = ""; }, "--run_dir is required"},
+      {[](TrainConfig& c) { c.data.dir = ""; },
+       "--data is required (a directory of IDX files, or of train/ and val/ class folders)"},
+      {[](TrainConfig& c) { c.run.progress = "fancy"; }, "--progress=fancy is not one of auto, live, lines"},
+      {[](TrainConfig& c) { c.optimizer.momentum = 0; }, "--nesterov needs --momentum > 0"},
+      {[](TrainConfig& c) { c.model.name = "alexnet"; },
+       "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50"},
+      {[](TrainConfig& c) { c.lr.plateau_metric = "val_f1"; },
+       "--plateau_metric=val_f1 is not one of val_loss, val_accuracy, train_loss"},
+      {[](TrainConfig& c) { c.checkpoint.keep = -1; }, "--keep_checkpoints must be >= 0, got -1"},
+      {[](TrainConfig& c) { c.device.bucket_cap_mb = 0; }, "--bucket_cap_mb must be positive, got 0"},
+      {[](TrainConfig& c) { c.data.shuffle_window = 10; },
+       "--data_streams and --shuffle_window apply to --data_order=streamed only; add it, or drop them"},
+  };
+  for (const Case& bad : cases) {
+    TrainConfig c = Valid();
+    bad.spoil(c);
+    EXPECT_EQ(Problem(c), bad.problem);
+  }
 }
 
 TEST(TrainConfigTest, ChecksBetweenModules) {
