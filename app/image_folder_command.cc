@@ -7,10 +7,10 @@
 #include <memory>
 #include <vector>
 
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "app/train_flags.h"
 #include "worker/data/idx_reader.h"
 #include "worker/file_system.h"
 #include "worker/imagenet/jpeg_encoder.h"
@@ -22,11 +22,6 @@ ABSL_FLAG(std::string, folder_format, "folders",
           "make-image-folder: folders (SPLIT/class_NN/NNNNN.JPEG) or tar (WebDataset shards SPLIT/shard-NNNNNN.tar "
           "of <key>.jpg + <key>.cls).");
 ABSL_FLAG(int, folder_shard_size, 1000, "make-image-folder --folder_format=tar: samples per shard.");
-
-// Shared with the other commands (declared where they are defined).
-ABSL_DECLARE_FLAG(std::string, data);
-ABSL_DECLARE_FLAG(int64_t, train_samples);
-ABSL_DECLARE_FLAG(int64_t, eval_samples);
 
 namespace strobe {
 namespace {
@@ -106,7 +101,10 @@ absl::Status MakeImageFolder(const std::string& out_dir) {
     return absl::InvalidArgumentError(absl::StrFormat("--folder_format=%s is not one of folders, tar", format));
   }
   if (absl::Status free = CheckNothingAt(out_dir); !free.ok()) return free;
-  const std::string data = absl::GetFlag(FLAGS_data);
+  // The data flags mean what they mean to `strobe train`.
+  absl::StatusOr<TrainConfig> config = TrainConfigFromFlags();
+  if (!config.ok()) return config.status();
+  const std::string& data = config->data.dir;
   absl::StatusOr<ImageDataset> train = LoadMnistSplit(data, MnistSplit::kTrain);
   if (!train.ok()) return train.status();
   absl::StatusOr<ImageDataset> test = LoadMnistSplit(data, MnistSplit::kTest);
@@ -114,11 +112,11 @@ absl::Status MakeImageFolder(const std::string& out_dir) {
   if (train->images.size(1) != 1) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: expected greyscale images", data));
   }
-  if (absl::Status written = WriteSplit(*train, absl::GetFlag(FLAGS_train_samples), size, JoinPath(out_dir, "train"));
+  if (absl::Status written = WriteSplit(*train, config->data.train_samples, size, JoinPath(out_dir, "train"));
       !written.ok()) {
     return written;
   }
-  return WriteSplit(*test, absl::GetFlag(FLAGS_eval_samples), size, JoinPath(out_dir, "val"));
+  return WriteSplit(*test, config->data.eval_samples, size, JoinPath(out_dir, "val"));
 }
 
 }  // namespace

@@ -6,8 +6,9 @@
 
 namespace strobe {
 
-// The TrainConfig the `strobe train` flags describe; an error for an unknown enumeration value (the rest is
-// checked by ValidateTrainConfig).
+// The TrainConfig the `strobe train` flags describe (also read by lr-find, lr-plot, plan and make-image-folder, so a
+// flag means the same to every command); an error for an unknown enumeration value or an unparsable list, naming
+// the flag. The values are checked by TrainConfig::Validate.
 absl::StatusOr<TrainConfig> TrainConfigFromFlags();
 
 }  // namespace strobe
