@@ -50,9 +50,9 @@ LrRangeResult AnalyzeLrRange(const std::vector<std::pair<double, double>>& lr_an
                              const LrRangeOptions& options);
 
 // Collective: runs the test on `model` (rank 0's initial weights) through the trainer's own loop (RunTraining:
-// the run's sample order, batches, mixing and step, without evaluation or checkpoints once the range is done),
-// with every rank applying rank 0's exponentially growing LR through the coordinator's control word, and stops
-// after options.steps steps or at the divergence.
+// the run's sample order, batches, normalisation, mixing and step; nothing is checkpointed), with every rank
+// applying rank 0's exponentially growing LR through the coordinator's control word. Training ends, without a
+// final evaluation, after options.steps steps or at the divergence.
 absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const TrainData& data,
                                              const TrainShardPlan& plan, Classifier& model,
                                              Communicator& communicator, const LrRangeOptions& options);

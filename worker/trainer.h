@@ -56,7 +56,8 @@ void BroadcastInitialWeights(Classifier& model, Communicator& communicator);
 
 // Collective: every rank calls it with the same config, data and plan (of data.train). Broadcasts rank 0's initial
 // weights (or restores hooks.resume_from), then runs synchronous data-parallel SGD over the plan from the data
-// position on to config.run.epochs, with the LR decided by `coordinator` each step and a distributed evaluation after each epoch.
+// position on to config.run.epochs, with the LR decided by `coordinator` each step and a distributed evaluation
+// after each epoch.
 // Checkpoints (see worker/training_state.h) are committed at each epoch end, at the coordinator's cadence, on its
 // checkpoint flag, and on a stop request, after which training returns with `stopped` set. `reporter` is non-null on
 // rank 0 only.
