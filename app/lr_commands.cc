@@ -46,8 +46,8 @@ absl::Status ReportLrRange(const TrainConfig& config, const LrRangeResult& resul
   const std::string png_path = JoinPath(config.run.run_dir, "lr_find.png");
   const absl::Status drawn = RenderLineChart(LineChart{
       csv_path, png_path,
-      absl::StrFormat("LR range test: %s, global batch %d", config.model.name, config.run.global_batch), "learning rate",
-      "training loss (mean over ranks)", /*log_x=*/true, 2.0 * result.points.front().smoothed_loss, 2, {3, 4}, {},
+      absl::StrFormat("LR range test: %s, global batch %d", config.model.name, config.run.global_batch),
+      "learning rate", "training loss (mean over ranks)", /*log_x=*/true, 2.0 * result.points.front().smoothed_loss, 2, {3, 4}, {},
       absl::StrFormat("suggested %.3g", result.suggested_lr), result.suggested_lr});
   const LrOptions& lr = config.lr;
   const double base_lr =

@@ -17,11 +17,16 @@ ABSL_FLAG(std::string, data, strobe::DataOptions().dir,
           "Dataset directory: MNIST-format IDX files (train-/t10k- images and labels, .gz or plain; the default is "
           "Debian's dataset-fashion-mnist), or an ImageNet layout: train/<class>/<image> and val/<class>/<image> "
           "(JPEG or PNG; class index = sorted folder names).");
-ABSL_FLAG(int64_t, image_size, strobe::DataOptions().image_size, "ImageNet layout: training crop (RandomResizedCrop) and validation crop size.");
-ABSL_FLAG(int64_t, val_resize, strobe::DataOptions().val_resize, "ImageNet layout: validation resizes the shorter side to this, then centre-crops.");
-ABSL_FLAG(double, crop_scale_min, strobe::DataOptions().crop_scale_min, "ImageNet layout: RandomResizedCrop's smallest area fraction.");
-ABSL_FLAG(int, decode_threads, strobe::DataOptions().decode_threads, "ImageNet layout: image decoding threads per rank (0: the rank's share of the cores).");
-ABSL_FLAG(int64_t, prefetch_batches, strobe::DataOptions().prefetch_batches, "ImageNet layout: batches decoded ahead of the training step.");
+ABSL_FLAG(int64_t, image_size, strobe::DataOptions().image_size,
+          "ImageNet layout: training crop (RandomResizedCrop) and validation crop size.");
+ABSL_FLAG(int64_t, val_resize, strobe::DataOptions().val_resize,
+          "ImageNet layout: validation resizes the shorter side to this, then centre-crops.");
+ABSL_FLAG(double, crop_scale_min, strobe::DataOptions().crop_scale_min,
+          "ImageNet layout: RandomResizedCrop's smallest area fraction.");
+ABSL_FLAG(int, decode_threads, strobe::DataOptions().decode_threads,
+          "ImageNet layout: image decoding threads per rank (0: the rank's share of the cores).");
+ABSL_FLAG(int64_t, prefetch_batches, strobe::DataOptions().prefetch_batches,
+          "ImageNet layout: batches decoded ahead of the training step.");
 ABSL_FLAG(std::string, data_order, strobe::DataOptions().order,
           "shuffled: each epoch visits the training set in one global random order (random reads); streamed "
           "(WebDataset tar shards): the shards are shuffled and cut into --data_streams streams, each read front "
@@ -55,56 +60,80 @@ ABSL_FLAG(bool, cudnn_benchmark, strobe::DeviceOptions().cudnn_benchmark,
           "GPU: cuDNN times its convolution algorithms the first time it meets a shape and keeps the fastest, as "
           "timm's and torchvision's training scripts have it (those first steps are slower); false: cuDNN's "
           "heuristic choice. No effect on the CPU.");
-ABSL_FLAG(std::string, model, strobe::ModelOptions().name, "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
-ABSL_FLAG(std::string, run_dir, strobe::RunOptions().run_dir, "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
+ABSL_FLAG(std::string, model, strobe::ModelOptions().name,
+          "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
+ABSL_FLAG(std::string, run_dir, strobe::RunOptions().run_dir,
+          "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
 ABSL_FLAG(int64_t, epochs, strobe::RunOptions().epochs, "Training epochs.");
-ABSL_FLAG(int64_t, batch_size, strobe::RunOptions().global_batch, "Global batch size over all ranks; must be divisible by the number of ranks.");
-ABSL_FLAG(int64_t, train_samples, strobe::DataOptions().train_samples, "Train on only the first N training samples (0: all). For quick runs.");
-ABSL_FLAG(int64_t, eval_samples, strobe::DataOptions().eval_samples, "Evaluate on only the first N test samples (0: all). For quick runs.");
+ABSL_FLAG(int64_t, batch_size, strobe::RunOptions().global_batch,
+          "Global batch size over all ranks; must be divisible by the number of ranks.");
+ABSL_FLAG(int64_t, train_samples, strobe::DataOptions().train_samples,
+          "Train on only the first N training samples (0: all). For quick runs.");
+ABSL_FLAG(int64_t, eval_samples, strobe::DataOptions().eval_samples,
+          "Evaluate on only the first N test samples (0: all). For quick runs.");
 ABSL_FLAG(int64_t, eval_batch, strobe::DataOptions().eval_batch, "Evaluation batch size per rank.");
-ABSL_FLAG(double, lr, strobe::LrOptions().base_lr, "Base learning rate, for a global batch of --reference_batch when --scale_lr is on.");
-ABSL_FLAG(bool, scale_lr, strobe::LrOptions().scale_lr, "Linear scaling rule: peak LR = lr x batch_size / reference_batch.");
-ABSL_FLAG(int64_t, reference_batch, strobe::LrOptions().reference_batch, "Reference batch of the linear scaling rule.");
+ABSL_FLAG(double, lr, strobe::LrOptions().base_lr,
+          "Base learning rate, for a global batch of --reference_batch when --scale_lr is on.");
+ABSL_FLAG(bool, scale_lr, strobe::LrOptions().scale_lr,
+          "Linear scaling rule: peak LR = lr x batch_size / reference_batch.");
+ABSL_FLAG(int64_t, reference_batch, strobe::LrOptions().reference_batch,
+          "Reference batch of the linear scaling rule.");
 ABSL_FLAG(std::string, lr_schedule, strobe::LrOptions().schedule,
           "LR decay after warmup: constant, cosine (to --final_lr), step (x --lr_gamma at each of --lr_milestones), "
           "poly ((1 - progress)^--lr_power down to --final_lr), or onecycle (fastai's fit_one_cycle: LR and "
           "momentum annealed over --onecycle_* settings; the warmup flags do not apply).");
-ABSL_FLAG(double, warmup_epochs, strobe::LrOptions().warmup_epochs, "Linear LR warmup length in epochs (fractions allowed).");
-ABSL_FLAG(int64_t, warmup_steps, strobe::LrOptions().warmup_steps, "Linear LR warmup length in steps; overrides --warmup_epochs when >= 0.");
+ABSL_FLAG(double, warmup_epochs, strobe::LrOptions().warmup_epochs,
+          "Linear LR warmup length in epochs (fractions allowed).");
+ABSL_FLAG(int64_t, warmup_steps, strobe::LrOptions().warmup_steps,
+          "Linear LR warmup length in steps; overrides --warmup_epochs when >= 0.");
 ABSL_FLAG(std::vector<std::string>, lr_milestones, {},
           "Step schedule: comma-separated epochs after warmup (fractions allowed) at which the LR is multiplied by "
           "--lr_gamma, e.g. 30,60,80.");
 ABSL_FLAG(double, lr_gamma, strobe::LrOptions().gamma, "Step schedule: LR factor at each milestone.");
 ABSL_FLAG(double, lr_power, strobe::LrOptions().power, "Polynomial schedule: exponent.");
 ABSL_FLAG(double, final_lr, strobe::LrOptions().final_lr, "LR at the end of the cosine decay.");
-ABSL_FLAG(double, onecycle_pct_start, strobe::LrOptions().onecycle_pct_start, "onecycle: fraction of the steps spent rising to the peak LR.");
+ABSL_FLAG(double, onecycle_pct_start, strobe::LrOptions().onecycle_pct_start,
+          "onecycle: fraction of the steps spent rising to the peak LR.");
 ABSL_FLAG(double, onecycle_div, strobe::LrOptions().onecycle_div, "onecycle: the first LR is the peak / this.");
-ABSL_FLAG(double, onecycle_final_div, strobe::LrOptions().onecycle_final_div, "onecycle: the last LR is the peak / this.");
-ABSL_FLAG(double, onecycle_min_momentum, strobe::LrOptions().onecycle_min_momentum, "onecycle: momentum at the peak LR (it replaces --momentum).");
-ABSL_FLAG(double, onecycle_max_momentum, strobe::LrOptions().onecycle_max_momentum, "onecycle: momentum at the start and the end.");
+ABSL_FLAG(double, onecycle_final_div, strobe::LrOptions().onecycle_final_div,
+          "onecycle: the last LR is the peak / this.");
+ABSL_FLAG(double, onecycle_min_momentum, strobe::LrOptions().onecycle_min_momentum,
+          "onecycle: momentum at the peak LR (it replaces --momentum).");
+ABSL_FLAG(double, onecycle_max_momentum, strobe::LrOptions().onecycle_max_momentum,
+          "onecycle: momentum at the start and the end.");
 ABSL_FLAG(bool, lr_adascale, strobe::LrOptions().adascale,
           "AdaScale (Johnson et al. 2020): scale the LR by a gain in [1, ranks] estimated from the ranks' gradient "
           "variance, and advance the schedule (defined for one rank's batch) by the gain each step; replaces the "
           "linear scaling rule.");
-ABSL_FLAG(double, adascale_smoothing, strobe::LrOptions().adascale_smoothing, "AdaScale: moving-average factor of the noise estimates, in [0, 1).");
+ABSL_FLAG(double, adascale_smoothing, strobe::LrOptions().adascale_smoothing,
+          "AdaScale: moving-average factor of the noise estimates, in [0, 1).");
 ABSL_FLAG(std::string, plateau_metric, strobe::LrOptions().plateau_metric,
           "Reduce the LR when this global metric stops improving: val_loss, val_accuracy (each epoch's distributed "
           "evaluation) or train_loss (all-reduced, every --log_every steps). Empty: off. Multiplies the schedule.");
 ABSL_FLAG(int64_t, plateau_patience, strobe::LrOptions().plateau_patience,
           "Plateau: reduce at the N-th observation in a row without improvement (PyTorch's patience=N-1).");
 ABSL_FLAG(double, plateau_factor, strobe::LrOptions().plateau_factor, "Plateau: LR factor per reduction, in (0, 1).");
-ABSL_FLAG(int64_t, plateau_cooldown, strobe::LrOptions().plateau_cooldown, "Plateau: observations ignored after a reduction.");
-ABSL_FLAG(double, plateau_threshold, strobe::LrOptions().plateau_threshold, "Plateau: relative improvement that counts, in [0, 1).");
-ABSL_FLAG(double, plateau_min_lr, strobe::LrOptions().plateau_min_lr, "Plateau: reductions never take the peak LR below this.");
+ABSL_FLAG(int64_t, plateau_cooldown, strobe::LrOptions().plateau_cooldown,
+          "Plateau: observations ignored after a reduction.");
+ABSL_FLAG(double, plateau_threshold, strobe::LrOptions().plateau_threshold,
+          "Plateau: relative improvement that counts, in [0, 1).");
+ABSL_FLAG(double, plateau_min_lr, strobe::LrOptions().plateau_min_lr,
+          "Plateau: reductions never take the peak LR below this.");
 ABSL_FLAG(double, momentum, strobe::OptimizerOptions().momentum, "SGD momentum.");
 ABSL_FLAG(bool, nesterov, strobe::OptimizerOptions().nesterov, "Nesterov momentum.");
-ABSL_FLAG(double, weight_decay, strobe::OptimizerOptions().weight_decay, "Weight decay for conv/linear weights (never BatchNorm or biases).");
-ABSL_FLAG(double, no_decay_lr_factor, strobe::OptimizerOptions().no_decay_lr_factor, "LR multiplier for BatchNorm parameters and biases (no weight decay).");
+ABSL_FLAG(double, weight_decay, strobe::OptimizerOptions().weight_decay,
+          "Weight decay for conv/linear weights (never BatchNorm or biases).");
+ABSL_FLAG(double, no_decay_lr_factor, strobe::OptimizerOptions().no_decay_lr_factor,
+          "LR multiplier for BatchNorm parameters and biases (no weight decay).");
 ABSL_FLAG(double, label_smoothing, strobe::MixOptions().label_smoothing, "Label smoothing in [0, 1).");
-ABSL_FLAG(double, mixup_alpha, strobe::MixOptions().mixup_alpha, "Mixup: lambda ~ Beta(alpha, alpha); 0 disables (timm's --mixup).");
-ABSL_FLAG(double, cutmix_alpha, strobe::MixOptions().cutmix_alpha, "CutMix: box area from Beta(alpha, alpha); 0 disables (timm's --cutmix).");
-ABSL_FLAG(double, fmix_alpha, strobe::MixOptions().fmix_alpha, "FMix: mask area from Beta(alpha, alpha); 0 disables.");
-ABSL_FLAG(double, fmix_decay_power, strobe::MixOptions().fmix_decay_power, "FMix: spectral decay power of the mask noise.");
+ABSL_FLAG(double, mixup_alpha, strobe::MixOptions().mixup_alpha,
+          "Mixup: lambda ~ Beta(alpha, alpha); 0 disables (timm's --mixup).");
+ABSL_FLAG(double, cutmix_alpha, strobe::MixOptions().cutmix_alpha,
+          "CutMix: box area from Beta(alpha, alpha); 0 disables (timm's --cutmix).");
+ABSL_FLAG(double, fmix_alpha, strobe::MixOptions().fmix_alpha,
+          "FMix: mask area from Beta(alpha, alpha); 0 disables.");
+ABSL_FLAG(double, fmix_decay_power, strobe::MixOptions().fmix_decay_power,
+          "FMix: spectral decay power of the mask noise.");
 ABSL_FLAG(double, cutmix_min_ratio, strobe::MixOptions().cutmix_min_ratio,
           "CutMix box sides uniform in [min, max] x image side when min < max (timm's --cutmix-minmax).");
 ABSL_FLAG(double, cutmix_max_ratio, strobe::MixOptions().cutmix_max_ratio, "See --cutmix_min_ratio.");
@@ -112,20 +141,29 @@ ABSL_FLAG(double, mix_prob, strobe::MixOptions().prob, "Probability that a draw 
 ABSL_FLAG(double, mix_switch_prob, strobe::MixOptions().switch_prob,
           "With several methods: probability of the first of CutMix, FMix, Mixup that is enabled; the others "
           "share the rest (timm's --mixup-switch-prob for CutMix vs Mixup).");
-ABSL_FLAG(std::string, mix_mode, strobe::LambdaModeName(strobe::MixOptions().mode), "New draws per 'batch', per 'pair' (i and B-1-i) or per 'elem'.");
-ABSL_FLAG(bool, mix_correct_lambda, strobe::MixOptions().correct_lambda, "Use the exact unpasted area of a border-clipped CutMix box as lambda.");
-ABSL_FLAG(int64_t, mix_off_epoch, strobe::MixOptions().off_epoch, "Stop mixing from this 0-based epoch on (0: never).");
+ABSL_FLAG(std::string, mix_mode, strobe::LambdaModeName(strobe::MixOptions().mode),
+          "New draws per 'batch', per 'pair' (i and B-1-i) or per 'elem'.");
+ABSL_FLAG(bool, mix_correct_lambda, strobe::MixOptions().correct_lambda,
+          "Use the exact unpasted area of a border-clipped CutMix box as lambda.");
+ABSL_FLAG(int64_t, mix_off_epoch, strobe::MixOptions().off_epoch,
+          "Stop mixing from this 0-based epoch on (0: never).");
 ABSL_FLAG(std::string, mix_partners, strobe::PartnerPolicyName(strobe::MixOptions().partners),
           "Where mixing partners come from: flip (B-1-i), roll (i-1), permute, previous (this rank's previous "
           "batch), ring (another rank's batch, rotating each step).");
-ABSL_FLAG(int64_t, bucket_cap_mb, strobe::DeviceOptions().bucket_cap_mb, "Gradient bucket size cap in MiB: gradients are averaged one bucket at a time.");
+ABSL_FLAG(int64_t, bucket_cap_mb, strobe::DeviceOptions().bucket_cap_mb,
+          "Gradient bucket size cap in MiB: gradients are averaged one bucket at a time.");
 ABSL_FLAG(uint64_t, seed, strobe::RunOptions().seed, "Seed of weight initialisation and the per-epoch sample order.");
 ABSL_FLAG(int64_t, log_every, strobe::RunOptions().log_every, "Report loss, LR and throughput every N steps.");
-ABSL_FLAG(int64_t, checkpoint_every_steps, strobe::CheckpointOptions().every_steps, "Save a checkpoint every N global steps (0: not by step count).");
-ABSL_FLAG(double, checkpoint_every_minutes, strobe::CheckpointOptions().every_minutes, "Save a checkpoint every T minutes of rank 0's clock (0: off).");
-ABSL_FLAG(bool, checkpoint_at_epoch_end, strobe::CheckpointOptions().at_epoch_end, "Save a checkpoint after each epoch's evaluation.");
-ABSL_FLAG(int64_t, keep_checkpoints, strobe::CheckpointOptions().keep, "Keep the newest N checkpoints (0: keep all).");
-ABSL_FLAG(bool, keep_best_checkpoint, strobe::CheckpointOptions().keep_best, "Also keep the checkpoint with the best validation accuracy.");
+ABSL_FLAG(int64_t, checkpoint_every_steps, strobe::CheckpointOptions().every_steps,
+          "Save a checkpoint every N global steps (0: not by step count).");
+ABSL_FLAG(double, checkpoint_every_minutes, strobe::CheckpointOptions().every_minutes,
+          "Save a checkpoint every T minutes of rank 0's clock (0: off).");
+ABSL_FLAG(bool, checkpoint_at_epoch_end, strobe::CheckpointOptions().at_epoch_end,
+          "Save a checkpoint after each epoch's evaluation.");
+ABSL_FLAG(int64_t, keep_checkpoints, strobe::CheckpointOptions().keep,
+          "Keep the newest N checkpoints (0: keep all).");
+ABSL_FLAG(bool, keep_best_checkpoint, strobe::CheckpointOptions().keep_best,
+          "Also keep the checkpoint with the best validation accuracy.");
 ABSL_FLAG(std::string, resume, strobe::CheckpointOptions().resume,
           "'auto': continue from the newest valid checkpoint in --run_dir (start fresh if there is none); a path: "
           "continue from exactly that checkpoint directory or fail. Empty: a new run (--run_dir must be new).");

@@ -45,7 +45,8 @@ absl::StatusOr<std::unique_ptr<LrSchedule>> MakeSchedule(const LrOptions& option
 absl::Status LrOptions::Validate() const {
   if (absl::Status ranges = FirstError(
           {CheckPositive("reference_batch", reference_batch), CheckInRange("lr", base_lr, 1e-12, 1e6, false),
-           CheckInRange("final_lr", final_lr, 0, 1e6, false), CheckInRange("warmup_epochs", warmup_epochs, 0, 1e6, false),
+           CheckInRange("final_lr", final_lr, 0, 1e6, false),
+           CheckInRange("warmup_epochs", warmup_epochs, 0, 1e6, false),
            CheckInRange("onecycle_pct_start", onecycle_pct_start, 0, 1, true),
            ValidateAdaScaleSmoothing(adascale_smoothing)});
       !ranges.ok()) {

@@ -87,8 +87,7 @@ absl::StatusOr<LrRangeResult> RunLrRangeTest(const TrainConfig& config, const Tr
   range_config.run.log_every = 1;
   range_config.run.trace = false;
   range_config.run.epochs = (options.steps + plan.steps_per_epoch() - 1) / plan.steps_per_epoch();
-  range_config.checkpoint = CheckpointOptions{};
-  range_config.checkpoint.at_epoch_end = false;
+  range_config.checkpoint.at_epoch_end = false;  // the coordinator below has no checkpoint cadence either
   StepCoordinator coordinator(communicator, LrController(std::make_unique<ExponentialRange>(options), std::nullopt),
                               CheckpointCadence{}, std::nullopt, model.parameters().front().device());
 

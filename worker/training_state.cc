@@ -357,7 +357,8 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
     state.loss_window = LossWindow{mean_sum, *steps};
     if (state.mixer != nullptr) {
       if (absl::Status previous =
-              RestorePreviousBatch(checkpoint, *saved, run.global_batch, communicator, ModelDevice(state), *state.mixer);
+              RestorePreviousBatch(checkpoint, *saved, run.global_batch, communicator, ModelDevice(state),
+                                   *state.mixer);
           !previous.ok()) {
         return previous;
       }

@@ -60,7 +60,8 @@ for kind in float uint8; do
     || { cat "$work/lrfind-$kind.log"; fail "lr-find with $kind batches exited with $?"; }
 done
 first_loss() { awk -F, 'NR == 2 { print $3 }' "$work/lrfind-$1/lr_find.csv"; }
-awk -v f="$(first_loss float)" -v u="$(first_loss uint8)" 'BEGIN { d = (f - u) / f; exit !(f > 0 && d <= 0.01 && d >= -0.01) }' \
+awk -v f="$(first_loss float)" -v u="$(first_loss uint8)" \
+  'BEGIN { d = (f - u) / f; exit !(f > 0 && d <= 0.01 && d >= -0.01) }' \
   || fail "lr-find's first loss: $(first_loss float) with float batches, $(first_loss uint8) with uint8 batches"
 echo "ok: lr-find with uint8 batches: first loss $(first_loss uint8), float batches $(first_loss float)"
 cp -r "$work/shards" "$work/cut-shard"
