@@ -16,6 +16,7 @@
 #include "app/lr_commands.h"
 #include "app/plan_command.h"
 #include "app/train_command.h"
+#include "ops/heap_policy.h"
 #include "ops/distributed_context.h"
 #include "ops/startup_roll_call.h"
 #include "ops/startup_watchdog.h"
@@ -65,6 +66,7 @@ strobe::DistributedContext StartDistributed(int* argc, char*** argv) {
 
 // Commands that run on every rank of an MPI job.
 int RunDistributed(int argc, char** argv, int (*command)(const strobe::DistributedContext&)) {
+  strobe::RetainFreedHeapMemory();
   const strobe::DistributedContext context = StartDistributed(&argc, &argv);
   int exit_code = 0;
   try {

@@ -24,7 +24,8 @@ ABSL_FLAG(int64_t, val_resize, strobe::DataOptions().val_resize,
 ABSL_FLAG(double, crop_scale_min, strobe::DataOptions().crop_scale_min,
           "ImageNet layout: RandomResizedCrop's smallest area fraction.");
 ABSL_FLAG(int, decode_threads, strobe::DataOptions().decode_threads,
-          "ImageNet layout: image decoding threads per rank (0: the rank's share of the cores).");
+          "ImageNet layout: image decoding threads per rank, which decode the next batches while a step runs (0: as "
+          "many as --threads).");
 ABSL_FLAG(int64_t, prefetch_batches, strobe::DataOptions().prefetch_batches,
           "ImageNet layout: batches decoded ahead of the training step.");
 ABSL_FLAG(std::string, data_order, strobe::DataOptions().order,
@@ -175,8 +176,9 @@ ABSL_FLAG(std::string, progress, strobe::RunOptions().progress,
           "is live only for a single process on a terminal (under mpirun/srun rank 0 cannot tell whether the "
           "launcher's output is a terminal).");
 ABSL_FLAG(int, threads, strobe::DeviceOptions().threads,
-          "Intra-op CPU threads per rank; 0: the host's cores divided by its ranks, within the cores the launcher "
-          "bound the rank to.");
+          "CPU threads that compute a rank's training step, all together (LibTorch's intra-op and OpenMP threads, "
+          "oneDNN, Strobe's kernels); 0: the host's cores divided by its ranks, within the cores the launcher bound "
+          "the rank to. Decoding ImageNet-layout data has its own --decode_threads.");
 
 namespace strobe {
 namespace {

@@ -17,7 +17,7 @@ struct DeviceOptions {
   Precision grad_compression = Precision::kFloat32;  // the dtype gradients are all-reduced in
   bool cudnn_benchmark = true;  // cuDNN times its convolution algorithms per shape and keeps the fastest
   bool channels_last = false;   // batches and 4-D weights in the channels-last memory format
-  int threads = 0;              // intra-op threads per rank; 0: this host's cores divided by its ranks
+  int threads = 0;              // threads computing a rank's step, all together; 0: host cores / its ranks
   int64_t bucket_cap_mb = 25;   // gradients are averaged in buckets of at most this many MiB
 
   // Includes the GPU-only settings' need for --device=cuda.

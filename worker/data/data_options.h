@@ -20,7 +20,7 @@ struct DataOptions {
   int64_t image_size = 224;      // training crop and validation centre crop
   int64_t val_resize = 256;      // validation: shorter side resized to this before the centre crop
   double crop_scale_min = 0.08;  // RandomResizedCrop area fraction range [crop_scale_min, 1]
-  int decode_threads = 0;        // 0: the rank's share of the host's cores
+  int decode_threads = 0;        // 0: as many as the step's threads (DeviceOptions::threads)
   int64_t prefetch_batches = 2;  // batches decoded ahead of the training step
   std::string order = "shuffled";  // shuffled (a global permutation) | streamed (coordinator/streamed_order.h)
   int64_t streams = 0;             // streamed: streams the epoch is cut into; 0: the world size
