@@ -36,9 +36,9 @@ def main(path):
                 efficiency = s_ips / (2 * one)
                 cell = f"{batch}/rank, {LAUNCH_NAMES[launch]}, mixing {mix}"
                 if ratio < 1.1:
-                    misses.append(f"{cell}: ratio {ratio:.2f}x < 1.1x")
+                    misses.append(f"{cell}: ratio {ratio:.3f}x < 1.1x")
                 if efficiency < 0.9:
-                    misses.append(f"{cell}: 2-rank efficiency {efficiency:.2f} < 0.9 "
+                    misses.append(f"{cell}: 2-rank efficiency {efficiency:.3f} < 0.9 "
                                   f"(two independent processes: {two / (2 * one):.2f})")
                 print(f"| {batch} | {LAUNCH_NAMES[launch]} | {mix} | {s_ips:.0f} | {d_ips:.0f} | "
                       f"{ratio:.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) | {strobe[min(strobe)][1]} | "
