@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/file_system.h"
+#include "worker/training_state.h"
 
 namespace strobe {
 namespace {
@@ -63,7 +64,12 @@ int RunInspectCommand(const std::string& checkpoint_path) {
                  checkpoint->path.c_str(), problems);
     return 1;
   }
-  std::printf("valid: every file matches its checksum\n");
+  if (absl::Status finite = CheckCheckpointFinite(*checkpoint); !finite.ok()) {
+    std::fprintf(stderr, "strobe: error: %s: a diverged run's state, which cannot be resumed\n",
+                 std::string(finite.message()).c_str());
+    return 1;
+  }
+  std::printf("valid: every file matches its checksum, and the weights and momentum are finite\n");
   return 0;
 }
 

@@ -3,6 +3,7 @@
 //   mpirun -np N strobe train ...   or   srun --mpi=pmix -n N strobe train ...
 //   strobe inspect CKPT | strobe export CKPT OUT
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "app/checkpoint_commands.h"
+#include "app/command_line_check.h"
 #include "app/image_folder_command.h"
 #include "app/lr_commands.h"
 #include "app/plan_command.h"
@@ -50,6 +52,15 @@ constexpr char kUsage[] =
     "\n"
     "Run 'strobe --helpfull' for every flag.";
 
+// Before MPI starts, the launcher's environment is the only way to know the rank: one error line per job, not one
+// per rank. A process started without a launcher is rank 0.
+bool LaunchedAsRankZero() {
+  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
+    if (const char* rank = std::getenv(variable); rank != nullptr) return std::string(rank) == "0";
+  }
+  return true;
+}
+
 int Usage(const std::string& problem) {
   std::fprintf(stderr, "strobe: %s\n\nusage: %s\n", problem.c_str(), kUsage);
   return kExitUsage;
@@ -84,6 +95,10 @@ int RunDistributed(int argc, char** argv, int (*command)(const strobe::Distribut
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  if (absl::Status checked = strobe::CheckCommandLine(argc, argv); !checked.ok()) {
+    if (LaunchedAsRankZero()) std::fprintf(stderr, "strobe: error: %s\n", std::string(checked.message()).c_str());
+    return kExitUsage;
+  }
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   const std::string command = positional.size() > 1 ? positional[1] : "";
   const size_t operands = positional.size() > 2 ? positional.size() - 2 : 0;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "ops/status_agreement.h"
+#include "worker/training_state.h"
 
 namespace strobe {
 namespace {
@@ -18,13 +19,11 @@ absl::StatusOr<std::optional<VerifiedCheckpoint>> ChooseOnRankZero(const std::st
   if (resume.empty()) return std::optional<VerifiedCheckpoint>();
   if (resume != "auto") {
     absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(resume);
-    if (!checkpoint.ok()) {
-      return absl::Status(checkpoint.status().code(),
-                          absl::StrCat("--resume: ", checkpoint.status().message()));
-    }
+    absl::Status usable = checkpoint.ok() ? CheckCheckpointFinite(*checkpoint) : checkpoint.status();
+    if (!usable.ok()) return absl::Status(usable.code(), absl::StrCat("--resume: ", usable.message()));
     return std::optional<VerifiedCheckpoint>(*std::move(checkpoint));
   }
-  absl::StatusOr<VerifiedCheckpoint> newest = FindNewestValidCheckpoint(run_dir, skipped);
+  absl::StatusOr<VerifiedCheckpoint> newest = FindNewestValidCheckpoint(run_dir, skipped, CheckCheckpointFinite);
   if (absl::IsNotFound(newest.status())) return std::optional<VerifiedCheckpoint>();
   if (!newest.ok()) return newest.status();
   return std::optional<VerifiedCheckpoint>(*std::move(newest));

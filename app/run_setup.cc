@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_format.h"
 #include "ops/cpu_share.h"
+#include "ops/option_checks.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/data/idx_reader.h"
@@ -75,11 +76,24 @@ absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedCont
 
 namespace {
 
+// A limit beyond the split would quietly train or evaluate on fewer samples than asked for.
+absl::Status CheckSampleLimit(const char* flag, int64_t limit, int64_t available, const std::string& split) {
+  if (limit <= available) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("--%s=%d is more than the %d images of %s", flag, limit, available, split));
+}
+
 absl::StatusOr<TrainData> LoadIdxData(const DataOptions& data) {
   absl::StatusOr<ImageDataset> train = LoadMnistSplit(data.dir, MnistSplit::kTrain);
   if (!train.ok()) return train.status();
   absl::StatusOr<ImageDataset> test = LoadMnistSplit(data.dir, MnistSplit::kTest);
   if (!test.ok()) return test.status();
+  if (absl::Status fits = FirstError({
+          CheckSampleLimit("train_samples", data.train_samples, train->size(), data.dir + "'s training split"),
+          CheckSampleLimit("eval_samples", data.eval_samples, test->size(), data.dir + "'s test split")});
+      !fits.ok()) {
+    return fits;
+  }
   if (data.train_samples > 0 && data.train_samples < train->size()) {
     train->images = train->images.slice(0, 0, data.train_samples);
     train->labels = train->labels.slice(0, 0, data.train_samples);
@@ -114,6 +128,7 @@ EncodedImageOptions ImageOptions(const TrainConfig& config) {
   options.transform.uint8_output = data.uint8_batches;
   options.decode_threads = data.decode_threads > 0 ? data.decode_threads : at::get_num_threads();
   options.max_unreadable = data.max_bad_images;
+  options.max_unreadable_fraction = data.max_bad_fraction;
   options.prefetch_limit = std::max<int64_t>(1, data.prefetch_batches);
   return options;
 }
@@ -163,6 +178,12 @@ absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config, int wo
   absl::StatusOr<std::unique_ptr<EncodedImages>> val = OpenSplit(config, "val", world_size);
   if (!val.ok()) return val.status();
   if (absl::Status same = CheckSameClasses(config.data.dir, **train, **val); !same.ok()) return same;
+  if (absl::Status fits = FirstError({
+          CheckSampleLimit("train_samples", config.data.train_samples, (*train)->size(), (*train)->location()),
+          CheckSampleLimit("eval_samples", config.data.eval_samples, (*val)->size(), (*val)->location())});
+      !fits.ok()) {
+    return fits;
+  }
   EncodedImageOptions options = ImageOptions(config);
   options.limit_samples = config.data.train_samples;
   auto train_source = std::make_shared<EncodedImageSource>(*std::move(train), options);

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "app/resume_point.h"
 #include "app/run_setup.h"
@@ -15,11 +16,16 @@
 #include "coordinator/shard_plan.h"
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
+#include "ops/progress_beacon.h"
 #include "ops/status_agreement.h"
+#include "ops/watched_communicator.h"
 #include "worker/device_placement.h"
 #include "worker/file_system.h"
 #include "worker/models/model_zoo.h"
+#include "worker/checkpoint/checkpoint_store.h"
 #include "worker/output/run_directory.h"
+#include "worker/output/run_directory_lock.h"
+#include "worker/stall_watchdog.h"
 #include "worker/trainer.h"
 
 namespace strobe {
@@ -28,6 +34,24 @@ namespace {
 bool LiveProgress(const RunOptions& run, const DistributedContext& context) {
   if (run.progress != "auto") return run.progress == "live";
   return context.world_size == 1 && isatty(fileno(stdout)) != 0;
+}
+
+// Rank 0: an explicit --resume checkpoint is checked to exist before anything is created (a mistyped path leaves no
+// run directory behind); then the directory is prepared and locked for the run's life.
+absl::StatusOr<std::unique_ptr<RunDirectoryLock>> LockNewOrResumedRunDirectory(const TrainConfig& config,
+                                                                              const DistributedContext& context) {
+  const std::string& resume = config.checkpoint.resume;
+  if (!resume.empty() && resume != "auto") {
+    if (absl::StatusOr<VerifiedCheckpoint> manifest = OpenCheckpoint(resume); !manifest.ok()) {
+      return absl::Status(manifest.status().code(), absl::StrCat("--resume: ", manifest.status().message()));
+    }
+  }
+  const std::string config_json = config.Json(context.world_size);
+  const std::string& run_dir = config.run.run_dir;
+  absl::Status prepared = resume.empty() ? PrepareRunDirectory(run_dir, config_json)
+                                         : PrepareResumedRunDirectory(run_dir, config_json);
+  if (!prepared.ok()) return prepared;
+  return RunDirectoryLock::Acquire(run_dir, context.host);
 }
 
 }  // namespace
@@ -68,14 +92,15 @@ int RunTrainCommand(const DistributedContext& context) {
 
   const std::string& run_dir = config.run.run_dir;
   const std::string& resume_flag = config.checkpoint.resume;
-  absl::Status run_dir_ready = absl::OkStatus();
-  if (context.rank == 0) {
-    const std::string config_json = config.Json(context.world_size);
-    run_dir_ready = resume_flag.empty() ? PrepareRunDirectory(run_dir, config_json)
-                                        : PrepareResumedRunDirectory(run_dir, config_json);
-  }
-  if (absl::Status agreed = AgreeOnStatus(comm, run_dir_ready); !agreed.ok()) {
+  absl::StatusOr<std::unique_ptr<RunDirectoryLock>> lock = std::unique_ptr<RunDirectoryLock>();
+  if (context.rank == 0) lock = LockNewOrResumedRunDirectory(config, context);
+  if (absl::Status agreed = AgreeOnStatus(comm, lock.status()); !agreed.ok()) {
     return Fail(context, agreed, kExitFailure);
+  }
+  if (*lock != nullptr && !(*lock)->taken_over_from().empty()) {
+    std::fprintf(stderr,
+                 "strobe: warning: --run_dir=%s: took over the lock of a run that ended without releasing it (%s)\n",
+                 run_dir.c_str(), (*lock)->taken_over_from().c_str());
   }
   absl::StatusOr<ResumePoint> resume = SelectResumePoint(comm, resume_flag, run_dir);
   if (!resume.ok()) return Fail(context, resume.status(), kExitFailure);
@@ -100,15 +125,23 @@ int RunTrainCommand(const DistributedContext& context) {
       reporter->Event("resume", 0, "--resume=auto: no valid checkpoint yet, starting from scratch");
     }
   }
-  StepCoordinator coordinator(comm, *std::move(lr_controller),
+  // From here on every collective is marked on the beacon, which the stall watchdog reads.
+  ProgressBeacon progress;
+  WatchedCommunicator watched(comm, progress);
+  StepCoordinator coordinator(watched, *std::move(lr_controller),
                               CheckpointCadence{config.checkpoint.every_steps, config.checkpoint.every_minutes},
                               ControlFileWatcher(run_dir), *device);
   TrainHooks hooks;
   hooks.resume_from = resume->checkpoint.has_value() ? &*resume->checkpoint : nullptr;
   hooks.local_requests = PendingStopRequest;
+  hooks.progress = &progress;
+  StallWatchdog watchdog(progress, run_dir, context, config.run.stall_timeout_s);
   absl::StatusOr<TrainSummary> summary =
-      RunTraining(config, *data, *plan, **model, coordinator, comm, reporter.get(), hooks);
-  if (!summary.ok()) return Fail(context, summary.status(), kExitFailure);
+      RunTraining(config, *data, *plan, **model, coordinator, watched, reporter.get(), hooks);
+  if (!summary.ok()) {
+    if (reporter != nullptr) reporter->Record("error", progress.Read().step, std::string(summary.status().message()));
+    return Fail(context, summary.status(), kExitFailure);
+  }
   if (summary->stopped) {
     if (context.rank == 0) {
       std::printf("strobe: stopped on request at step %d; continue with --resume=auto (checkpoint %s)\n",

@@ -42,6 +42,10 @@ ABSL_FLAG(int64_t, shuffle_window, strobe::DataOptions().shuffle_window,
 ABSL_FLAG(int64_t, max_bad_images, strobe::DataOptions().max_bad_images,
           "ImageNet layout: unreadable images (corrupt, truncated, empty) a rank replaces by readable ones and "
           "reports; one more stops the run.");
+ABSL_FLAG(double, max_bad_fraction, strobe::DataOptions().max_bad_fraction,
+          "ImageNet layout: the share of a rank's image reads that may fail (each replaced by the next readable "
+          "image of the split) before the run stops, naming the first unreadable file; checked once the rank has "
+          "read min(1000, split size) times.");
 ABSL_FLAG(bool, channels_last, strobe::DeviceOptions().channels_last,
           "Batches and 4-D weights in PyTorch's channels_last memory format (cuDNN's fast convolutions; use with "
           "--amp on GPUs).");
@@ -168,6 +172,16 @@ ABSL_FLAG(bool, keep_best_checkpoint, strobe::CheckpointOptions().keep_best,
 ABSL_FLAG(std::string, resume, strobe::CheckpointOptions().resume,
           "'auto': continue from the newest valid checkpoint in --run_dir (start fresh if there is none); a path: "
           "continue from exactly that checkpoint directory or fail. Empty: a new run (--run_dir must be new).");
+ABSL_FLAG(std::string, nonfinite, strobe::RunOptions().nonfinite,
+          "A step whose averaged gradients hold NaN or infinity: 'skip' its update (on every rank alike) or 'stop' "
+          "the run. Checkpoints are never saved from non-finite weights; when the run stops, checkpoints from the "
+          "first such step on are set aside (step-N.nonfinite) so --resume=auto continues from before it.");
+ABSL_FLAG(int64_t, max_skipped_steps, strobe::RunOptions().max_skipped_steps,
+          "With --nonfinite=skip: stop once more than this many steps of the run were skipped.");
+ABSL_FLAG(double, stall_timeout_s, strobe::RunOptions().stall_timeout_s,
+          "When a rank spends longer than this in one phase (data, forward/backward, a collective, a checkpoint), "
+          "end the job with exit code 75 and one line naming the ranks that have not reached the step, their hosts "
+          "and phases (also in metrics.jsonl); continue with --resume=auto. 0: wait forever.");
 ABSL_FLAG(bool, trace, strobe::RunOptions().trace,
           "Write each rank's applied LR and sample indices per step to RUN_DIR/trace/rank-N.txt (to check that ranks "
           "agree and that resumes keep the sample order).");

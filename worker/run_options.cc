@@ -10,8 +10,13 @@ absl::Status RunOptions::Validate() const {
   if (progress != "auto" && progress != "live" && progress != "lines") {
     return absl::InvalidArgumentError(absl::StrFormat("--progress=%s is not one of auto, live, lines", progress));
   }
+  if (nonfinite != "skip" && nonfinite != "stop") {
+    return absl::InvalidArgumentError(absl::StrFormat("--nonfinite=%s is not one of skip, stop", nonfinite));
+  }
   return FirstError({CheckPositive("epochs", epochs), CheckPositive("batch_size", global_batch),
-                     CheckPositive("log_every", log_every)});
+                     CheckPositive("log_every", log_every),
+                     CheckNonNegative("max_skipped_steps", max_skipped_steps),
+                     CheckNonNegative("stall_timeout_s", stall_timeout_s)});
 }
 
 }  // namespace strobe

@@ -17,6 +17,13 @@ struct RunOptions {
   int64_t log_every = 20;      // steps between reports
   bool trace = false;          // each rank's LR and sample indices per step in RUN_DIR/trace
   std::string progress = "auto";  // auto | live | lines
+  // A step whose averaged gradients are not finite: skip its update, or stop the run. Skipping stops too once more
+  // than max_skipped_steps steps of the run were skipped.
+  std::string nonfinite = "skip";  // skip | stop
+  int64_t max_skipped_steps = 10;
+  // A rank whose current phase (data, forward/backward, a collective, a checkpoint) lasts longer ends the job with
+  // a report of the ranks behind (worker/stall_watchdog.h); 0: never.
+  double stall_timeout_s = 300;
 
   // The checks that need no other module's settings; the message names the flag.
   absl::Status Validate() const;
@@ -31,6 +38,9 @@ struct RunOptions {
     visit("log_every", self.log_every);
     visit("trace", self.trace);
     visit("progress", self.progress);
+    visit("nonfinite", self.nonfinite);
+    visit("max_skipped_steps", self.max_skipped_steps);
+    visit("stall_timeout_s", self.stall_timeout_s);
   }
 };
 

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "augment/mixer.h"
@@ -16,6 +18,7 @@
 #include "ops/gradient_bucketer.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_commit.h"
+#include "worker/checkpoint/checkpoint_store.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/device_placement.h"
 #include "worker/epoch_order.h"
@@ -142,6 +145,9 @@ class TrainLoop {
   void ReportUnreadable();
   int64_t CountUnreadableOnAllRanks(const UnreadableSamples& local);
   absl::Status Save(const EvalResult* eval);
+  // A step whose averaged gradients were not finite (its update was skipped): within --nonfinite=skip's budget an
+  // event; beyond it, or with --nonfinite=stop, the later checkpoints are set aside and the run ends with an error.
+  absl::Status OnNonFiniteStep(double local_loss);
   absl::Status CheckIdenticalWeights();
   void Event(const std::string& kind, const std::string& message) {
     if (reporter_ != nullptr) reporter_->Event(kind, state_.position.step, message);
@@ -169,6 +175,8 @@ class TrainLoop {
   Clock::time_point window_start_ = Clock::now();
   double window_data_wait_ = 0.0;  // seconds this rank's steps waited for their batches since the last report
   bool evaluated_ = false;
+  int64_t skipped_steps_ = 0;         // non-finite steps of this run (since its start or resume)
+  int64_t first_nonfinite_step_ = -1;  // -1: none yet
 };
 
 absl::Status TrainLoop::Start() {
@@ -184,15 +192,20 @@ absl::Status TrainLoop::Start() {
 }
 
 absl::Status TrainLoop::Save(const EvalResult* eval) {
+  PhaseScope phase(hooks_.progress, RunPhase::kCheckpoint);
   const Clock::time_point start = Clock::now();
+  if (absl::Status finite = CheckStateFinite(communicator_, state_); !finite.ok()) {
+    Event("warning", absl::StrFormat("checkpoint at step %d not saved: %s", state_.position.step, finite.message()));
+    return absl::OkStatus();
+  }
   absl::StatusOr<std::string> committed = SaveTrainingState(communicator_, run_, state_, eval);
   if (!committed.ok()) return committed.status();
   state_.coordinator.CheckpointSaved(state_.position.step);
   summary_.last_checkpoint = *committed;
   std::string message = absl::StrFormat("checkpoint saved: %s (%.0f ms)", *committed, 1e3 * SecondsSince(start));
   if (communicator_.rank() == 0) {
-    absl::StatusOr<std::vector<std::string>> deleted =
-        ApplyRetention(config_.run.run_dir, config_.checkpoint.keep, config_.checkpoint.keep_best);
+    absl::StatusOr<std::vector<std::string>> deleted = ApplyRetention(
+        config_.run.run_dir, config_.checkpoint.keep, config_.checkpoint.keep_best, first_nonfinite_step_);
     // Retention failing costs disk space, not the run: report it and go on.
     if (!deleted.ok()) absl::StrAppendFormat(&message, " (retention failed: %s)", deleted.status().message());
   }
@@ -220,8 +233,48 @@ absl::Status TrainLoop::CheckIdenticalWeights() {
   return absl::OkStatus();
 }
 
+absl::Status TrainLoop::OnNonFiniteStep(double local_loss) {
+  const int64_t step = state_.position.step;
+  if (first_nonfinite_step_ < 0) first_nonfinite_step_ = step;
+  ++skipped_steps_;
+  const RunOptions& run = config_.run;
+  if (run.nonfinite == "skip" && skipped_steps_ <= run.max_skipped_steps) {
+    Event("nonfinite", absl::StrFormat("step %d: the averaged gradients are not finite (this rank's loss %g); update "
+                                       "skipped on every rank (%d of --max_skipped_steps=%d)",
+                                       step, local_loss, skipped_steps_, run.max_skipped_steps));
+    return absl::OkStatus();
+  }
+  std::string set_aside = "none";
+  if (communicator_.rank() == 0) {
+    absl::StatusOr<std::vector<std::string>> moved = SetAsideCheckpointsFrom(run.run_dir, first_nonfinite_step_);
+    if (!moved.ok()) {
+      set_aside = absl::StrCat("failed: ", moved.status().message());
+    } else if (!moved->empty()) {
+      set_aside = absl::StrJoin(*moved, ", ");
+    }
+  }
+  const std::string why = run.nonfinite == "stop"
+                              ? std::string("--nonfinite=stop")
+                              : absl::StrFormat("%d steps skipped, more than --max_skipped_steps=%d", skipped_steps_,
+                                                run.max_skipped_steps);
+  const std::string message = absl::StrFormat(
+      "training diverged: the averaged gradients of step %d are not finite (%s; the first was step %d). Checkpoints "
+      "from step %d on set aside: %s. Lower --lr (and check RUN_DIR/control.applied), then continue with "
+      "--resume=auto: it resumes the newest checkpoint from before step %d",
+      step, why, first_nonfinite_step_, first_nonfinite_step_, set_aside, first_nonfinite_step_);
+  return absl::InternalError(message);
+}
+
 absl::Status TrainLoop::ReportWindow() {
   LossWindow& window = state_.loss_window;
+  if (window.steps == 0) {  // every step since the last report was skipped, on every rank alike
+    // A hook that watches the loss (lr-find's divergence test) sees the skipped steps as a non-finite loss.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (hooks_.after_report && !hooks_.after_report(LossReport{state_.position.step, last_lr_, nan})) {
+      summary_.ended_by_hook = true;
+    }
+    return absl::OkStatus();
+  }
   torch::Tensor loss = torch::tensor({window.sum / window.steps}, torch::kDouble);
   communicator_.AllReduce(loss, ReduceOp::kAverage);
   const double global_loss = loss.item<double>();
@@ -258,8 +311,11 @@ absl::Status TrainLoop::ReportWindow() {
 
 absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
   DataPosition& position = state_.position;
+  ProgressBeacon* progress = hooks_.progress;
   while (plan_.HasBatchAt(position.epoch_samples_done)) {
+    if (progress != nullptr) progress->SetStep(position.step);
     const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
+    PhaseScope control_phase(progress, RunPhase::kStepControl);
     const StepControl control = state_.coordinator.Decide(position.step, local);
     if (!control.notice.empty()) Event("control", control.notice);
     if ((control.flags & (kStepFlagCheckpoint | kStepFlagStop)) != 0) {
@@ -278,19 +334,28 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       if (plan_.HasBatchAt(samples)) data_.train->Prefetch(RankIndices(order, samples), draw);
     }
     const Clock::time_point fetch_start = Clock::now();
-    Batch batch = FetchBatch(*data_.train, indices, draw);
+    Batch batch = [&] {
+      PhaseScope data_phase(progress, RunPhase::kData);
+      return FetchBatch(*data_.train, indices, draw);
+    }();
     window_data_wait_ += SecondsSince(fetch_start);
+    PhaseScope compute_phase(progress, RunPhase::kCompute);
     batch.images = data_.train->Normalize(placement_.ToDevice(batch.images));  // mixing runs on the device batch
     batch.labels = placement_.ToDevice(batch.labels);
     const auto [images, targets] = PrepareTargets(config_.mix, std::move(batch), data_.train->num_classes(),
                                                   mixer_.get(), position.step, position.epoch);
-    state_.loss_window.sum += training_step_.Run(placement_.Images(images), targets, control.lr, control.momentum);
+    const double loss = training_step_.Run(placement_.Images(images), targets, control.lr, control.momentum);
     if (training_step_.last_step_skipped()) {
       Event("amp", absl::StrFormat("fp16 gradients overflowed: update skipped, loss scale now %g",
                                    training_step_.loss_scaler()->scale()));
     }
-    if (measure_gradients_) state_.coordinator.ObserveGradients(training_step_.last_gradient_statistics());
-    ++state_.loss_window.steps;
+    if (training_step_.last_step_nonfinite()) {
+      if (absl::Status handled = OnNonFiniteStep(loss); !handled.ok()) return handled;
+    } else {
+      if (measure_gradients_) state_.coordinator.ObserveGradients(training_step_.last_gradient_statistics());
+      state_.loss_window.sum += loss;
+      ++state_.loss_window.steps;
+    }
     last_lr_ = control.lr;
     ++position.step;
     ++steps_timed_;
@@ -334,6 +399,7 @@ torch::Tensor TrainLoop::RankIndices(const torch::Tensor& order, int64_t epoch_s
 }
 
 absl::Status TrainLoop::EndEpoch() {
+  PhaseScope phase(hooks_.progress, RunPhase::kEvaluation);
   SyncModelBuffers(state_.model, communicator_);
   summary_.final_eval =
       EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_);

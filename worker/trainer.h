@@ -10,6 +10,7 @@
 #include "coordinator/shard_plan.h"
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
+#include "ops/progress_beacon.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/data/sample_source.h"
 #include "worker/evaluator.h"
@@ -47,8 +48,12 @@ struct TrainHooks {
   // StepFlag bits raised on this rank alone (a signal); polled once per step. May be empty.
   std::function<uint32_t()> local_requests;
   // Called on every rank with each report's global loss (identical on all ranks, so every rank decides alike),
-  // before a non-finite loss stops the run; returning false ends training there. May be empty.
+  // before a non-finite loss stops the run; returning false ends training there. A report whose steps were all
+  // skipped for non-finite gradients (--nonfinite) comes as a NaN loss. May be empty.
   std::function<bool(const LossReport&)> after_report;
+  // Where the loop publishes its step and phase for the stall watchdog (the communicator marks collectives on it
+  // too). May be null.
+  ProgressBeacon* progress = nullptr;
 };
 
 // Collective: replaces every rank's parameters and buffers by rank 0's, so all ranks start from the same model.

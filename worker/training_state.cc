@@ -6,7 +6,6 @@
 #include <torch/version.h>
 
 #include <algorithm>
-#include <ctime>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -14,8 +13,10 @@
 #include "absl/strings/str_format.h"
 #include "coordinator/shard_plan.h"
 #include "ops/gradient_bucketer.h"
+#include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_commit.h"
 #include "worker/optimizer.h"
+#include "worker/wall_clock.h"
 
 namespace strobe {
 namespace {
@@ -97,6 +98,19 @@ absl::Status CopyMatching(const NamedTensors& saved, const NamedTensors& live, c
   return absl::OkStatus();
 }
 
+// FailedPrecondition naming the first tensor of `tensors` with NaN or infinite values, and how many it has.
+absl::Status CheckFinite(const NamedTensors& tensors, const std::string& what) {
+  for (const auto& [name, tensor] : tensors) {
+    if (!tensor.is_floating_point()) continue;
+    const int64_t bad = tensor.numel() - at::isfinite(tensor).sum().item<int64_t>();
+    if (bad > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("%s '%s' holds %d non-finite value(s) (NaN or infinite)", what, name, bad));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string Exact(double value) { return absl::StrFormat("%.17g", value); }
 
 // The LR controller's entries live in the manifest under this prefix (its keys are the controller's own).
@@ -108,15 +122,6 @@ ControllerState LrStateFrom(const Manifest& manifest) {
     if (absl::StartsWith(key, kLrStatePrefix)) entries.emplace_back(key.substr(sizeof(kLrStatePrefix) - 1), value);
   }
   return ControllerState(std::move(entries));
-}
-
-std::string UtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 Manifest SharedMetadata(const CheckpointedRun& run, int world_size, const TrainingState& state,
@@ -167,6 +172,14 @@ std::string RankFile(const TrainingState& state, int rank) {
 
 }  // namespace
 
+absl::Status CheckStateFinite(Communicator& communicator, const TrainingState& state) {
+  NamedTensors tensors = Named(state.model.named_parameters());
+  for (auto& named : Named(state.model.named_buffers())) tensors.push_back(std::move(named));
+  absl::Status finite = CheckFinite(tensors, "the model's");
+  if (finite.ok()) finite = CheckFinite(MomentumBuffers(state.optimizer, state.model), "the momentum of");
+  return AgreeOnStatus(communicator, finite);
+}
+
 absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const CheckpointedRun& run,
                                               const TrainingState& state, const EvalResult* eval) {
   // The shared model file holds rank-averaged BatchNorm statistics (what a different world size resumes with and
@@ -181,16 +194,17 @@ absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const 
   at::Tensor window_sum = at::full({1}, state.loss_window.sum, at::kDouble);
   communicator.AllReduce(window_sum, ReduceOp::kAverage);
 
+  const NamedTensors momentum = MomentumBuffers(state.optimizer, state.model);
   CheckpointContribution contribution;
   contribution.own = RankFile(state, communicator.rank());
   if (communicator.rank() == 0) {
     contribution.shared.emplace_back(kModelFile, Pickle(TensorDict(model_tensors)));
-    contribution.shared.emplace_back(kOptimizerFile,
-                                     Pickle(TensorDict(MomentumBuffers(state.optimizer, state.model))));
+    contribution.shared.emplace_back(kOptimizerFile, Pickle(TensorDict(momentum)));
     contribution.metadata = SharedMetadata(run, communicator.world_size(), state, eval,
                                            window_sum.item<double>());
   }
-  return CommitCheckpoint(communicator, run.run_dir, state.position.step, std::move(contribution));
+  return CommitCheckpoint(communicator, run.run_dir, state.position.step, std::move(contribution),
+                          CheckCheckpointFinite);
 }
 
 namespace {
@@ -384,6 +398,18 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
                           saved->global_batch, run.global_batch, state.position.step, saved->step);
   }
   return description;
+}
+
+absl::Status CheckCheckpointFinite(const VerifiedCheckpoint& checkpoint) {
+  for (const char* file : {kModelFile, kOptimizerFile}) {
+    const std::string what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, file);
+    absl::StatusOr<c10::impl::GenericDict> dict = ReadDict(checkpoint, file);
+    if (!dict.ok()) return dict.status();
+    absl::StatusOr<NamedTensors> tensors = TensorsFrom(*dict, what);
+    if (!tensors.ok()) return tensors.status();
+    if (absl::Status finite = CheckFinite(*tensors, what + ":"); !finite.ok()) return finite;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace strobe

@@ -66,6 +66,11 @@ struct TrainingState {
   DynamicLossScaler* loss_scaler = nullptr;  // --amp=fp16 only
 };
 
+// Collective. OK when the weights, BatchNorm statistics and momentum are finite on every rank; else the same
+// FailedPrecondition on every rank, naming the first tensor that is not and its count of NaN or infinite values.
+// The trainer saves only finite states: a checkpoint of any other could only resume a diverged run.
+absl::Status CheckStateFinite(Communicator& communicator, const TrainingState& state);
+
 // Collective. Saves `state` as a checkpoint of `run` in run.run_dir (see CommitCheckpoint); `eval` (may be null)
 // is the validation result at this position, recorded for keep-best retention. Returns the committed path.
 absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const CheckpointedRun& run,
@@ -78,6 +83,11 @@ absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const 
 // Returns a one-line description of what was resumed (and what changed) for the log.
 absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run,
                                                  Communicator& communicator, TrainingState& state);
+
+// OK when every tensor of the checkpoint's model.pt and optimizer.pt is finite; else FailedPrecondition naming the
+// file, the first such tensor and its count of NaN or infinite values. For --resume=auto and `strobe inspect`:
+// Strobe no longer saves such checkpoints, but Strobe 0.2.0 did.
+absl::Status CheckCheckpointFinite(const VerifiedCheckpoint& checkpoint);
 
 }  // namespace strobe
 

@@ -6,6 +6,16 @@
 #include "worker/optimizer.h"
 
 namespace strobe {
+namespace {
+
+bool AllFinite(const std::vector<at::Tensor>& buffers) {
+  for (const at::Tensor& buffer : buffers) {
+    if (!at::isfinite(buffer).all().item<bool>()) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 TrainingStep::TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
                            double no_decay_lr_factor, Precision precision)
@@ -33,7 +43,8 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
     bucketer_.AverageGradients();
   }
   last_step_skipped_ = scaler != nullptr && !scaler->Unscale(bucketer_.buffers());
-  if (last_step_skipped_) return loss.item<double>();
+  last_step_nonfinite_ = scaler == nullptr && !AllFinite(bucketer_.buffers());
+  if (last_step_skipped_ || last_step_nonfinite_) return loss.item<double>();
   SetLearningRate(optimizer_, lr, no_decay_lr_factor_);
   if (momentum.has_value()) SetMomentum(optimizer_, *momentum);
   SgdStep(optimizer_);

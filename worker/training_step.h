@@ -18,7 +18,9 @@ namespace strobe {
 //
 // With `precision` other than float32 the forward pass runs under autocast on the images' device; the loss is
 // computed in float32. fp16 adds dynamic loss scaling: a step whose averaged gradients overflowed updates nothing
-// (on every rank alike) and is reported by last_step_skipped().
+// (on every rank alike) and is reported by last_step_skipped(). Without it, a step whose averaged gradients hold a
+// NaN or an infinity updates nothing either and is reported by last_step_nonfinite(): the averaged gradients are
+// bitwise the same on every rank, so every rank decides alike without another collective.
 class TrainingStep {
  public:
   // `no_decay_lr_factor`: see OptimizerOptions.
@@ -34,6 +36,7 @@ class TrainingStep {
   void MeasureGradients() { measure_gradients_ = true; }
   const GradientStatistics& last_gradient_statistics() const { return last_gradient_statistics_; }
   bool last_step_skipped() const { return last_step_skipped_; }
+  bool last_step_nonfinite() const { return last_step_nonfinite_; }
   // Null unless the precision is fp16.
   DynamicLossScaler* loss_scaler() { return precision_ == Precision::kFloat16 ? &loss_scaler_ : nullptr; }
 
@@ -45,6 +48,7 @@ class TrainingStep {
   Precision precision_;
   DynamicLossScaler loss_scaler_;
   bool last_step_skipped_ = false;
+  bool last_step_nonfinite_ = false;
   bool measure_gradients_ = false;
   GradientStatistics last_gradient_statistics_;
 };

@@ -61,6 +61,14 @@ expect 1 "--run_dir=$work/a_file/run cannot be created" --run_dir="$work/a_file/
 mkdir -p "$work/earlier" && echo '{"old":true}' > "$work/earlier/config.json"
 expect 1 "already holds a run (config.json)" --run_dir="$work/earlier"
 [[ $(cat "$work/earlier/config.json") == '{"old":true}' ]] || { echo "FAIL: earlier run overwritten"; failures=$((failures + 1)); }
+# Flags Abseil would reject with its own "ERROR:" line, a sample limit beyond the split, a mistyped checkpoint.
+expect 2 "unknown flag --epoch (run 'strobe --helpfull' for every flag)" --epoch=3 --run_dir="$work/r16"
+expect 2 "--flagfile=$work/missing.flags cannot be read" --flagfile="$work/missing.flags" --run_dir="$work/r17"
+expect 2 "--epochs=abc: " --epochs=abc --run_dir="$work/r18"
+expect 1 "--train_samples=70000 is more than the 60000 images of $data's training split" --train_samples=70000 \
+  --run_dir="$work/r19"
+expect 1 "--resume: checkpoint $work/nonexistent: no such checkpoint directory" --resume="$work/nonexistent" \
+  --run_dir="$work/r20"
 # Mixed builds across hosts: rank 1 runs another binary (the same one with a byte appended).
 cp "$strobe" "$work/strobe-other" && printf 'x' >>"$work/strobe-other"
 output=$(timeout 120 "$mpiexec" -np 1 "$strobe" train --data="$data" --train_samples=256 --run_dir="$work/r14" : \
@@ -87,7 +95,7 @@ then
 else
   echo "ok: a rank that never starts -> exit $code after $seconds s: $(grep '^strobe: error:' <<<"$output")"
 fi
-for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13 r14 r15; do
+for dir in r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13 r14 r15 r16 r17 r18 r19 r20; do
   [[ ! -e "$work/$dir" ]] || { echo "FAIL: a failed run left $work/$dir behind"; failures=$((failures + 1)); }
 done
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Damaged and mismatched checkpoints: a flipped byte, a truncated file, a deleted file, a tampered manifest, a newer
 # format version, another model. `strobe inspect` and `--resume=PATH` name the checkpoint, the file and the
-# problem and exit non-zero; --resume=auto skips a damaged newest checkpoint with a warning and resumes the one
-# before; no failed run deletes or changes a checkpoint. Then the export: Python's torch.load (Debian's
-# python3-torch) reads the model as a state_dict with the model's parameter names.
+# problem and exit non-zero; --resume=auto skips a damaged newest checkpoint with a warning, resumes the one
+# before and replaces the damaged one when it saves that step again; no failed run deletes or changes a checkpoint.
+# Then the export: Python's torch.load (Debian's python3-torch) reads the model as a state_dict with the model's
+# parameter names.
 # Usage: checkpoint_corruption_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -74,7 +75,12 @@ output=$(timeout 120 "$mpiexec" -np 2 "$strobe" train "${flags[@]}" --epochs=3 -
 grep -q "skipped an invalid checkpoint: checkpoint .*step-000000016: optimizer.pt fails its CRC-32 check" <<<"$output" \
   || { echo "$output"; fail "no warning about the damaged checkpoint"; }
 grep -q "resumed from $work/auto/checkpoints/step-000000012" <<<"$output" || { echo "$output"; fail "did not resume step 12"; }
-echo "ok: --resume=auto skipped the damaged step 16 with a warning and resumed step 12"
+# Training through step 16 again replaces the damaged checkpoint instead of keeping it.
+grep -q "strobe: warning: replacing a damaged checkpoint: checkpoint $work/auto/checkpoints/step-000000016: optimizer.pt" \
+  <<<"$output" || { echo "$output"; fail "no warning that the damaged step 16 was replaced"; }
+"$strobe" inspect "$work/auto/checkpoints/step-000000016" >/dev/null || fail "step 16 is still damaged after the rerun"
+[[ ! -e $work/auto/checkpoints/step-000000016.damaged ]] || fail "the damaged copy of step 16 was left behind"
+echo "ok: --resume=auto skipped the damaged step 16 with a warning, resumed step 12 and replaced step 16"
 
 "$strobe" export "$checkpoints/step-000000016" "$work/model.pt" >/dev/null || fail "export failed"
 "$strobe" export "$checkpoints/step-000000016" "$work/model.pt" 2>/dev/null && fail "export overwrote its output"

@@ -99,6 +99,10 @@ expect_error() {  # DIR MESSAGE
   [[ $code -ne 0 ]] && grep -qF "$2" <<<"$out" || { echo "$out"; fail "expected exit != 0 and '$2' (exit $code)"; }
   echo "ok: exit $code: $(grep -m1 'error' <<<"$out")"
 }
+# A split where no image can be read stops at once, naming a file, instead of training on empty slots.
+cp -r "$work/small" "$work/unreadable"
+for image in "$work/unreadable/train/"*/*; do echo "not a picture" >"$image"; done
+expect_error "$work/unreadable" "could be read; the first: $work/unreadable/train/class_"
 cp -r "$work/small" "$work/noval" && rm -r "$work/noval/val"
 expect_error "$work/noval" "$work/noval/val: missing"
 cp -r "$work/small" "$work/empty" && mkdir "$work/empty/train/class_10"

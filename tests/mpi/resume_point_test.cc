@@ -45,7 +45,9 @@ TEST_F(ResumePointTest, AutoTakesTheNewestValidCheckpointOnEveryRankAndSaysWhatI
   const std::string older = Commit(10);
   const std::string newer = Commit(20);
   comm.Barrier();
-  if (comm.rank() == 0) ASSERT_TRUE(WriteFileAtomically(JoinPath(newer, "model.pt"), "damaged").ok());
+  if (comm.rank() == 0) {
+    ASSERT_TRUE(WriteFileAtomically(JoinPath(newer, "model.pt"), "damaged").ok());
+  }
   comm.Barrier();
   absl::StatusOr<ResumePoint> point = SelectResumePoint(comm, "auto", run_dir);
   ASSERT_TRUE(point.ok()) << point.status();

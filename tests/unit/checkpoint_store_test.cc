@@ -122,5 +122,48 @@ TEST(CheckpointStoreTest, RetentionKeepsTheNewestAndTheBest) {
   EXPECT_NE(ListCheckpoints(run.path())[0].find("step-000000005"), std::string::npos);
 }
 
+TEST(CheckpointStoreTest, RetentionKeepsTheNewestCheckpointFromBeforeTheFirstNonFiniteStep) {
+  testing::TempDir run;
+  for (int64_t step : {2, 4, 6, 8, 10, 12}) MakeCheckpoint(run.path(), step);
+  // The first non-finite step was 7: step 6 is the newest checkpoint from before it, whatever `keep_last` says.
+  absl::StatusOr<std::vector<std::string>> deleted = ApplyRetention(run.path(), 2, /*keep_best=*/false, 7);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  std::vector<int64_t> kept;
+  for (const std::string& path : ListCheckpoints(run.path())) kept.push_back(CheckpointStep(path));
+  EXPECT_EQ(kept, (std::vector<int64_t>{6, 10, 12}));
+  // A checkpoint at the first non-finite step itself holds the state that went non-finite: not protected.
+  ASSERT_TRUE(ApplyRetention(run.path(), 1, /*keep_best=*/false, 10).ok());
+  kept.clear();
+  for (const std::string& path : ListCheckpoints(run.path())) kept.push_back(CheckpointStep(path));
+  EXPECT_EQ(kept, (std::vector<int64_t>{6, 12}));
+}
+
+TEST(CheckpointStoreTest, ADivergedRunsLaterCheckpointsAreSetAsideAndResumeSkipsThem) {
+  testing::TempDir run;
+  for (int64_t step : {4, 8, 12, 16}) MakeCheckpoint(run.path(), step);
+  absl::StatusOr<std::vector<std::string>> set_aside = SetAsideCheckpointsFrom(run.path(), 12);
+  ASSERT_TRUE(set_aside.ok()) << set_aside.status();
+  const std::string dir = CheckpointsDir(run.path());
+  EXPECT_EQ(*set_aside, (std::vector<std::string>{JoinPath(dir, "step-000000012.nonfinite"),
+                                                  JoinPath(dir, "step-000000016.nonfinite")}));
+  EXPECT_TRUE(IsDirectory(JoinPath(dir, "step-000000016.nonfinite")));  // kept for a post-mortem
+  std::vector<std::string> skipped;
+  absl::StatusOr<VerifiedCheckpoint> newest = FindNewestValidCheckpoint(run.path(), skipped);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  EXPECT_EQ(CheckpointStep(newest->path), 8);
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_NE(skipped[0].find("set aside because training went non-finite"), std::string::npos) << skipped[0];
+
+  // A content check (the weights' finiteness, in Strobe) passes over a checkpoint that verifies but fails it.
+  skipped.clear();
+  newest = FindNewestValidCheckpoint(run.path(), skipped, [](const VerifiedCheckpoint& checkpoint) {
+    return CheckpointStep(checkpoint.path) == 8 ? absl::FailedPreconditionError("step 8 holds NaN")
+                                                : absl::OkStatus();
+  });
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  EXPECT_EQ(CheckpointStep(newest->path), 4);
+  EXPECT_EQ(skipped.back(), "step 8 holds NaN");
+}
+
 }  // namespace
 }  // namespace strobe

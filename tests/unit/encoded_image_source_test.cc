@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,66 @@ class MemoryImages : public EncodedImages {
  private:
   std::vector<std::string> files_;
 };
+
+// `count` small JPEGs of which those with index % every_nth == 0 (every_nth > 0) cannot be decoded.
+class PartlyBrokenImages : public EncodedImages {
+ public:
+  PartlyBrokenImages(int64_t count, int64_t every_nth) : count_(count), every_nth_(every_nth) {
+    const std::vector<uint8_t> file = testing::EncodeJpeg(testing::JpegKind::kBaseline, 24, 24);
+    good_.assign(file.begin(), file.end());
+  }
+  int64_t size() const override { return count_; }
+  int64_t num_classes() const override { return 2; }
+  int32_t label(int64_t image) const override { return static_cast<int32_t>(image % 2); }
+  std::string name(int64_t image) const override { return absl::StrCat("memory:", image); }
+  std::string location() const override { return "memory"; }
+  absl::StatusOr<std::string> Read(int64_t image) const override {
+    return every_nth_ > 0 && image % every_nth_ == 0 ? std::string("not a picture") : good_;
+  }
+
+ private:
+  int64_t count_;
+  int64_t every_nth_;
+  std::string good_;
+};
+
+absl::Status FetchAll(EncodedImageSource& source) {
+  for (int64_t begin = 0; begin < source.size(); begin += 50) {
+    const int64_t end = std::min(source.size(), begin + 50);
+    absl::StatusOr<Batch> batch = source.Fetch(at::arange(begin, end, at::kLong), BatchDraw{1, 0, false});
+    if (!batch.ok()) return batch.status();
+  }
+  return absl::OkStatus();
+}
+
+TEST(EncodedImageSourceTest, AFewUnreadableImagesAreReplacedTooManyStopTheRun) {
+  EncodedImageOptions options;
+  options.transform.size = 16;
+  options.max_unreadable = 1000;  // the share decides here
+  EncodedImageSource few(std::make_unique<PartlyBrokenImages>(2000, 400), options);  // 0.25% of the reads fail
+  EXPECT_TRUE(FetchAll(few).ok());
+  EXPECT_EQ(few.unreadable().files.size(), 5u);
+
+  EncodedImageSource many(std::make_unique<PartlyBrokenImages>(2000, 50), options);  // 2%
+  const absl::Status stopped = FetchAll(many);
+  // Checked after each batch once 1000 reads were made: 20 batches of 50, each with one failed read.
+  EXPECT_EQ(stopped.message().rfind("20 of this rank's 1020 reads of memory failed (2.0%), more than "
+                                    "--max_bad_fraction=0.01 allows; the first: memory:0: ",
+                                    0),
+            0u)
+      << stopped;
+}
+
+TEST(EncodedImageSourceTest, ASplitWithNothingReadableStopsAtOnceInsteadOfYieldingEmptySlots) {
+  EncodedImageOptions options;
+  options.transform.size = 16;
+  EncodedImageSource nothing(std::make_unique<PartlyBrokenImages>(12, 1), options);
+  absl::StatusOr<Batch> batch = nothing.Fetch(at::arange(4, at::kLong), BatchDraw{1, 0, true});
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status().message().rfind("none of the 12 images of memory tried for sample ", 0), 0u)
+      << batch.status();
+  EXPECT_NE(batch.status().message().find("could be read; the first: memory:"), std::string::npos) << batch.status();
+}
 
 TEST(EncodedImageSourceTest, Uint8BatchesNormalizeToTheFloatBatches) {
   for (bool channels_last : {false, true}) {

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdio>
+
 #include "absl/strings/str_format.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_store.h"
@@ -24,8 +26,31 @@ at::Tensor GatherFileSums(Communicator& communicator, const std::string& content
   return communicator.AllGather(mine);
 }
 
+// The rename that makes a checkpoint visible. A step committed before (a stop right after a resume) is kept when it
+// verifies; a damaged one (a flipped bit on disk, say) is moved aside, replaced and only then deleted, so at every
+// moment the step has a directory and a crash leaves either the old or the new one.
+absl::Status CommitStaging(const std::string& staging, const std::string& committed,
+                           const ContentCheck& also_check) {
+  const std::string parent = committed.substr(0, committed.rfind('/'));
+  std::string aside;
+  if (IsDirectory(committed)) {
+    absl::StatusOr<VerifiedCheckpoint> existing = VerifyCheckpoint(committed);
+    const absl::Status usable = existing.ok() && also_check ? also_check(*existing) : existing.status();
+    if (usable.ok()) return RemoveTree(staging);
+    aside = committed + ".damaged";
+    if (absl::Status removed = RemoveTree(aside); !removed.ok()) return removed;
+    if (absl::Status moved = RenameFile(committed, aside); !moved.ok()) return moved;
+    std::fprintf(stderr, "strobe: warning: replacing a damaged checkpoint: %s\n",
+                 std::string(usable.message()).c_str());
+  }
+  if (absl::Status renamed = RenameFile(staging, committed); !renamed.ok()) return renamed;
+  if (absl::Status synced = SyncDirectory(parent); !synced.ok()) return synced;
+  return aside.empty() ? absl::OkStatus() : RemoveTree(aside);
+}
+
 absl::Status PublishOnRankZero(const std::string& staging, const std::string& committed,
-                               CheckpointContribution& contribution, const at::Tensor& rank_sums) {
+                               CheckpointContribution& contribution, const at::Tensor& rank_sums,
+                               const ContentCheck& also_check) {
   Manifest& manifest = contribution.metadata;
   for (const auto& [name, contents] : contribution.shared) {
     if (absl::Status written = WriteFileDurably(JoinPath(staging, name), contents); !written.ok()) return written;
@@ -40,9 +65,7 @@ absl::Status PublishOnRankZero(const std::string& staging, const std::string& co
     return written;
   }
   if (absl::Status synced = SyncDirectory(staging); !synced.ok()) return synced;
-  if (IsDirectory(committed)) return RemoveTree(staging);  // already committed at this step: keep that one
-  if (absl::Status renamed = RenameFile(staging, committed); !renamed.ok()) return renamed;
-  return SyncDirectory(committed.substr(0, committed.rfind('/')));
+  return CommitStaging(staging, committed, also_check);
 }
 
 }  // namespace
@@ -50,7 +73,7 @@ absl::Status PublishOnRankZero(const std::string& staging, const std::string& co
 std::string RankFileName(int rank) { return absl::StrFormat("rank-%05d.pt", rank); }
 
 absl::StatusOr<std::string> CommitCheckpoint(Communicator& communicator, const std::string& run_dir, int64_t step,
-                                             CheckpointContribution contribution) {
+                                             CheckpointContribution contribution, const ContentCheck& also_check) {
   const std::string committed = JoinPath(CheckpointsDir(run_dir), CheckpointDirName(step));
   const std::string staging = committed + ".partial";
   const bool root = communicator.rank() == 0;
@@ -64,7 +87,7 @@ absl::StatusOr<std::string> CommitCheckpoint(Communicator& communicator, const s
   status = AgreeOnStatus(communicator, status);
   if (!status.ok()) return status;
 
-  if (root) status = PublishOnRankZero(staging, committed, contribution, rank_sums);
+  if (root) status = PublishOnRankZero(staging, committed, contribution, rank_sums, also_check);
   status = AgreeOnStatus(communicator, status);
   if (!status.ok()) {
     return absl::Status(status.code(),

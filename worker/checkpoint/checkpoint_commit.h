@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "ops/communicator.h"
+#include "worker/checkpoint/checkpoint_store.h"
 #include "worker/checkpoint/manifest.h"
 
 namespace strobe {
@@ -30,10 +31,14 @@ std::string RankFileName(int rank);
 //  3. a barrier (status agreement): no rank continues if any write failed;
 //  4. rank 0 writes and fsyncs the shared files, then the MANIFEST listing every file with its checksum, fsyncs the
 //     directory, renames step-N.partial to step-N (the commit point) and fsyncs the parent.
-// Existing committed checkpoints are never touched; if step-N is already committed (a stop right after a resume),
-// it is kept and this one is discarded. Returns the committed path; every rank gets the same status.
+// Other steps' checkpoints are never touched. If step-N is already committed (a stop right after a resume, or a
+// run resumed before its damaged last checkpoint), it is kept when it verifies and passes `also_check` (if set),
+// and this one is discarded; otherwise it is renamed to step-N.damaged, this one is committed, and only then is
+// the damaged copy deleted (a warning names what was wrong with it). Returns the committed path; every rank gets
+// the same status.
 absl::StatusOr<std::string> CommitCheckpoint(Communicator& communicator, const std::string& run_dir, int64_t step,
-                                             CheckpointContribution contribution);
+                                             CheckpointContribution contribution,
+                                             const ContentCheck& also_check = nullptr);
 
 }  // namespace strobe
 

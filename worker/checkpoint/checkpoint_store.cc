@@ -106,22 +106,56 @@ std::vector<std::string> ListCheckpoints(const std::string& run_dir) {
 }
 
 absl::StatusOr<VerifiedCheckpoint> FindNewestValidCheckpoint(const std::string& run_dir,
-                                                             std::vector<std::string>& skipped) {
+                                                             std::vector<std::string>& skipped,
+                                                             const ContentCheck& also_check) {
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(CheckpointsDir(run_dir));
+  for (const std::string& name : names.ok() ? *names : std::vector<std::string>()) {
+    if (absl::EndsWith(name, kSetAsideSuffix)) {
+      skipped.push_back(absl::StrFormat("checkpoint %s: set aside because training went non-finite at or before it",
+                                        JoinPath(CheckpointsDir(run_dir), name)));
+    }
+  }
   const std::vector<std::string> paths = ListCheckpoints(run_dir);
   for (auto path = paths.rbegin(); path != paths.rend(); ++path) {
     absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(*path);
-    if (checkpoint.ok()) return checkpoint;
-    skipped.push_back(std::string(checkpoint.status().message()));
+    absl::Status usable = checkpoint.ok() && also_check ? also_check(*checkpoint) : checkpoint.status();
+    if (usable.ok()) return checkpoint;
+    skipped.push_back(std::string(usable.message()));
   }
   return absl::NotFoundError(absl::StrFormat("%s holds no valid checkpoint", CheckpointsDir(run_dir)));
 }
 
+int64_t CheckpointStep(const std::string& path) {
+  int64_t step = -1;
+  const std::string name = path.substr(path.rfind('/') + 1);
+  if (!IsCommittedName(name) || !absl::SimpleAtoi(name.substr(sizeof(kStepPrefix) - 1), &step)) return -1;
+  return step;
+}
+
+absl::StatusOr<std::vector<std::string>> SetAsideCheckpointsFrom(const std::string& run_dir, int64_t first_step) {
+  std::vector<std::string> set_aside;
+  for (const std::string& path : ListCheckpoints(run_dir)) {
+    if (CheckpointStep(path) < first_step) continue;
+    const std::string target = path + kSetAsideSuffix;
+    if (absl::Status removed = RemoveTree(target); !removed.ok()) return removed;  // from an earlier divergence
+    if (absl::Status renamed = RenameFile(path, target); !renamed.ok()) return renamed;
+    set_aside.push_back(target);
+  }
+  return set_aside;
+}
+
 absl::StatusOr<std::vector<std::string>> ApplyRetention(const std::string& run_dir, int64_t keep_last,
-                                                        bool keep_best) {
+                                                        bool keep_best, int64_t keep_newest_before_step) {
   const std::vector<std::string> paths = ListCheckpoints(run_dir);
   std::vector<std::string> deleted;
   const int64_t count = static_cast<int64_t>(paths.size());
   if (keep_last <= 0 || count <= keep_last) return deleted;
+  std::optional<std::string> last_good;  // the newest checkpoint from before the first non-finite step
+  if (keep_newest_before_step >= 0) {
+    for (const std::string& path : paths) {
+      if (CheckpointStep(path) < keep_newest_before_step) last_good = path;
+    }
+  }
   std::optional<std::string> best;
   if (keep_best) {
     std::optional<double> best_accuracy;
@@ -134,7 +168,7 @@ absl::StatusOr<std::vector<std::string>> ApplyRetention(const std::string& run_d
     }
   }
   for (int64_t i = 0; i < count - keep_last; ++i) {
-    if (best.has_value() && paths[i] == *best) continue;
+    if ((best.has_value() && paths[i] == *best) || (last_good.has_value() && paths[i] == *last_good)) continue;
     // Renamed out of the committed names first, so a crash halfway through the removal leaves no torn checkpoint
     // for --resume=auto to trip over.
     const std::string doomed = paths[i] + ".deleted";

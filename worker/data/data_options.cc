@@ -26,7 +26,9 @@ absl::Status DataOptions::Validate() const {
                      CheckInRange("crop_scale_min", crop_scale_min, 1e-6, 1, false),
                      CheckNonNegative("decode_threads", int64_t{decode_threads}),
                      CheckNonNegative("prefetch_batches", prefetch_batches),
-                     CheckNonNegative("max_bad_images", max_bad_images), CheckNonNegative("data_streams", streams)});
+                     CheckNonNegative("max_bad_images", max_bad_images),
+                     CheckProbability("max_bad_fraction", max_bad_fraction),
+                     CheckNonNegative("data_streams", streams)});
 }
 
 StreamedOrder DataOptions::EffectiveStreamedOrder(int world_size) const {

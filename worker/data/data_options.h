@@ -26,6 +26,7 @@ struct DataOptions {
   int64_t streams = 0;             // streamed: streams the epoch is cut into; 0: the world size
   int64_t shuffle_window = 1024;   // streamed: samples shuffled together within a stream
   int64_t max_bad_images = 100;    // unreadable images a rank replaces before the run stops
+  double max_bad_fraction = 0.01;  // the share of a rank's reads that may fail before the run stops
   bool uint8_batches = false;      // ImageNet layout: decode into bytes, normalised on the training device
 
   absl::Status Validate() const;
@@ -49,6 +50,7 @@ struct DataOptions {
     visit("data_streams", self.streams);
     visit("shuffle_window", self.shuffle_window);
     visit("max_bad_images", self.max_bad_images);
+    visit("max_bad_fraction", self.max_bad_fraction);
     visit("uint8_batches", self.uint8_batches);
   }
 };

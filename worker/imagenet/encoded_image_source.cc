@@ -50,13 +50,16 @@ EncodedImageSource::EncodedImageSource(std::unique_ptr<EncodedImages> images, co
 
 EncodedImageSource::~EncodedImageSource() = default;
 
-void EncodedImageSource::CountUnreadable(int64_t image, const absl::Status& why) {
+void EncodedImageSource::CountRead(int64_t image, const absl::Status& status) {
   std::lock_guard<std::mutex> lock(unreadable_mutex_);
+  ++reads_;
+  if (status.ok()) return;
+  ++failed_reads_;
   std::vector<int64_t>& files = unreadable_.files;
   const auto at = std::lower_bound(files.begin(), files.end(), image);
   if (at != files.end() && *at == image) return;  // met before: reported and counted then
   files.insert(at, image);
-  const std::string what = absl::StrFormat("%s: %s", images_->name(image), why.message());
+  const std::string what = absl::StrFormat("%s: %s", images_->name(image), status.message());
   if (unreadable_.first.empty()) unreadable_.first = what;
   std::fprintf(stderr, "strobe: skipping an unreadable image, replaced by the next readable one: %s\n", what.c_str());
 }
@@ -73,13 +76,37 @@ void EncodedImageSource::DecodeInto(int64_t index, const BatchDraw& draw, T* pix
                                                    pixels)
                             : TransformEvalSample(bytes, data->size(), options_.transform, pixels);
     }
+    CountRead(sample, status);
     if (status.ok()) {
       *label = images_->label(sample);
       return;
     }
-    CountUnreadable(sample, status);
   }
-  *label = images_->label(samples_[index]);  // the slot keeps zeros; the run stops at the limit long before this
+  *label = images_->label(samples_[index]);
+  std::lock_guard<std::mutex> lock(unreadable_mutex_);
+  if (empty_slot_.empty()) {
+    empty_slot_ = absl::StrFormat("none of the %d images of %s tried for sample %d could be read",
+                                  std::min<int64_t>(kReplacementTries, size()), images_->location(), index);
+  }
+}
+
+absl::Status EncodedImageSource::CheckUnreadable() const {
+  std::lock_guard<std::mutex> lock(unreadable_mutex_);
+  const int64_t count = static_cast<int64_t>(unreadable_.files.size());
+  const std::string first = absl::StrFormat("the first: %s", unreadable_.first);
+  if (!empty_slot_.empty()) return absl::DataLossError(absl::StrFormat("%s; %s", empty_slot_, first));
+  if (count > options_.max_unreadable) {
+    return absl::DataLossError(absl::StrFormat("%d images of %s could not be read, more than --max_bad_images=%d "
+                                               "allows; %s",
+                                               count, images_->location(), options_.max_unreadable, first));
+  }
+  const double share = reads_ > 0 ? static_cast<double>(failed_reads_) / reads_ : 0.0;
+  if (reads_ >= std::min<int64_t>(1000, size()) && share > options_.max_unreadable_fraction) {
+    return absl::DataLossError(absl::StrFormat(
+        "%d of this rank's %d reads of %s failed (%.1f%%), more than --max_bad_fraction=%g allows; %s",
+        failed_reads_, reads_, images_->location(), 100 * share, options_.max_unreadable_fraction, first));
+  }
+  return absl::OkStatus();
 }
 
 std::shared_ptr<EncodedImageSource::PendingBatch> EncodedImageSource::Start(const at::Tensor& indices,
@@ -150,12 +177,7 @@ absl::StatusOr<Batch> EncodedImageSource::Fetch(const at::Tensor& indices, const
   }
   if (batch == nullptr) batch = Start(indices, draw);  // not asked for ahead; batches queued after it stay
   batch->done.Wait();
-  const UnreadableSamples seen = unreadable();
-  if (static_cast<int64_t>(seen.files.size()) > options_.max_unreadable) {
-    return absl::DataLossError(absl::StrFormat(
-        "%d images of %s could not be read, more than --max_bad_images=%d allows; the first: %s", seen.files.size(),
-        images_->location(), options_.max_unreadable, seen.first));
-  }
+  if (absl::Status readable = CheckUnreadable(); !readable.ok()) return readable;
   return batch->batch;
 }
 

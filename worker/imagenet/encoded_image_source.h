@@ -17,15 +17,20 @@ struct EncodedImageOptions {
   SampleTransform transform;
   int decode_threads = 1;
   int64_t max_unreadable = 100;  // more distinct unreadable images than this on a rank end the run
+  // A larger share of failed reads on a rank ends it too, once it has read min(1000, the split's size) times.
+  double max_unreadable_fraction = 0.01;
   int64_t prefetch_limit = 8;    // batches decoded ahead at most
   int64_t limit_samples = 0;     // 0: every image; N: N images spread evenly over the split (quick runs)
 };
 
 // One split of JPEG/PNG images (an ImageNet folder layout or WebDataset tar shards) decoded on demand by a pool
 // of threads: each sample is read, decoded (only what its crop needs) and transformed straight into its slot of
-// the batch tensor (normalised floats, or bytes with transform.uint8_output). Prefetch queues batches ahead, so a step whose batch was prefetched waits only if decoding falls behind.
+// the batch tensor (normalised floats, or bytes with transform.uint8_output). Prefetch queues batches ahead, so a
+// step whose batch was prefetched waits only if decoding falls behind.
 // An image that cannot be read is replaced by the next readable one of the split (the same one every time, so
-// runs stay reproducible), reported on stderr the first time and counted.
+// runs stay reproducible), reported on stderr the first time and counted. Fetch fails, naming the first unreadable
+// file, when the count or the share of failed reads passes its limit, or when none of the images tried for a slot
+// could be read: a batch never holds an empty slot.
 class EncodedImageSource : public SampleSource {
  public:
   EncodedImageSource(std::unique_ptr<EncodedImages> images, const EncodedImageOptions& options);
@@ -50,8 +55,10 @@ class EncodedImageSource : public SampleSource {
   // Fills one slot of a batch with sample `index` or, when it cannot be read, the next readable sample.
   template <typename T>
   void DecodeInto(int64_t index, const BatchDraw& draw, T* pixels, int64_t* label);
-  // Reports a file the first time it is found unreadable (on stderr, by name) and counts it.
-  void CountUnreadable(int64_t image, const absl::Status& why);
+  // Counts a read; an unreadable file is reported the first time (on stderr, by name) and counted once.
+  void CountRead(int64_t image, const absl::Status& status);
+  // The error that ends the run once the unreadable images pass a limit; OK below them.
+  absl::Status CheckUnreadable() const;
 
   const std::unique_ptr<EncodedImages> images_;
   const EncodedImageOptions options_;
@@ -63,6 +70,9 @@ class EncodedImageSource : public SampleSource {
   std::deque<std::shared_ptr<PendingBatch>> pending_;  // started, oldest first; touched by the training thread only
   mutable std::mutex unreadable_mutex_;
   UnreadableSamples unreadable_;
+  int64_t reads_ = 0;         // under unreadable_mutex_, as the three below
+  int64_t failed_reads_ = 0;
+  std::string empty_slot_;  // set when every image tried for a slot failed: why the first such slot stayed empty
   WorkerPool pool_;  // last: its threads stop before the members they use go
 };
 

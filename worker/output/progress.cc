@@ -72,6 +72,10 @@ void ProgressReporter::Event(const std::string& kind, int64_t step, const std::s
   line_open_ = false;
   std::fprintf(out_, "strobe: %s\n", message.c_str());
   std::fflush(out_);
+  Record(kind, step, message);
+}
+
+void ProgressReporter::Record(const std::string& kind, int64_t step, const std::string& message) {
   AppendMetrics(JsonLine().Add("kind", kind).Add("step", step).Add("message", message).str());
 }
 

@@ -43,6 +43,8 @@ class ProgressReporter {
   // Something the run did that a reader of the log must know (a resume, a checkpoint, an LR override, a rejected
   // control file): printed as "strobe: <message>" and recorded as {"kind": KIND, "step": STEP, "message": ...}.
   void Event(const std::string& kind, int64_t step, const std::string& message);
+  // The same record in the metrics file only, for what the caller prints itself (the error that ends a run).
+  void Record(const std::string& kind, int64_t step, const std::string& message);
 
  private:
   std::FILE* out_;

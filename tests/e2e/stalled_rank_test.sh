@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# A stalled rank ends the job instead of hanging it: 2 ranks with --stall_timeout_s=10; once training runs, rank 1
+# is stopped (kill -STOP, as a hung NFS read or a swapping host would). Within the timeout + 10 s the job exits with
+# code 75 and one error line from rank 0 naming rank 1, its host, pid, step and phase; metrics.jsonl records it; no
+# process of the job survives; and --resume=auto continues from the last checkpoint.
+# Usage: stall_test.sh STROBE_BINARY MPIEXEC
+set -euo pipefail
+strobe=$1
+mpiexec=$2
+source "$(dirname "$0")/lib.sh"
+work=$(mktemp -d)
+launcher=
+cleanup() {
+  [[ -n $launcher ]] && kill -9 "$launcher" 2>/dev/null
+  pkill -9 -f -- "--run_dir=$work/run" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+run=$work/run
+flags=(train --train_samples=60000 --batch_size=128 --epochs=1 --log_every=1 --checkpoint_every_steps=5
+       --stall_timeout_s=10 --run_dir="$run")
+
+"$mpiexec" -np 2 "$strobe" "${flags[@]}" >"$work/out" 2>&1 &
+launcher=$!
+until [[ -d $run/checkpoints/step-000000020 ]]; do  # past the first heartbeats (every 2 s here)
+  kill -0 $launcher 2>/dev/null || { cat "$work/out"; fail "the run ended before its first checkpoint"; }
+  sleep 0.1
+done
+rank1=
+for pid in $(pgrep -f -- "--run_dir=$run"); do
+  [[ $(cat /proc/"$pid"/comm 2>/dev/null) == strobe ]] || continue
+  tr '\0' '\n' <"/proc/$pid/environ" | grep -qx OMPI_COMM_WORLD_RANK=1 && rank1=$pid
+done
+[[ -n $rank1 ]] || fail "rank 1's process not found"
+kill -STOP "$rank1"
+stopped=$(date +%s)
+status=0
+timeout 60 tail --pid=$launcher -f /dev/null || fail "the job still runs 60 s after rank 1 stopped"
+wait $launcher || status=$?
+launcher=
+seconds=$(( $(date +%s) - stopped ))
+output=$(cat "$work/out")
+[[ $status -eq 75 ]] || { echo "$output"; fail "the stalled job exited with $status, expected 75"; }
+[[ $seconds -le 20 ]] || { echo "$output"; fail "the stall was reported after $seconds s (timeout 10 s)"; }
+[[ $(grep -c '^strobe: error: stalled:' <<<"$output") -eq 1 ]] || { echo "$output"; fail "expected one stall line"; }
+pattern="strobe: error: stalled: rank 0 on $(hostname) has been in (all-reduce|collective) at step [0-9]+ for 1[0-9] s "
+pattern+="\(--stall_timeout_s=10\); 1 of 2 ranks have not reached it: rank 1 \(host $(hostname), pid $rank1\): "
+pattern+="step [0-9]+, [a-z/ -]+ for [0-9]+ s, silent for [0-9]+ s"  # its last heartbeat's step and phase
+grep -Eq "$pattern" <<<"$output" || { echo "$output"; fail "the stall line does not name rank 1 as expected"; }
+grep -q '"kind":"stall".*rank 1 (host' "$run/metrics.jsonl" || fail "metrics.jsonl does not record the stall"
+sleep 1
+survivors=$(pgrep -f -- "--run_dir=$run" || true)
+[[ -z $survivors ]] || fail "processes of the stalled job survive: $survivors"
+echo "ok: stall reported after $seconds s: $(grep '^strobe: error:' <<<"$output" | cut -c1-160)..."
+
+echo stop >"$run/control"  # the resumed run stops at its first step: enough to see it continue
+status=0
+resumed=$(timeout 120 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --resume=auto 2>&1) || status=$?
+[[ $status -eq 75 ]] || { echo "$resumed"; fail "the resumed run exited with $status, expected 75 (stopped)"; }
+grep -q "resumed from $run/checkpoints/step-" <<<"$resumed" || { echo "$resumed"; fail "it did not resume"; }
+echo "PASS: a stopped rank ended the job in $seconds s with exit 75 and a line naming it; --resume=auto continues"

@@ -1,0 +1,67 @@
+#ifndef STROBE_WORKER_STALL_WATCHDOG_H_
+#define STROBE_WORKER_STALL_WATCHDOG_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ops/distributed_context.h"
+#include "ops/progress_beacon.h"
+#include "worker/heartbeat_file.h"
+
+namespace strobe {
+
+// The exit code of a job ended for a stalled rank: a requested stop's (kExitStoppedForResume in app/stop_signals.h),
+// since --resume=auto continues both.
+inline constexpr int kExitStalled = 75;
+
+// What a rank that waited too long makes of every rank's heartbeat.
+struct StallVerdict {
+  std::vector<int> behind;  // ranks that have not reached the collective the others wait in
+  int reporter = 0;         // the live rank that reports (the lowest-numbered one waiting in a collective)
+  std::string message;      // one line naming the ranks behind, their hosts, steps and phases
+};
+
+// `heartbeats[r]`: rank r's, or empty if it never wrote one. `me`: this rank, whose own phase has lasted longer
+// than `timeout_s` (its reading is fresher than its file).
+StallVerdict JudgeStall(int me, const ProgressBeacon::Reading& mine, const std::string& my_host,
+                        const std::vector<std::optional<Heartbeat>>& heartbeats, int64_t now_unix_ms,
+                        double timeout_s);
+
+// Ends a job that stopped making progress, instead of letting it hang until the allocation runs out (a rank
+// stopped, swapping, stuck in an NFS read or a GPU kernel). A thread per rank, waking every timeout/5 (never
+// spinning), writes this rank's heartbeat (step, phase) to RUN_DIR/heartbeat/ and checks how long the training
+// thread has been in its current phase. Past `timeout_s` it reads every rank's heartbeat: the reporting rank
+// prints one error naming the ranks behind, appends it to metrics.jsonl and exits with kExitStalled, which makes
+// the launcher end the whole job; the other ranks that noticed exit the same way a little later, silently, unless
+// the reporter is gone too. timeout_s <= 0 turns it off.
+class StallWatchdog {
+ public:
+  StallWatchdog(const ProgressBeacon& beacon, const std::string& run_dir, const DistributedContext& context,
+                double timeout_s);
+  ~StallWatchdog();
+  StallWatchdog(const StallWatchdog&) = delete;
+  StallWatchdog& operator=(const StallWatchdog&) = delete;
+
+ private:
+  void Watch();
+  void Publish(const ProgressBeacon::Reading& reading);
+  [[noreturn]] void EndJob(const ProgressBeacon::Reading& reading);
+
+  const ProgressBeacon& beacon_;
+  const std::string run_dir_;
+  const DistributedContext context_;
+  const double timeout_s_;
+  std::mutex mutex_;
+  std::condition_variable stop_signal_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_STALL_WATCHDOG_H_
