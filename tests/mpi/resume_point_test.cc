@@ -2,6 +2,7 @@
 #include "app/resume_point.h"
 
 #include <gtest/gtest.h>
+#include <torch/serialize.h>
 
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
@@ -19,11 +20,18 @@ class ResumePointTest : public ::testing::Test {
     if (comm.rank() == 0) RemoveTree(run_dir).IgnoreError();
   }
 
-  // A committed checkpoint at `step` with a small file per rank; returns its path.
+  // A committed checkpoint at `step` with a small file per rank and finite weights and momentum (a resume checks
+  // both); returns its path.
   std::string Commit(int64_t step) {
     CheckpointContribution contribution;
     contribution.own = "rank state " + std::to_string(comm.rank());
-    if (comm.rank() == 0) contribution.shared.emplace_back("model.pt", "weights");
+    if (comm.rank() == 0) {
+      c10::Dict<std::string, at::Tensor> tensors;
+      tensors.insert("fc.weight", at::ones({2, 3}));
+      const std::vector<char> pickled = torch::pickle_save(tensors);
+      contribution.shared.emplace_back("model.pt", std::string(pickled.begin(), pickled.end()));
+      contribution.shared.emplace_back("optimizer.pt", std::string(pickled.begin(), pickled.end()));
+    }
     absl::StatusOr<std::string> path = CommitCheckpoint(comm, run_dir, step, std::move(contribution));
     EXPECT_TRUE(path.ok()) << path.status();
     return *path;
