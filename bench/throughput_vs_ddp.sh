@@ -6,7 +6,8 @@
 # (Strobe, DDP, Strobe, DDP, ...), so slow phases of a shared machine hit both sides; a cell's figures are medians
 # over the repetitions and its ratio the median of the paired ratios.
 # Per (batch, mixing) and repetition it also times Strobe on one rank alone (no mpirun) and two independent one-rank
-# Strobe processes at once, one per core: 2-rank efficiency = 2-rank img/s / (2 x one rank's img/s), and the pair's
+# Strobe processes at once, one per core, each over half the samples, so that every run has the same number of
+# steps (and of slow first steps): 2-rank efficiency = 2-rank img/s / (2 x one rank's img/s), and the pair's
 # efficiency is the most that two processes get out of this machine without any communication.
 # Usage: bench/throughput_vs_ddp.sh [BUILD_DIR] [SAMPLES] [REPEATS] [SEED] [BATCHES]
 #   (needs /usr/bin/python3 with python3-torch; defaults: build 7680 3 1 "32 64 128 256"; SAMPLES must be a
@@ -30,7 +31,7 @@ mix_flags=(--mixup_alpha=0.8 --cutmix_alpha=1.0 --label_smoothing=0.1)
 strobe_run() {
   local ranks=$1 launch=$2 mix=$3 batch=$4 r=$5 out
   local args=(train --model=resnet20 --epochs=1 --batch_size="$batch" --lr=0.1 --warmup_epochs=0.5 --seed="$seed"
-              --threads=1 --log_every=100000 --train_samples="$samples" --run_dir="$work/run")
+              --threads=1 --log_every=100000 --train_samples=$((samples * ranks / 2)) --run_dir="$work/run")
   [[ $mix == on ]] && args+=("${mix_flags[@]}")
   rm -rf "$work/run"
   case $launch in
@@ -61,7 +62,7 @@ ddp_run() {
 pair_run() {
   local mix=$1 batch=$2 r=$3 a b
   local args=(train --model=resnet20 --epochs=1 --batch_size="$batch" --lr=0.1 --warmup_epochs=0.5 --seed="$seed"
-              --threads=1 --log_every=100000 --train_samples="$samples")
+              --threads=1 --log_every=100000 --train_samples=$((samples / 2)))
   [[ $mix == on ]] && args+=("${mix_flags[@]}")
   rm -rf "$work/pair0" "$work/pair1"
   taskset -c 0 "$build/strobe" "${args[@]}" --run_dir="$work/pair0" >"$work/pair0.out" 2>&1 &
