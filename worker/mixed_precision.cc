@@ -89,13 +89,17 @@ AutocastScope::~AutocastScope() {
   SetAutocast(device_, was_enabled_, was_dtype_);
 }
 
-bool DynamicLossScaler::Unscale(const std::vector<at::Tensor>& gradients) {
+bool AllFinite(const std::vector<at::Tensor>& tensors) {
   at::Tensor all_finite;
-  for (const at::Tensor& gradient : gradients) {
-    const at::Tensor finite = gradient.isfinite().all();
+  for (const at::Tensor& tensor : tensors) {
+    const at::Tensor finite = tensor.isfinite().all();
     all_finite = all_finite.defined() ? all_finite.logical_and(finite) : finite;
   }
-  if (all_finite.defined() && !all_finite.item<bool>()) {
+  return !all_finite.defined() || all_finite.item<bool>();
+}
+
+bool DynamicLossScaler::Unscale(const std::vector<at::Tensor>& gradients) {
+  if (!AllFinite(gradients)) {
     state_.scale *= 0.5;
     state_.clean_steps = 0;
     return false;

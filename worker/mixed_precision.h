@@ -38,6 +38,9 @@ class AutocastScope {
   at::ScalarType was_dtype_ = at::kFloat;
 };
 
+// Whether every value of every tensor is finite, with one host synchronisation for all of them.
+bool AllFinite(const std::vector<at::Tensor>& tensors);
+
 // Dynamic loss scaling for fp16 (as torch.cuda.amp.GradScaler, with its defaults): the loss is multiplied by
 // scale() before backward so small gradients do not flush to zero in fp16; the averaged gradients are divided by
 // it again, or, if any overflowed, the update is skipped and the scale halved. After kGrowthInterval clean steps

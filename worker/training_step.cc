@@ -6,16 +6,6 @@
 #include "worker/optimizer.h"
 
 namespace strobe {
-namespace {
-
-bool AllFinite(const std::vector<at::Tensor>& buffers) {
-  for (const at::Tensor& buffer : buffers) {
-    if (!at::isfinite(buffer).all().item<bool>()) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 TrainingStep::TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
                            double no_decay_lr_factor, Precision precision)
