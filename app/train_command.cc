@@ -135,7 +135,8 @@ int RunTrainCommand(const DistributedContext& context) {
   hooks.resume_from = resume->checkpoint.has_value() ? &*resume->checkpoint : nullptr;
   hooks.local_requests = PendingStopRequest;
   hooks.progress = &progress;
-  StallWatchdog watchdog(progress, run_dir, context, config.run.stall_timeout_s);
+  StallWatchdog watchdog(progress, run_dir, context, config.run.stall_timeout_s,
+                         [] { return PendingStopRequest() != 0; });
   absl::StatusOr<TrainSummary> summary =
       RunTraining(config, *data, *plan, **model, coordinator, watched, reporter.get(), hooks);
   if (!summary.ok()) {

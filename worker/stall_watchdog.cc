@@ -10,11 +10,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "worker/file_system.h"
+#include "worker/lost_ranks.h"
 #include "worker/output/json_line.h"
 #include "worker/output/run_directory.h"
 #include "worker/wall_clock.h"
 
 namespace strobe {
+
+double HeartbeatPeriod(double timeout_s) { return std::clamp(timeout_s / 5, 0.2, 10.0); }
+
+double SilenceLimit(double timeout_s) { return std::max(timeout_s / 2, 2 * HeartbeatPeriod(timeout_s)); }
 
 StallVerdict JudgeStall(int me, const ProgressBeacon::Reading& mine, const std::string& my_host,
                         const std::vector<std::optional<Heartbeat>>& heartbeats, int64_t now_unix_ms,
@@ -30,7 +35,11 @@ StallVerdict JudgeStall(int me, const ProgressBeacon::Reading& mine, const std::
   std::vector<std::string> described;
   for (int rank = 0; rank < static_cast<int>(all.size()); ++rank) {
     const std::optional<Heartbeat>& heartbeat = all[rank];
-    const bool waiting = heartbeat.has_value() && heartbeat->step == newest_step && IsCollective(heartbeat->phase);
+    // A rank stopped inside a collective still names it in its last heartbeat; its silence gives it away.
+    const double silent_s = heartbeat.has_value() ? (now_unix_ms - heartbeat->written_unix_ms) / 1e3 : 0.0;
+    const bool silent = silent_s > SilenceLimit(timeout_s);
+    const bool waiting =
+        heartbeat.has_value() && !silent && heartbeat->step == newest_step && IsCollective(heartbeat->phase);
     if (waiting) {
       if (verdict.reporter < 0) verdict.reporter = rank;
       continue;
@@ -40,12 +49,10 @@ StallVerdict JudgeStall(int me, const ProgressBeacon::Reading& mine, const std::
       described.push_back(absl::StrFormat("rank %d: no heartbeat (it never started training)", rank));
       continue;
     }
-    const double silent_s = (now_unix_ms - heartbeat->written_unix_ms) / 1e3;
     described.push_back(absl::StrFormat(
         "rank %d (host %s, pid %d): step %d, %s for %.0f s%s", rank, heartbeat->host, heartbeat->pid,
         heartbeat->step, RunPhaseName(heartbeat->phase), heartbeat->seconds_in_phase + std::max(0.0, silent_s),
-        silent_s > timeout_s / 2 ? absl::StrFormat(", silent for %.0f s (stopped or its host is down?)", silent_s)
-                                 : ""));
+        silent ? absl::StrFormat(", silent for %.0f s (stopped or its host is down?)", silent_s) : ""));
   }
   if (verdict.reporter < 0) verdict.reporter = me;  // nobody waits in a collective: this rank reports its own stall
   const std::string where = absl::StrFormat("rank %d on %s has been in %s at step %d for %.0f s (--stall_timeout_s=%g)",
@@ -56,14 +63,18 @@ StallVerdict JudgeStall(int me, const ProgressBeacon::Reading& mine, const std::
           ? absl::StrFormat("stalled: %s; every rank is waiting in it, so the collective itself does not complete "
                             "(the network?)",
                             where)
-          : absl::StrFormat("stalled: %s; %d of %d ranks have not reached it: %s", where, verdict.behind.size(),
+          : absl::StrFormat("stalled: %s; %d of %d ranks hold it up: %s", where, verdict.behind.size(),
                             all.size(), absl::StrJoin(described, "; "));
   return verdict;
 }
 
 StallWatchdog::StallWatchdog(const ProgressBeacon& beacon, const std::string& run_dir,
-                             const DistributedContext& context, double timeout_s)
-    : beacon_(beacon), run_dir_(run_dir), context_(context), timeout_s_(timeout_s) {
+                             const DistributedContext& context, double timeout_s, std::function<bool()> stop_requested)
+    : beacon_(beacon),
+      run_dir_(run_dir),
+      context_(context),
+      timeout_s_(timeout_s),
+      stop_requested_(std::move(stop_requested)) {
   if (timeout_s_ <= 0) return;
   MakeDirectories(JoinPath(run_dir_, "heartbeat")).IgnoreError();  // a failed write below says why
   thread_ = std::thread([this] { Watch(); });
@@ -87,30 +98,62 @@ void StallWatchdog::Publish(const ProgressBeacon::Reading& reading) {
       .IgnoreError();
 }
 
+std::vector<std::optional<Heartbeat>> StallWatchdog::ReadHeartbeats() const {
+  std::vector<std::optional<Heartbeat>> heartbeats;
+  for (int rank = 0; rank < context_.world_size; ++rank) heartbeats.push_back(ReadHeartbeat(run_dir_, rank));
+  return heartbeats;
+}
+
 void StallWatchdog::Watch() {
-  const auto period = std::chrono::duration<double>(std::clamp(timeout_s_ / 5, 0.2, 10.0));
+  using Seconds = std::chrono::duration<double>;
+  const Seconds period(HeartbeatPeriod(timeout_s_));
+  // Open MPI sends SIGKILL 1 s after the SIGTERM that ends a job whose rank died: the lost rank is named before.
+  const Seconds tick = std::min(period, Seconds(0.1));
+  const double stuck_after_stop_s = 0.3;
   Publish(beacon_.Read());  // at once: a rank that stops before the first period is still on record
+  auto next_heartbeat = std::chrono::steady_clock::now() + period;
+  bool looked_for_lost_ranks = false;
   std::unique_lock<std::mutex> lock(mutex_);
-  while (!stop_signal_.wait_for(lock, period, [this] { return stopping_; })) {
+  while (!stop_signal_.wait_for(lock, tick, [this] { return stopping_; })) {
     const ProgressBeacon::Reading reading = beacon_.Read();
-    Publish(reading);
-    if (reading.seconds_in_phase > timeout_s_) EndJob(reading);
+    if (std::chrono::steady_clock::now() >= next_heartbeat) {
+      Publish(reading);
+      next_heartbeat += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+      if (reading.seconds_in_phase > timeout_s_) EndStalledJob(reading);
+    }
+    // A stop request normally ends the run at the next step boundary; one that finds the training thread stuck in
+    // a collective is the launcher ending a job whose rank has died.
+    if (!looked_for_lost_ranks && IsCollective(reading.phase) && reading.seconds_in_phase >= stuck_after_stop_s &&
+        stop_requested_()) {
+      looked_for_lost_ranks = true;
+      ReportLostRanks(reading);
+    }
   }
 }
 
-void StallWatchdog::EndJob(const ProgressBeacon::Reading& reading) {
-  std::vector<std::optional<Heartbeat>> heartbeats;
-  for (int rank = 0; rank < context_.world_size; ++rank) heartbeats.push_back(ReadHeartbeat(run_dir_, rank));
+void StallWatchdog::ReportLostRanks(const ProgressBeacon::Reading& reading) {
+  const LostRankVerdict verdict =
+      JudgeLostRanks(context_.rank, reading, context_.host, ReadHeartbeats(), UnixMillisNow(), ProcessExists);
+  if (verdict.gone.empty() || verdict.reporter != context_.rank) return;  // the launcher's SIGKILL follows
+  EndJob(reading, "rank_lost", verdict.message, "Continue the job with --resume=auto");
+}
+
+void StallWatchdog::EndStalledJob(const ProgressBeacon::Reading& reading) {
   const StallVerdict verdict =
-      JudgeStall(context_.rank, reading, context_.host, heartbeats, UnixMillisNow(), timeout_s_);
+      JudgeStall(context_.rank, reading, context_.host, ReadHeartbeats(), UnixMillisNow(), timeout_s_);
   if (verdict.reporter != context_.rank) {
     // The reporter ends the job; if it cannot (it is stuck too), this rank does, with the same line.
     std::this_thread::sleep_for(std::chrono::duration<double>(std::clamp(timeout_s_ / 2, 5.0, 60.0)));
   }
-  std::fprintf(stderr, "strobe: error: %s. Ending the job (exit %d); continue it with --resume=auto\n",
-               verdict.message.c_str(), kExitStalled);
+  EndJob(reading, "stall", verdict.message,
+         absl::StrFormat("Ending the job (exit %d); continue it with --resume=auto", kExitStalled));
+}
+
+void StallWatchdog::EndJob(const ProgressBeacon::Reading& reading, const char* kind, const std::string& message,
+                           const std::string& advice) {
+  std::fprintf(stderr, "strobe: error: %s. %s\n", message.c_str(), advice.c_str());
   if (std::FILE* metrics = std::fopen(JoinPath(run_dir_, kMetricsFileName).c_str(), "a"); metrics != nullptr) {
-    const JsonLine line = JsonLine().Add("kind", "stall").Add("step", reading.step).Add("message", verdict.message);
+    const JsonLine line = JsonLine().Add("kind", kind).Add("step", reading.step).Add("message", message);
     std::fprintf(metrics, "%s\n", line.str().c_str());
     std::fclose(metrics);
   }

@@ -18,3 +18,12 @@ global_order_from() {
   awk -v from="$2" '$1 >= from { $2 = ""; order[$1] = order[$1] substr($0, index($0, "  ") + 1) }
                     END { for (s in order) print s order[s] }' $(ls "$1"/trace/rank-*.txt | sort) | sort -n
 }
+
+# The pid of rank $2 of the running job whose command line has --run_dir=$1 (empty if none).
+rank_pid() {
+  local pid
+  for pid in $(pgrep -f -- "--run_dir=$1"); do
+    [[ $(cat /proc/"$pid"/comm 2>/dev/null) == strobe ]] || continue
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && { echo "$pid"; return; }
+  done
+}

@@ -26,11 +26,7 @@ until [[ -d $run/checkpoints/step-000000020 ]]; do  # past the first heartbeats 
   kill -0 $launcher 2>/dev/null || { cat "$work/out"; fail "the run ended before its first checkpoint"; }
   sleep 0.1
 done
-rank1=
-for pid in $(pgrep -f -- "--run_dir=$run"); do
-  [[ $(cat /proc/"$pid"/comm 2>/dev/null) == strobe ]] || continue
-  tr '\0' '\n' <"/proc/$pid/environ" | grep -qx OMPI_COMM_WORLD_RANK=1 && rank1=$pid
-done
+rank1=$(rank_pid "$run" 1)
 [[ -n $rank1 ]] || fail "rank 1's process not found"
 kill -STOP "$rank1"
 stopped=$(date +%s)
@@ -44,7 +40,7 @@ output=$(cat "$work/out")
 [[ $seconds -le 20 ]] || { echo "$output"; fail "the stall was reported after $seconds s (timeout 10 s)"; }
 [[ $(grep -c '^strobe: error: stalled:' <<<"$output") -eq 1 ]] || { echo "$output"; fail "expected one stall line"; }
 pattern="strobe: error: stalled: rank 0 on $(hostname) has been in (all-reduce|collective) at step [0-9]+ for 1[0-9] s "
-pattern+="\(--stall_timeout_s=10\); 1 of 2 ranks have not reached it: rank 1 \(host $(hostname), pid $rank1\): "
+pattern+="\(--stall_timeout_s=10\); 1 of 2 ranks hold it up: rank 1 \(host $(hostname), pid $rank1\): "
 pattern+="step [0-9]+, [a-z/ -]+ for [0-9]+ s, silent for [0-9]+ s"  # its last heartbeat's step and phase
 grep -Eq "$pattern" <<<"$output" || { echo "$output"; fail "the stall line does not name rank 1 as expected"; }
 grep -q '"kind":"stall".*rank 1 (host' "$run/metrics.jsonl" || fail "metrics.jsonl does not record the stall"
