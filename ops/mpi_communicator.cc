@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "ops/mpi_check.h"
+#include "ops/mpi_wait.h"
 
 namespace strobe {
 namespace {
@@ -73,6 +74,7 @@ void MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
   CheckCpuContiguous(tensor, "AllReduce");
   const MPI_Datatype type = ToMpiType(tensor.scalar_type());
   if (world_size_ > 1) {
+    AwaitEveryRank();
     ForEachChunk(tensor, [&](void* data, int count) {
       STROBE_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, count, type, ToMpiOp(op), comm_));
     });
@@ -90,6 +92,7 @@ void MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
   CheckCpuContiguous(tensor, "Broadcast");
   const MPI_Datatype type = ToMpiType(tensor.scalar_type());
   if (world_size_ == 1) return;
+  AwaitEveryRank();
   ForEachChunk(tensor, [&](void* data, int count) {
     STROBE_MPI_CHECK(MPI_Bcast(data, count, type, root, comm_));
   });
@@ -105,6 +108,7 @@ at::Tensor MpiCommunicator::AllGather(const at::Tensor& tensor) {
     throw std::invalid_argument("MpiCommunicator::AllGather: tensor larger than INT_MAX elements");
   }
   const MPI_Datatype type = ToMpiType(tensor.scalar_type());
+  AwaitEveryRank();
   STROBE_MPI_CHECK(MPI_Allgather(tensor.data_ptr(), static_cast<int>(count), type, gathered.data_ptr(),
                                  static_cast<int>(count), type, comm_));
   return gathered;
@@ -120,11 +124,21 @@ at::Tensor MpiCommunicator::SendReceive(const at::Tensor& tensor, int destinatio
   }
   const int count = static_cast<int>(tensor.numel());
   constexpr int kTag = 17;
-  STROBE_MPI_CHECK(MPI_Sendrecv(tensor.data_ptr(), count, type, destination, kTag, received.data_ptr(), count, type,
-                                source, kTag, comm_, MPI_STATUS_IGNORE));
+  MPI_Request requests[2];
+  STROBE_MPI_CHECK(MPI_Irecv(received.data_ptr(), count, type, source, kTag, comm_, &requests[0]));
+  STROBE_MPI_CHECK(MPI_Isend(tensor.data_ptr(), count, type, destination, kTag, comm_, &requests[1]));
+  WaitWithoutSpinning(requests, 2);
   return received;
 }
 
-void MpiCommunicator::Barrier() { STROBE_MPI_CHECK(MPI_Barrier(comm_)); }
+void MpiCommunicator::Barrier() {
+  if (world_size_ > 1) AwaitEveryRank();
+}
+
+void MpiCommunicator::AwaitEveryRank() {
+  MPI_Request arrived;
+  STROBE_MPI_CHECK(MPI_Ibarrier(comm_, &arrived));
+  WaitWithoutSpinning(&arrived, 1);
+}
 
 }  // namespace strobe

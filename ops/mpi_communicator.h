@@ -10,6 +10,8 @@ namespace strobe {
 // Collectives on CPU tensors over a private duplicate of `base` (MPI_COMM_WORLD by default), so other MPI traffic
 // cannot interleave with Strobe's.
 // Supports float32/64, int32/64 and uint8 tensors; counts above INT_MAX are split into several calls.
+// A rank that waits for late peers sleeps (WaitWithoutSpinning) instead of polling: every collective starts with a
+// non-blocking barrier, so the blocking collective after it runs with every rank present.
 class MpiCommunicator final : public Communicator {
  public:
   explicit MpiCommunicator(MPI_Comm base = MPI_COMM_WORLD);
@@ -26,6 +28,9 @@ class MpiCommunicator final : public Communicator {
   void Barrier() override;
 
  private:
+  // Returns once every rank has called it.
+  void AwaitEveryRank();
+
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0;
   int world_size_ = 1;

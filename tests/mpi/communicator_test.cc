@@ -1,8 +1,14 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <time.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
 
 #include "ops/gradient_bucketer.h"
 #include "ops/mpi_communicator.h"
+#include "ops/mpi_wait.h"
 #include "ops/status_agreement.h"
 #include "tests/mpi/mpi_test_env.h"
 
@@ -70,6 +76,44 @@ TEST_F(CommunicatorTest, SendReceiveAlongARing) {
     const at::Tensor got = comm_.SendReceive(mine, to, from);
     EXPECT_TRUE(at::equal(got, at::full({3, 2}, static_cast<int64_t>(from * 10), at::kLong))) << offset;
   }
+}
+
+double ThreadCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return now.tv_sec + now.tv_nsec / 1e9;
+}
+
+// A stalled peer must not make the others burn their cores (Open MPI's blocking calls poll): the last rank arrives
+// 0.5 s late at each kind of collective, and the ones waiting for it spend under a tenth of that on the CPU.
+TEST_F(CommunicatorTest, WaitingForALateRankCostsLittleCpu) {
+  if (world_ < 2) GTEST_SKIP() << "needs a rank to wait for";
+  const std::vector<std::pair<const char*, std::function<void()>>> collectives = {
+      {"AllReduce", [&] { at::Tensor t = at::ones({1000}); comm_.AllReduce(t, ReduceOp::kSum); }},
+      {"Broadcast", [&] { at::Tensor t = at::ones({1000}); comm_.Broadcast(t, world_ - 1); }},
+      {"AllGather", [&] { comm_.AllGather(at::ones({10})); }},
+      {"SendReceive", [&] { comm_.SendReceive(at::ones({10}), (rank_ + 1) % world_, (rank_ + world_ - 1) % world_); }},
+      {"Barrier", [&] { comm_.Barrier(); }}};
+  for (const auto& [name, collective] : collectives) {
+    comm_.Barrier();
+    if (rank_ == world_ - 1) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto wall_start = std::chrono::steady_clock::now();
+    const double cpu_start = ThreadCpuSeconds();
+    collective();
+    const double cpu_s = ThreadCpuSeconds() - cpu_start;
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    if (rank_ == world_ - 1 || (std::string(name) == "SendReceive" && rank_ != 0)) continue;  // did not wait
+    EXPECT_GT(wall_s, 0.4) << name;
+    EXPECT_LT(cpu_s, 0.1 * wall_s) << name << ": " << cpu_s << " s on the CPU while waiting " << wall_s << " s";
+  }
+}
+
+TEST(PollPauseTest, SpinsBrieflyThenSleepsAShareOfTheWaitUpToACap) {
+  using std::chrono::microseconds;
+  EXPECT_EQ(PollPause(microseconds(19000)).count(), 0);
+  EXPECT_EQ(PollPause(microseconds(21000)), microseconds(1050));
+  EXPECT_EQ(PollPause(microseconds(100000)), microseconds(5000));
+  EXPECT_EQ(PollPause(std::chrono::seconds(100)), std::chrono::milliseconds(10));
 }
 
 TEST_F(CommunicatorTest, RejectsNonContiguousTensors) {
