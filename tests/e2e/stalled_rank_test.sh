@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A stalled rank ends the job instead of hanging it: 2 ranks with --stall_timeout_s=10; once training runs, rank 1
-# is stopped (kill -STOP, as a hung NFS read or a swapping host would). Within the timeout + 10 s the job exits with
-# code 75 and one error line from rank 0 naming rank 1, its host, pid, step and phase; metrics.jsonl records it; no
-# process of the job survives; and --resume=auto continues from the last checkpoint.
+# is stopped (kill -STOP, as a hung NFS read or a swapping host would). Rank 0 waits for it without burning a core;
+# within the timeout + 10 s the job exits with code 75 and one error line from rank 0 naming rank 1, its host, pid,
+# step and phase; metrics.jsonl records it; no process of the job survives; and --resume=auto continues from the
+# last checkpoint.
 # Usage: stall_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -28,8 +29,17 @@ until [[ -d $run/checkpoints/step-000000020 ]]; do  # past the first heartbeats 
 done
 rank1=$(rank_pid "$run" 1)
 [[ -n $rank1 ]] || fail "rank 1's process not found"
+rank0=$(rank_pid "$run" 0)
 kill -STOP "$rank1"
 stopped=$(date +%s)
+# While it waits for rank 1, rank 0 must not burn its core (it polls for 20 ms, then sleeps between polls).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$rank0/stat"; }
+sleep 2
+before=$(cpu_ticks)
+sleep 3
+used=$(( $(cpu_ticks) - before ))
+[[ $used -le $(( 3 * $(getconf CLK_TCK) / 5 )) ]] ||
+  fail "rank 0 used $used clock ticks of CPU in 3 s while waiting for the stopped rank 1 (at most a fifth of a core)"
 status=0
 timeout 60 tail --pid=$launcher -f /dev/null || fail "the job still runs 60 s after rank 1 stopped"
 wait $launcher || status=$?
