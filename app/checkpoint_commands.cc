@@ -4,9 +4,13 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "worker/checkpoint/checkpoint_store.h"
+#include "worker/checkpoint/pickled_tensors.h"
 #include "worker/file_system.h"
+#include "worker/models/model_zoo.h"
+#include "worker/models/torchvision_names.h"
 #include "worker/training_state.h"
 
 namespace strobe {
@@ -32,6 +36,23 @@ std::string DescribeModel(const std::string& bytes) {
   } catch (const c10::Error& error) {
     return absl::StrFormat("cannot be decoded: %s", error.what_without_backtrace());
   }
+}
+
+// The checkpoint's model tensors under the names Python users load them by: torchvision's (and timm's) for the
+// ResNets that have its architecture (`spec`), Strobe's own for the others.
+absl::StatusOr<NamedTensors> ExportedTensors(const VerifiedCheckpoint& checkpoint, const ResNetSpec& spec,
+                                             const std::string& model_bytes) {
+  const std::string what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, kModelFile);
+  absl::StatusOr<c10::impl::GenericDict> dict = UnpickleDict(model_bytes, what);
+  if (!dict.ok()) return dict.status();
+  absl::StatusOr<NamedTensors> tensors = TensorsFrom(*dict, what);
+  if (!tensors.ok() || !HasTorchvisionNames(spec)) return tensors;
+  for (auto& [name, tensor] : *tensors) {
+    absl::StatusOr<std::string> renamed = TorchvisionName(spec, name);
+    if (!renamed.ok()) return absl::DataLossError(absl::StrFormat("%s: %s", what, renamed.status().message()));
+    name = *renamed;
+  }
+  return tensors;
 }
 
 }  // namespace
@@ -79,9 +100,24 @@ int RunExportCommand(const std::string& checkpoint_path, const std::string& outp
   if (!checkpoint.ok()) return Fail(checkpoint.status());
   absl::StatusOr<std::string> model = ReadCheckpointFile(*checkpoint, kModelFile);
   if (!model.ok()) return Fail(model.status());
-  if (absl::Status written = WriteFileAtomically(output_path, *model); !written.ok()) return Fail(written);
-  std::printf("strobe: wrote %s (%s) from %s; load it in Python with torch.load\n", output_path.c_str(),
-              DescribeModel(*model).c_str(), checkpoint->path.c_str());
+  const std::string model_name = checkpoint->manifest.Get("model");
+  absl::StatusOr<ResNetSpec> spec = ModelSpec(model_name, 1, 1);  // the names do not depend on the sizes
+  if (!spec.ok()) {
+    return Fail(absl::DataLossError(absl::StrCat("checkpoint ", checkpoint->path, ": ", spec.status().message())));
+  }
+  absl::StatusOr<NamedTensors> tensors = ExportedTensors(*checkpoint, *spec, *model);
+  if (!tensors.ok()) return Fail(tensors.status());
+  if (absl::Status written = WriteFileAtomically(output_path, Pickle(TensorDict(*tensors))); !written.ok()) {
+    return Fail(written);
+  }
+  const bool torchvision = HasTorchvisionNames(*spec);
+  const std::string python_model = torchvision
+                                       ? absl::StrFormat("torchvision.models.%s(num_classes=N)", model_name)
+                                       : absl::StrFormat("strobe_resnet.%s(in_channels, num_classes)", model_name);
+  std::printf("strobe: wrote %s (%s) from %s with %s names; in Python: %s.load_state_dict(torch.load('%s'))%s\n",
+              output_path.c_str(), DescribeModel(*model).c_str(), checkpoint->path.c_str(),
+              torchvision ? "torchvision's" : "Strobe's", python_model.c_str(), output_path.c_str(),
+              torchvision ? "" : " with deploy/models/strobe_resnet.py");
   return 0;
 }
 

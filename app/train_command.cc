@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "app/resume_point.h"
 #include "app/run_setup.h"
+#include "app/shared_initial_weights.h"
 #include "app/stop_signals.h"
 #include "app/train_flags.h"
 #include "coordinator/lr_options.h"
@@ -88,6 +89,14 @@ int RunTrainCommand(const DistributedContext& context) {
   absl::StatusOr<std::shared_ptr<Classifier>> model =
       MakeModel(config.model.name, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
+  if (!config.model.init_weights.empty()) {
+    absl::StatusOr<InitialWeights> initial = LoadInitialWeightsOnEveryRank(
+        comm, **model, config.model, data->train->channels(), data->train->num_classes());
+    if (!initial.ok()) return Fail(context, initial.status(), kExitFailure);
+    if (context.rank == 0) {
+      std::printf("strobe: %s\n", DescribeInitialWeights(*initial, config.model.init_weights).c_str());
+    }
+  }
   PlaceModel(**model, Placement{*device, config.device.channels_last, config.device.amp});
 
   const std::string& run_dir = config.run.run_dir;

@@ -67,6 +67,14 @@ ABSL_FLAG(bool, cudnn_benchmark, strobe::DeviceOptions().cudnn_benchmark,
           "heuristic choice. No effect on the CPU.");
 ABSL_FLAG(std::string, model, strobe::ModelOptions().name,
           "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
+ABSL_FLAG(std::string, init_weights, strobe::ModelOptions().init_weights,
+          "Start from the weights of this state_dict file (a dict of tensors saved with torch.save): torchvision's "
+          "or timm's names for resnet18/resnet50, as `strobe export` writes them, or Strobe's own. Every rank reads "
+          "it and their CRC-32s must agree. Names missing, unexpected or of another shape are an error. A resumed "
+          "run takes the checkpoint's weights instead.");
+ABSL_FLAG(std::string, init_exclude, strobe::ModelOptions().init_exclude,
+          "Comma-separated names of --init_weights tensors (a name covers the tensors under it) that keep their "
+          "fresh initialisation, e.g. fc to fine-tune on another number of classes.");
 ABSL_FLAG(std::string, run_dir, strobe::RunOptions().run_dir,
           "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
 ABSL_FLAG(int64_t, epochs, strobe::RunOptions().epochs, "Training epochs.");

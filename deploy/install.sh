@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running Strobe (CPU build) needs on Debian 12, as root.
 # Usage: bash deploy/install.sh [--test | --bench]
-#   --test   adds Debian's python3-torch: the test suite shows that Python's torch.load reads Strobe's model export
-#   --bench  adds it for the side-by-side comparisons with PyTorch in bench/
+#   --test   adds Debian's python3-torch and python3-torchvision: the test suite shows that Strobe's exports load into
+#            torchvision's models and torchvision's weights into Strobe's, with equal logits
+#   --bench  adds them (and python3-pil) for the side-by-side comparisons with PyTorch in bench/
 set -euo pipefail
 if [[ $(id -u) -ne 0 ]]; then
   echo "deploy/install.sh: run as root (apt-get install needs it), e.g. sudo bash deploy/install.sh" >&2
@@ -15,7 +16,7 @@ packages=(g++ make cmake ccache pkg-config libtorch-dev libopenmpi-dev openmpi-b
 case ${1:-} in
   # iptables and libnetfilter-queue-dev: link delay for the simulated cluster (deploy/netns, e2e_netns_cluster);
   # clang and its sanitizer/libFuzzer runtimes: the image decoder's fuzz test.
-  --test) packages+=(python3-torch iptables libnetfilter-queue-dev clang libclang-rt-dev) ;;
+  --test) packages+=(python3-torch python3-torchvision iptables libnetfilter-queue-dev clang libclang-rt-dev) ;;
   # The Python baselines the benchmarks compare against (bench/).
   --bench) packages+=(python3-torch python3-torchvision python3-pil iptables libnetfilter-queue-dev) ;;
   "") ;;

@@ -15,6 +15,7 @@
 #include "ops/gradient_bucketer.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_commit.h"
+#include "worker/checkpoint/pickled_tensors.h"
 #include "worker/optimizer.h"
 #include "worker/wall_clock.h"
 
@@ -23,47 +24,6 @@ namespace {
 
 constexpr char kModelFile[] = "model.pt";
 constexpr char kOptimizerFile[] = "optimizer.pt";
-
-using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
-
-std::string Pickle(const c10::IValue& value) {
-  const std::vector<char> bytes = torch::pickle_save(value);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-c10::Dict<std::string, at::Tensor> TensorDict(const NamedTensors& tensors) {
-  c10::Dict<std::string, at::Tensor> dict;
-  for (const auto& [name, tensor] : tensors) dict.insert(name, tensor.cpu().contiguous());
-  return dict;
-}
-
-NamedTensors Named(const torch::OrderedDict<std::string, at::Tensor>& tensors) {
-  NamedTensors named;
-  for (const auto& item : tensors) named.emplace_back(item.key(), item.value());
-  return named;
-}
-
-// Checksums were verified before this is called, so a failure here means a file Strobe did not write.
-absl::StatusOr<c10::impl::GenericDict> UnpickleDict(const std::string& bytes, const std::string& what) {
-  try {
-    c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
-    if (value.isGenericDict()) return value.toGenericDict();
-  } catch (const c10::Error& error) {
-    return absl::DataLossError(absl::StrFormat("%s cannot be decoded: %s", what, error.what_without_backtrace()));
-  }
-  return absl::DataLossError(absl::StrFormat("%s does not hold a dictionary", what));
-}
-
-absl::StatusOr<NamedTensors> TensorsFrom(const c10::impl::GenericDict& dict, const std::string& what) {
-  NamedTensors tensors;
-  for (const auto& entry : dict) {
-    if (!entry.key().isString() || !entry.value().isTensor()) {
-      return absl::DataLossError(absl::StrFormat("%s holds an entry that is not a named tensor", what));
-    }
-    tensors.emplace_back(entry.key().toStringRef(), entry.value().toTensor());
-  }
-  return tensors;
-}
 
 absl::StatusOr<c10::impl::GenericDict> ReadDict(const VerifiedCheckpoint& checkpoint, const std::string& name) {
   absl::StatusOr<std::string> bytes = ReadCheckpointFile(checkpoint, name);

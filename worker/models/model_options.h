@@ -2,20 +2,28 @@
 #define STROBE_WORKER_MODELS_MODEL_OPTIONS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
 namespace strobe {
 
-// Which network trains (worker/models/model_zoo.h); its input channels and classes come from the data.
+// Which network trains (worker/models/model_zoo.h) and the weights it starts from; its input channels and classes
+// come from the data.
 struct ModelOptions {
   std::string name = "resnet20";
+  std::string init_weights;  // a state_dict file (worker/models/initial_weights.h); empty: a fresh initialisation
+  std::string init_exclude;  // comma-separated names in that file whose tensors keep their initialisation
 
   absl::Status Validate() const;
+  // The names of init_exclude.
+  std::vector<std::string> InitExcludeList() const;
 
   template <typename Self, typename Visit>
   static void Fields(Self& self, Visit&& visit) {
     visit("model", self.name);
+    visit("init_weights", self.init_weights);
+    visit("init_exclude", self.init_exclude);
   }
 };
 

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "worker/models/resnet.h"
 
 namespace strobe {
 namespace {
@@ -32,15 +31,20 @@ absl::Status CheckModelName(const std::string& name) {
                                                     absl::StrJoin(ModelNames(), ", ")));
 }
 
-absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
-                                                      int64_t num_classes) {
+absl::StatusOr<ResNetSpec> ModelSpec(const std::string& name, int64_t in_channels, int64_t num_classes) {
   if (absl::Status known = CheckModelName(name); !known.ok()) return known;
-  const auto it = Registry().find(name);
   if (in_channels <= 0 || num_classes <= 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "model %s needs positive input channels and classes, got %d and %d", name, in_channels, num_classes));
   }
-  return MakeResNet(it->second(in_channels, num_classes));
+  return Registry().at(name)(in_channels, num_classes);
+}
+
+absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
+                                                      int64_t num_classes) {
+  absl::StatusOr<ResNetSpec> spec = ModelSpec(name, in_channels, num_classes);
+  if (!spec.ok()) return spec.status();
+  return MakeResNet(*spec);
 }
 
 }  // namespace strobe
