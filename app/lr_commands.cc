@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "app/gnuplot.h"
 #include "app/run_setup.h"
+#include "app/shared_initial_weights.h"
 #include "app/train_flags.h"
 #include "coordinator/lr_options.h"
 #include "coordinator/shard_plan.h"
@@ -92,6 +93,11 @@ int RunLrFindCommand(const DistributedContext& context) {
   absl::StatusOr<std::shared_ptr<Classifier>> model =
       MakeModel(config.model.name, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
+  if (absl::Status started = StartFromInitialWeights(comm, **model, config.model, data->train->channels(),
+                                                     data->train->num_classes(), context.rank == 0);
+      !started.ok()) {
+    return Fail(context, started, kExitFailure);
+  }
   absl::StatusOr<LrRangeResult> result = RunLrRangeTest(config, *data, *plan, **model, comm, options);
   if (!result.ok()) return Fail(context, result.status(), kExitFailure);
   absl::Status reported = context.rank == 0 ? ReportLrRange(config, *result, csv_path) : absl::OkStatus();

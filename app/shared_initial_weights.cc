@@ -2,13 +2,17 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "ops/status_agreement.h"
+#include "worker/models/initial_weights.h"
 #include "worker/models/model_zoo.h"
 
 namespace strobe {
+namespace {
 
 absl::StatusOr<InitialWeights> LoadInitialWeightsOnEveryRank(Communicator& communicator, Classifier& model,
                                                              const ModelOptions& options, int64_t in_channels,
@@ -40,6 +44,18 @@ std::string DescribeInitialWeights(const InitialWeights& loaded, const std::stri
     absl::StrAppend(&text, "; kept at their initialisation: ", absl::StrJoin(loaded.excluded, ", "));
   }
   return text;
+}
+
+}  // namespace
+
+absl::Status StartFromInitialWeights(Communicator& communicator, Classifier& model, const ModelOptions& options,
+                                     int64_t in_channels, int64_t num_classes, bool report) {
+  if (options.init_weights.empty()) return absl::OkStatus();
+  absl::StatusOr<InitialWeights> loaded =
+      LoadInitialWeightsOnEveryRank(communicator, model, options, in_channels, num_classes);
+  if (!loaded.ok()) return loaded.status();
+  if (report) std::printf("strobe: %s\n", DescribeInitialWeights(*loaded, options.init_weights).c_str());
+  return absl::OkStatus();
 }
 
 }  // namespace strobe

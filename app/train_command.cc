@@ -89,13 +89,10 @@ int RunTrainCommand(const DistributedContext& context) {
   absl::StatusOr<std::shared_ptr<Classifier>> model =
       MakeModel(config.model.name, data->train->channels(), data->train->num_classes());
   if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
-  if (!config.model.init_weights.empty()) {
-    absl::StatusOr<InitialWeights> initial = LoadInitialWeightsOnEveryRank(
-        comm, **model, config.model, data->train->channels(), data->train->num_classes());
-    if (!initial.ok()) return Fail(context, initial.status(), kExitFailure);
-    if (context.rank == 0) {
-      std::printf("strobe: %s\n", DescribeInitialWeights(*initial, config.model.init_weights).c_str());
-    }
+  if (absl::Status started = StartFromInitialWeights(comm, **model, config.model, data->train->channels(),
+                                                     data->train->num_classes(), context.rank == 0);
+      !started.ok()) {
+    return Fail(context, started, kExitFailure);
   }
   PlaceModel(**model, Placement{*device, config.device.channels_last, config.device.amp});
 

@@ -5,9 +5,11 @@
       on a fixed batch equal Strobe's (TOOL on the checkpoint's model.pt) within 1e-4.
   import-check TOOL WORK: a torchvision resnet18 state_dict (random weights and BatchNorm statistics) read by Strobe
       (--init_weights's loader) gives torchvision's logits within 1e-4.
-  make-backbone WORK: writes WORK/backbone.pt, a torchvision resnet18 for 1 channel and 1000 classes, plus broken
-      variants (an OrderedDict; a renamed tensor), and prints the CRC-32 Strobe must report for it under
-      --init_exclude=fc: of every tensor but fc's, in the order of their names.
+  make-published OUT: writes a torchvision resnet18 (RGB, 1000 classes) state_dict as torchvision publishes its
+      weights: an OrderedDict, which deploy/models/plain_state_dict.py turns into what Strobe reads.
+  crc FILE: the CRC-32 Strobe must report for FILE under --init_exclude=fc: of every tensor but fc's, taken in the
+      order of their names.
+  rename FILE OUT OLD NEW: FILE with tensor OLD renamed NEW.
 """
 import os
 import subprocess
@@ -84,23 +86,30 @@ def import_check(tool, work):
             strobe_logits(tool, "resnet18", path, images, work))
 
 
-def make_backbone(work):
+def make_published(out):
     torch.manual_seed(5)
-    model = torchvision_model("resnet18", 1000)
+    model = torchvision.models.resnet18(num_classes=1000)
     randomise_batchnorm(model)
-    state = model.state_dict()
-    torch.save(dict(state), os.path.join(work, "backbone.pt"))
-    torch.save(state, os.path.join(work, "ordered_dict.pt"))  # an OrderedDict, as torch.save(model.state_dict())
-    renamed = dict(state)
-    renamed["layer1.0.conv9.weight"] = renamed.pop("layer1.0.conv1.weight")
-    torch.save(renamed, os.path.join(work, "renamed.pt"))
-    crc = 0
+    torch.save(model.state_dict(), out)
+
+
+def crc(path):
+    state = torch.load(path)
+    value = 0
     for name in sorted(state):
         if not name.startswith("fc."):
-            crc = zlib.crc32(state[name].contiguous().numpy().tobytes(), crc)
-    print(f"{crc:08x}")
+            value = zlib.crc32(state[name].contiguous().numpy().tobytes(), value)
+    print(f"{value:08x}")
+
+
+def rename(path, out, old, new):
+    state = torch.load(path)
+    state[new] = state.pop(old)
+    torch.save(state, out)
 
 
 if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
-    {"export-check": export_check, "import-check": import_check, "make-backbone": make_backbone}[command](*arguments)
+    commands = {"export-check": export_check, "import-check": import_check, "make-published": make_published,
+                "crc": crc, "rename": rename}
+    commands[command](*arguments)

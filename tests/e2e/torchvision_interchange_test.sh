@@ -5,7 +5,8 @@
 #    torchvision's resnet18/resnet50 (deploy/models/strobe_resnet.py's resnet20), whose logits on a fixed batch
 #    equal Strobe's for the same checkpoint within 1e-4;
 #  - a torchvision state_dict read by Strobe's --init_weights loader gives torchvision's logits;
-#  - `train --init_weights=... --init_exclude=fc` fine-tunes a 1000-class backbone on 10 classes: every rank
+#  - torchvision's RGB 1000-class resnet18 weights, saved as torchvision publishes them (an OrderedDict) and made
+#    1-channel by deploy/models/plain_state_dict.py, fine-tune on 10 classes with --init_exclude=fc: every rank
 #    reports the backbone's CRC-32 as Python computes it, and training runs;
 #  - a classifier of another size without --init_exclude, an OrderedDict, a renamed tensor, an --init_exclude that
 #    names nothing and --init_exclude without --init_weights are each one clear error.
@@ -41,7 +42,11 @@ export_and_check resnet50 1 16 16
 export_and_check resnet20 1 64 32
 python import-check "$tool" "$work"
 
-crc=$(python make-backbone "$work")
+python make-published "$work/published.pt"
+/usr/bin/python3 "$here/../../deploy/models/plain_state_dict.py" "$work/published.pt" "$work/backbone.pt" \
+  --in_channels=1 || fail "plain_state_dict.py failed"
+crc=$(python crc "$work/backbone.pt")
+python rename "$work/backbone.pt" "$work/renamed.pt" layer1.0.conv1.weight layer1.0.conv9.weight
 status=0
 out=$("$mpiexec" -np 2 "$strobe" "${train[@]}" --model=resnet18 --train_samples=128 --batch_size=64 \
       --init_weights="$work/backbone.pt" --init_exclude=fc --run_dir="$work/finetune" 2>&1) || status=$?
@@ -70,8 +75,8 @@ expect_error 1 "does not fit --model=resnet18 (read with torchvision's names): 2
 (the file's Float[1000, 512], the model's Float[10, 512]), fc.bias (the file's Float[1000], the model's Float[10]) \
 (--init_exclude=fc starts the classifier afresh, for another number of classes)" --init_weights="$work/backbone.pt"
 expect_error 1 "holds an OrderedDict (what torch.save(model.state_dict(), path) writes), which LibTorch cannot read; \
-save it as a plain dict: torch.save(dict(model.state_dict()), path)" --init_weights="$work/ordered_dict.pt" \
-  --init_exclude=fc
+save it as a plain dict: torch.save(dict(model.state_dict()), path), or convert the file with \
+deploy/models/plain_state_dict.py" --init_weights="$work/published.pt" --init_exclude=fc
 expect_error 1 "1 missing: layer1.0.conv1.weight; 1 unexpected: layer1.0.conv9.weight" \
   --init_weights="$work/renamed.pt" --init_exclude=fc
 expect_error 1 "--init_exclude names no tensor of the model: head" --init_weights="$work/backbone.pt" \

@@ -36,7 +36,8 @@ absl::StatusOr<c10::impl::GenericDict> UnpickleDict(const std::string& bytes, co
     if (absl::StrContains(bytes, kOrderedDictPickle)) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s holds an OrderedDict (what torch.save(model.state_dict(), path) writes), which LibTorch cannot "
-          "read; save it as a plain dict: torch.save(dict(model.state_dict()), path)",
+          "read; save it as a plain dict: torch.save(dict(model.state_dict()), path), or convert the file with "
+          "deploy/models/plain_state_dict.py",
           what));
     }
     return absl::DataLossError(absl::StrFormat("%s cannot be decoded: %s", what, error.what_without_backtrace()));
