@@ -177,6 +177,7 @@ class TrainLoop {
   bool evaluated_ = false;
   int64_t skipped_steps_ = 0;         // non-finite steps of this run (since its start or resume)
   int64_t first_nonfinite_step_ = -1;  // -1: none yet
+  int64_t resumed_step_ = -1;          // the step of the checkpoint this run resumed from; -1: a new run
 };
 
 absl::Status TrainLoop::Start() {
@@ -187,6 +188,7 @@ absl::Status TrainLoop::Start() {
   absl::StatusOr<std::string> resumed = RestoreTrainingState(*hooks_.resume_from, run_, communicator_, state_);
   if (absl::Status agreed = AgreeOnStatus(communicator_, resumed.status()); !agreed.ok()) return agreed;
   state_.coordinator.CheckpointSaved(state_.position.step);  // it was saved here: no second save at this step
+  resumed_step_ = state_.position.step;
   Event("resume", *resumed);
   return absl::OkStatus();
 }
@@ -244,9 +246,13 @@ absl::Status TrainLoop::OnNonFiniteStep(double local_loss) {
                                        step, local_loss, skipped_steps_, run.max_skipped_steps));
     return absl::OkStatus();
   }
+  // A resumed run whose very first step is not finite started from a checkpoint that carries the cause (weights
+  // a runaway LR already ruined, or the LR override itself): it is set aside too, so the next resume walks back.
+  const int64_t set_aside_from =
+      first_nonfinite_step_ == resumed_step_ + 1 ? resumed_step_ : first_nonfinite_step_;
   std::string set_aside = "none";
   if (communicator_.rank() == 0) {
-    absl::StatusOr<std::vector<std::string>> moved = SetAsideCheckpointsFrom(run.run_dir, first_nonfinite_step_);
+    absl::StatusOr<std::vector<std::string>> moved = SetAsideCheckpointsFrom(run.run_dir, set_aside_from);
     if (!moved.ok()) {
       set_aside = absl::StrCat("failed: ", moved.status().message());
     } else if (!moved->empty()) {
@@ -261,7 +267,7 @@ absl::Status TrainLoop::OnNonFiniteStep(double local_loss) {
       "training diverged: the averaged gradients of step %d are not finite (%s; the first was step %d). Checkpoints "
       "from step %d on set aside: %s. Lower --lr (and check RUN_DIR/control.applied), then continue with "
       "--resume=auto: it resumes the newest checkpoint from before step %d",
-      step, why, first_nonfinite_step_, first_nonfinite_step_, set_aside, first_nonfinite_step_);
+      step, why, first_nonfinite_step_, set_aside_from, set_aside, set_aside_from);
   return absl::InternalError(message);
 }
 

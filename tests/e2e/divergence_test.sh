@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A run that diverges keeps its good checkpoints. 2 ranks, checkpoints every 2 steps, keep 3; after the checkpoint of
-# step 10 the operator writes `lr = 1e30` to RUN_DIR/control (one update makes the weights overflow the next
-# forward pass, so the divergence comes at a known step). The averaged gradients go non-finite; every rank skips
+# A run that diverges keeps its good checkpoints. 2 ranks, checkpoints every 2 steps, keep 3; once step 11 is logged
+# the operator writes `lr = 1e30` to RUN_DIR/control (one update makes the weights overflow the next forward pass,
+# so the divergence comes at a known step). It is usually applied at step 12, whose checkpoint then holds finite
+# weights the runaway LR has ruined, and the override: the first resume from it diverges at its first step and
+# sets it aside too, and the next walks back to step 10. The averaged gradients go non-finite; every rank skips
 # those updates alike (--max_skipped_steps=3), then the run stops with one error naming the first non-finite step,
 # having saved no checkpoint from non-finite weights and set aside every checkpoint from that step on. Retention
 # kept the newest checkpoint from before it. --resume=auto continues from before the divergence (again, if the
@@ -25,7 +27,7 @@ committed_steps() { ls "$checkpoints" | sed -n 's/^step-0*\([0-9][0-9]*\)$/\1/p'
 
 "$mpiexec" -np 2 "$strobe" "${flags[@]}" >"$work/first.out" 2>&1 &
 launcher=$!
-until [[ -d $checkpoints/step-000000010 ]] || ! kill -0 $launcher 2>/dev/null; do sleep 0.05; done
+until grep -q " step 11/" "$work/first.out" || ! kill -0 $launcher 2>/dev/null; do sleep 0.02; done
 echo "lr = 1e30" >"$run/control.new" && mv "$run/control.new" "$run/control"
 status=0
 wait $launcher || status=$?
@@ -63,11 +65,12 @@ done
 # at once and sets that checkpoint aside too. The checkpoint of step 10 predates the LR change, so this ends.
 for attempt in 1 2 3 4 5 6; do
   status=0
+  set_aside_before=$(ls -d "$checkpoints"/*.nonfinite 2>/dev/null || true)
   output=$(timeout 240 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --resume=auto 2>&1) || status=$?
   resumed=$(sed -n 's/.*resumed from .*step-0*\([0-9][0-9]*\).*/\1/p' <<<"$output" | head -1)
   [[ -n $resumed && $resumed -lt $first_bad ]] || { echo "$output"; fail "resume $attempt started at '$resumed'"; }
   grep -q "skipped an invalid checkpoint: checkpoint .*\.nonfinite: set aside because training went non-finite" \
-    <<<"$output" || [[ -z $(ls -d "$checkpoints"/*.nonfinite 2>/dev/null) ]] \
+    <<<"$output" || [[ -z $set_aside_before ]] \
     || { echo "$output"; fail "resume $attempt does not say which checkpoints it passed over"; }
   echo "ok: resume $attempt from step $resumed exited with $status"
   [[ $status -eq 0 ]] && break
