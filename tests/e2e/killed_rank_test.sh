@@ -21,12 +21,7 @@ run=$work/run
 flags=(train --train_samples=60000 --batch_size=128 --epochs=1 --log_every=1 --checkpoint_every_steps=5
        --stall_timeout_s=30 --run_dir="$run")
 
-"$mpiexec" -np 2 "$strobe" "${flags[@]}" >"$work/out" 2>&1 &
-launcher=$!
-until [[ -d $run/checkpoints/step-000000010 ]]; do
-  kill -0 $launcher 2>/dev/null || { cat "$work/out"; fail "the run ended before its checkpoint of step 10"; }
-  sleep 0.1
-done
+launch_until_checkpoint "$run" 10
 rank0=$(rank_pid "$run" 0)
 [[ -n $rank0 ]] || fail "rank 0's process not found"
 kill -9 "$rank0"
@@ -45,16 +40,10 @@ pattern+="it in (all-reduce|collective) at step [0-9]+ for [0-9.]+ s\. Why it en
 pattern+="host's kernel log \(out of memory\?\)\. Continue the job with --resume=auto$"
 grep -Eq "$pattern" <<<"$output" || { echo "$output"; fail "the error line does not name rank 0 as expected"; }
 grep -q '"kind":"rank_lost".*rank 0 (host' "$run/metrics.jsonl" || fail "metrics.jsonl does not record the lost rank"
-sleep 1
-survivors=$(pgrep -f -- "--run_dir=$run" || true)
-[[ -z $survivors ]] || fail "processes of the job survive: $survivors"
+expect_no_survivors "$run"
 echo "ok: mpirun exited with $status after $seconds s: $(grep '^strobe: error:' <<<"$output" | cut -c1-160)..."
 
-echo stop >"$run/control"  # the resumed run stops at its first step: enough to see it continue
-status=0
-resumed=$(timeout 120 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --resume=auto 2>&1) || status=$?
-[[ $status -eq 75 ]] || { echo "$resumed"; fail "the resumed run exited with $status, expected 75 (stopped)"; }
+expect_resume_continues "$run"
 grep -q "took over the lock of a run that ended without releasing it" <<<"$resumed" ||
   { echo "$resumed"; fail "the resumed run did not say it took over rank 0's lock"; }
-grep -q "resumed from $run/checkpoints/step-" <<<"$resumed" || { echo "$resumed"; fail "it did not resume"; }
 echo "PASS: a killed rank 0 was named by rank 1 before mpirun ended the job; --resume=auto continues"

@@ -27,3 +27,32 @@ rank_pid() {
     tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && { echo "$pid"; return; }
   done
 }
+
+# Starts a 2-rank job, `$mpiexec -np 2 $strobe "${flags[@]}"`, in the background (its pid in $launcher, its output
+# in $work/out) and returns once run directory $1 holds the checkpoint of step $2.
+launch_until_checkpoint() {
+  "$mpiexec" -np 2 "$strobe" "${flags[@]}" >"$work/out" 2>&1 &
+  launcher=$!
+  until [[ -d $1/checkpoints/$(printf 'step-%09d' "$2") ]]; do
+    kill -0 "$launcher" 2>/dev/null || { cat "$work/out"; fail "the run ended before its checkpoint of step $2"; }
+    sleep 0.1
+  done
+}
+
+# Fails if a process of the ended job with --run_dir=$1 is still alive a second later.
+expect_no_survivors() {
+  sleep 1
+  local survivors
+  survivors=$(pgrep -f -- "--run_dir=$1" || true)
+  [[ -z $survivors ]] || fail "processes of the job survive: $survivors"
+}
+
+# Fails unless --resume=auto continues run $1 (same "${flags[@]}"): `stop` in its control file ends the resumed run
+# at its first step with 75; its output is left in $resumed.
+expect_resume_continues() {
+  echo stop >"$1/control"
+  local status=0
+  resumed=$(timeout 120 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --resume=auto 2>&1) || status=$?
+  [[ $status -eq 75 ]] || { echo "$resumed"; fail "the resumed run exited with $status, expected 75 (stopped)"; }
+  grep -q "resumed from $1/checkpoints/step-" <<<"$resumed" || { echo "$resumed"; fail "it did not resume"; }
+}

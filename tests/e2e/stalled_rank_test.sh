@@ -21,12 +21,7 @@ run=$work/run
 flags=(train --train_samples=60000 --batch_size=128 --epochs=1 --log_every=1 --checkpoint_every_steps=5
        --stall_timeout_s=10 --run_dir="$run")
 
-"$mpiexec" -np 2 "$strobe" "${flags[@]}" >"$work/out" 2>&1 &
-launcher=$!
-until [[ -d $run/checkpoints/step-000000020 ]]; do  # past the first heartbeats (every 2 s here)
-  kill -0 $launcher 2>/dev/null || { cat "$work/out"; fail "the run ended before its first checkpoint"; }
-  sleep 0.1
-done
+launch_until_checkpoint "$run" 20  # past the first heartbeats (every 2 s here)
 rank1=$(rank_pid "$run" 1)
 [[ -n $rank1 ]] || fail "rank 1's process not found"
 rank0=$(rank_pid "$run" 0)
@@ -54,14 +49,8 @@ pattern+="\(--stall_timeout_s=10\); 1 of 2 ranks hold it up: rank 1 \(host $(hos
 pattern+="step [0-9]+, [a-z/ -]+ for [0-9]+ s, silent for [0-9]+ s"  # its last heartbeat's step and phase
 grep -Eq "$pattern" <<<"$output" || { echo "$output"; fail "the stall line does not name rank 1 as expected"; }
 grep -q '"kind":"stall".*rank 1 (host' "$run/metrics.jsonl" || fail "metrics.jsonl does not record the stall"
-sleep 1
-survivors=$(pgrep -f -- "--run_dir=$run" || true)
-[[ -z $survivors ]] || fail "processes of the stalled job survive: $survivors"
+expect_no_survivors "$run"
 echo "ok: stall reported after $seconds s: $(grep '^strobe: error:' <<<"$output" | cut -c1-160)..."
 
-echo stop >"$run/control"  # the resumed run stops at its first step: enough to see it continue
-status=0
-resumed=$(timeout 120 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --resume=auto 2>&1) || status=$?
-[[ $status -eq 75 ]] || { echo "$resumed"; fail "the resumed run exited with $status, expected 75 (stopped)"; }
-grep -q "resumed from $run/checkpoints/step-" <<<"$resumed" || { echo "$resumed"; fail "it did not resume"; }
+expect_resume_continues "$run"
 echo "PASS: a stopped rank ended the job in $seconds s with exit 75 and a line naming it; --resume=auto continues"
