@@ -18,6 +18,7 @@
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
 #include "ops/progress_beacon.h"
+#include "ops/rank_hosts.h"
 #include "ops/status_agreement.h"
 #include "ops/watched_communicator.h"
 #include "worker/device_placement.h"
@@ -26,6 +27,7 @@
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/output/run_directory.h"
 #include "worker/output/run_directory_lock.h"
+#include "worker/output/tensorboard/event_file_writer.h"
 #include "worker/stall_watchdog.h"
 #include "worker/trainer.h"
 
@@ -124,6 +126,15 @@ int RunTrainCommand(const DistributedContext& context) {
                                                   JoinPath(run_dir, kMetricsFileName));
   }
   if (reporter != nullptr) {
+    const int64_t first_step = resume->checkpoint.has_value() ? resume->checkpoint->manifest.GetInt("step").value_or(0) : 0;
+    absl::StatusOr<std::unique_ptr<EventFileWriter>> events =
+        EventFileWriter::Open(JoinPath(run_dir, kTensorBoardDirName), first_step, context.host);
+    if (events.ok()) {
+      reporter->WriteTensorBoard(*std::move(events));
+    } else {  // TensorBoard is a view of the run, not the run: it goes on with metrics.jsonl
+      reporter->Event("warning", first_step,
+                      absl::StrFormat("no TensorBoard output for this run: %s", events.status().message()));
+    }
     for (const std::string& skipped : resume->skipped) {
       reporter->Event("warning", 0, absl::StrFormat("skipped an invalid checkpoint: %s", skipped));
     }
@@ -141,6 +152,7 @@ int RunTrainCommand(const DistributedContext& context) {
   hooks.resume_from = resume->checkpoint.has_value() ? &*resume->checkpoint : nullptr;
   hooks.local_requests = PendingStopRequest;
   hooks.progress = &progress;
+  hooks.rank_hosts = GatherRankHosts(comm, context.host);
   StallWatchdog watchdog(progress, run_dir, context, config.run.stall_timeout_s,
                          [] { return PendingStopRequest() != 0; });
   absl::StatusOr<TrainSummary> summary =

@@ -190,6 +190,11 @@ ABSL_FLAG(double, stall_timeout_s, strobe::RunOptions().stall_timeout_s,
           "When a rank spends longer than this in one phase (data, forward/backward, a collective, a checkpoint), "
           "end the job with exit code 75 and one line naming the ranks that have not reached the step, their hosts "
           "and phases (also in metrics.jsonl); continue with --resume=auto. 0: wait forever.");
+ABSL_FLAG(int64_t, inject_delay_rank, strobe::RunOptions().inject_delay_rank,
+          "For tests and drills of the straggler report: this rank (-1: none) sleeps --inject_delay_ms in each step's "
+          "forward pass, as a slower GPU or a busier host would; the progress line then names it.");
+ABSL_FLAG(int64_t, inject_delay_ms, strobe::RunOptions().inject_delay_ms,
+          "Milliseconds --inject_delay_rank sleeps per step.");
 ABSL_FLAG(bool, trace, strobe::RunOptions().trace,
           "Write each rank's applied LR and sample indices per step to RUN_DIR/trace/rank-N.txt (to check that ranks "
           "agree and that resumes keep the sample order).");

@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <torch/csrc/autograd/variable.h>
 
+#include <chrono>
 #include <map>
 #include <numeric>
 #include <stdexcept>
@@ -12,6 +13,21 @@
 
 namespace strobe {
 namespace {
+
+// Adds the seconds of its lifetime to a total.
+class CommunicationClock {
+ public:
+  explicit CommunicationClock(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~CommunicationClock() {
+    total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  CommunicationClock(const CommunicationClock&) = delete;
+  CommunicationClock& operator=(const CommunicationClock&) = delete;
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 std::vector<int> ReverseOrder(size_t count) {
   std::vector<int> order(count);
@@ -100,6 +116,7 @@ void GradientBucketer::ZeroGrad() {
   for (const Bucket& bucket : plan_) pending_in_bucket_.push_back(static_cast<int64_t>(bucket.slots.size()));
   next_bucket_ = 0;
   started_during_backward_ = 0;
+  communication_seconds_ = 0.0;
   in_step_ = true;
 }
 
@@ -118,13 +135,17 @@ void GradientBucketer::OnGradientReady(size_t parameter_index) {
 }
 
 void GradientBucketer::StartBucket(size_t bucket) {
+  const CommunicationClock clock(communication_seconds_);
   communicator_.StartAllReduce(buffers_[bucket], ReduceOp::kAverage, wire_dtype_);
 }
 
 void GradientBucketer::AverageGradients() {
   if (!in_step_) next_bucket_ = 0;  // no ZeroGrad() since the last average: average all buckets again
   while (next_bucket_ < plan_.size()) StartBucket(next_bucket_++);
-  communicator_.FinishAllReduces();
+  {
+    const CommunicationClock clock(communication_seconds_);
+    communicator_.FinishAllReduces();
+  }
   in_step_ = false;
 }
 
@@ -143,7 +164,10 @@ GradientStatistics GradientBucketer::AverageGradientsMeasured() {
     throw std::logic_error("GradientBucketer: gradient statistics need the local gradients, so no overlap");
   }
   at::Tensor local = at::full({1}, SquaredNorm(buffers_), at::kDouble);
-  communicator_.AllReduce(local, ReduceOp::kAverage);
+  {
+    const CommunicationClock clock(communication_seconds_);
+    communicator_.AllReduce(local, ReduceOp::kAverage);
+  }
   AverageGradients();
   return GradientStatistics{local.item<double>(), SquaredNorm(buffers_)};
 }

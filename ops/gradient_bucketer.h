@@ -57,6 +57,9 @@ class GradientBucketer {
   const std::vector<at::Tensor>& buffers() const { return buffers_; }
   // Buckets whose all-reduce started during backward in the last step (overlap only; for tests and metrics).
   size_t started_during_backward() const { return started_during_backward_; }
+  // Seconds this rank's thread spent in the step's collectives since ZeroGrad(), those started from backward too:
+  // the time the step breakdown moves from backward to the all-reduce.
+  double communication_seconds() const { return communication_seconds_; }
 
  private:
   void WatchGradients();
@@ -79,6 +82,7 @@ class GradientBucketer {
   size_t next_bucket_ = 0;
   bool in_step_ = false;
   size_t started_during_backward_ = 0;
+  double communication_seconds_ = 0.0;
 };
 
 // Replaces every rank's `tensors` by `root`'s, in place (initial weights and buffers at start-up).

@@ -16,7 +16,8 @@ absl::Status RunOptions::Validate() const {
   return FirstError({CheckPositive("epochs", epochs), CheckPositive("batch_size", global_batch),
                      CheckPositive("log_every", log_every),
                      CheckNonNegative("max_skipped_steps", max_skipped_steps),
-                     CheckNonNegative("stall_timeout_s", stall_timeout_s)});
+                     CheckNonNegative("stall_timeout_s", stall_timeout_s),
+                     CheckNonNegative("inject_delay_ms", inject_delay_ms)});
 }
 
 }  // namespace strobe

@@ -24,6 +24,10 @@ struct RunOptions {
   // A rank whose current phase (data, forward/backward, a collective, a checkpoint) lasts longer ends the job with
   // a report of the ranks behind (worker/stall_watchdog.h); 0: never.
   double stall_timeout_s = 300;
+  // For tests and drills of the straggler report: rank inject_delay_rank (-1: none) sleeps inject_delay_ms in each
+  // step's forward pass, as a slower GPU or a busier host would.
+  int64_t inject_delay_rank = -1;
+  int64_t inject_delay_ms = 0;
 
   // The checks that need no other module's settings; the message names the flag.
   absl::Status Validate() const;
@@ -41,6 +45,8 @@ struct RunOptions {
     visit("nonfinite", self.nonfinite);
     visit("max_skipped_steps", self.max_skipped_steps);
     visit("stall_timeout_s", self.stall_timeout_s);
+    visit("inject_delay_rank", self.inject_delay_rank);
+    visit("inject_delay_ms", self.inject_delay_ms);
   }
 };
 

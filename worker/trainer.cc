@@ -1,5 +1,6 @@
 #include "worker/trainer.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +26,7 @@
 #include "worker/epoch_order.h"
 #include "worker/file_system.h"
 #include "worker/optimizer.h"
+#include "worker/step_breakdown.h"
 #include "worker/training_state.h"
 #include "worker/training_step.h"
 
@@ -43,12 +46,29 @@ absl::StatusOr<std::unique_ptr<Mixer>> MakeMixer(const TrainConfig& config, int6
   return Mixer::Create(config.mix, num_classes, RankStream{config.run.seed, communicator.rank()}, communicator);
 }
 
+// The mixing weights λ drawn since the last report on this rank.
+struct LambdaSums {
+  double sum = 0.0;
+  double squares = 0.0;
+  int64_t count = 0;
+
+  void Add(const std::vector<SampleMix>& plan) {
+    for (const SampleMix& sample : plan) {
+      sum += sample.lam;
+      squares += static_cast<double>(sample.lam) * sample.lam;
+    }
+    count += static_cast<int64_t>(plan.size());
+  }
+};
+
 // This rank's images and targets for one step: the fetched batch mixed (collective under ring partners) or
 // label-smoothed.
 std::pair<torch::Tensor, torch::Tensor> PrepareTargets(const MixOptions& mix, Batch batch, int64_t num_classes,
-                                                       Mixer* mixer, int64_t step, int64_t epoch) {
+                                                       Mixer* mixer, int64_t step, int64_t epoch,
+                                                       LambdaSums& lambdas) {
   if (mixer != nullptr) {
     MixResult mixed = mixer->Mix(batch.images, batch.labels, step, epoch);
+    lambdas.Add(mixed.plan);
     return {std::move(mixed.images), std::move(mixed.targets)};
   }
   if (mix.label_smoothing > 0) return {batch.images, SmoothedOneHot(batch.labels, num_classes, mix.label_smoothing)};
@@ -107,6 +127,25 @@ CheckpointedRun DescribeRun(const TrainConfig& config, const TrainShardPlan& pla
   return run;
 }
 
+// On a GPU the step breakdown waits for the device at each mark of a sampled step; on the CPU it needs no wait.
+StepTimer MakeStepTimer(const torch::Device& device) {
+  if (device.is_cpu()) return StepTimer();
+  return StepTimer([] { torch::cuda::synchronize(); });
+}
+
+// What each rank contributes to a report, gathered in one collective: its loss over the window, its data wait and
+// mixing weights, and where its steps' time went.
+enum WindowField : int {
+  kFieldLoss = 0,
+  kFieldDataWaitShare,
+  kFieldLambdaSum,
+  kFieldLambdaSquares,
+  kFieldLambdaCount,
+  kFieldTimedSteps,
+  kFieldFirstPart,
+  kWindowFields = kFieldFirstPart + kStepParts,
+};
+
 // One run of the training loop; see RunTraining.
 class TrainLoop {
  public:
@@ -128,8 +167,10 @@ class TrainLoop {
         mixer_(std::move(mixer)),
         state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{},
                training_step_.loss_scaler()},
-        trace_(config.run, communicator.rank()) {
+        trace_(config.run, communicator.rank()),
+        timer_(MakeStepTimer(placement_.device)) {
     if (measure_gradients_) training_step_.MeasureGradients();
+    training_step_.TimeWith(&timer_);
   }
 
   absl::StatusOr<TrainSummary> Run();
@@ -140,6 +181,9 @@ class TrainLoop {
   // This rank's sample indices for the global batch that starts `epoch_samples_done` samples into `order`.
   torch::Tensor RankIndices(const torch::Tensor& order, int64_t epoch_samples_done) const;
   absl::Status ReportWindow();
+  // Collective: every rank's window fields (see WindowField), rank by rank.
+  torch::Tensor GatherWindows(double local_loss, double seconds);
+  void PrintProgress(const torch::Tensor& windows, double global_loss, double seconds);
   absl::Status EndEpoch();
   // Collective: the images replaced because they could not be read (each counted once over all ranks), as an event.
   void ReportUnreadable();
@@ -168,10 +212,13 @@ class TrainLoop {
   std::unique_ptr<Mixer> mixer_;
   TrainingState state_;
   StepTrace trace_;
+  StepTimer timer_;
+  LambdaSums window_lambdas_;
   TrainSummary summary_;
   double training_seconds_ = 0.0;
   int64_t steps_timed_ = 0;
   double last_lr_ = 0.0;
+  double last_momentum_ = 0.0;
   Clock::time_point window_start_ = Clock::now();
   double window_data_wait_ = 0.0;  // seconds this rank's steps waited for their batches since the last report
   bool evaluated_ = false;
@@ -281,11 +328,13 @@ absl::Status TrainLoop::ReportWindow() {
     }
     return absl::OkStatus();
   }
-  torch::Tensor loss = torch::tensor({window.sum / window.steps}, torch::kDouble);
-  communicator_.AllReduce(loss, ReduceOp::kAverage);
-  const double global_loss = loss.item<double>();
   const double seconds = SecondsSince(window_start_);
   training_seconds_ += seconds;
+  const torch::Tensor windows = GatherWindows(window.sum / window.steps, seconds);
+  // Summed in rank order on every rank: the same bits everywhere, so every rank decides alike on it.
+  double global_loss = 0.0;
+  for (int rank = 0; rank < communicator_.world_size(); ++rank) global_loss += windows[rank][kFieldLoss].item<double>();
+  global_loss /= communicator_.world_size();
   if (hooks_.after_report && !hooks_.after_report(LossReport{state_.position.step, last_lr_, global_loss})) {
     summary_.ended_by_hook = true;
     return absl::OkStatus();
@@ -295,17 +344,7 @@ absl::Status TrainLoop::ReportWindow() {
         "training diverged at step %d: the loss is %f (try a lower --lr or a longer warmup)", state_.position.step,
         global_loss));
   }
-  // The slowest rank's wait is what the synchronous step pays.
-  torch::Tensor data_wait = torch::tensor({window_data_wait_ / std::max(seconds, 1e-9)}, torch::kDouble);
-  communicator_.AllReduce(data_wait, ReduceOp::kMax);
-  window_data_wait_ = 0.0;
-  if (reporter_ != nullptr) {
-    const int64_t total_steps = plan_.steps_per_epoch() * config_.run.epochs;
-    const double images_per_s = window.steps * config_.run.global_batch / std::max(seconds, 1e-9);
-    const double eta = training_seconds_ / std::max<int64_t>(steps_timed_, 1) * (total_steps - state_.position.step);
-    reporter_->Train(TrainProgress{state_.position.epoch, config_.run.epochs, state_.position.step, total_steps,
-                                   global_loss, last_lr_, images_per_s, data_wait.item<double>(), eta});
-  }
+  if (reporter_ != nullptr) PrintProgress(windows, global_loss, seconds);
   if (state_.coordinator.ObserveGlobal(PlateauMetric::kTrainLoss, global_loss)) {
     Event("lr", absl::StrFormat("plateau in train_loss: LR scale now %g",
                                 state_.coordinator.controller().state().plateau.scale));
@@ -315,14 +354,73 @@ absl::Status TrainLoop::ReportWindow() {
   return absl::OkStatus();
 }
 
+torch::Tensor TrainLoop::GatherWindows(double local_loss, double seconds) {
+  const StepWindow steps = timer_.TakeWindow();
+  torch::Tensor mine = torch::zeros({kWindowFields}, torch::kDouble);
+  double* field = mine.data_ptr<double>();
+  field[kFieldLoss] = local_loss;
+  field[kFieldDataWaitShare] = window_data_wait_ / std::max(seconds, 1e-9);
+  field[kFieldLambdaSum] = window_lambdas_.sum;
+  field[kFieldLambdaSquares] = window_lambdas_.squares;
+  field[kFieldLambdaCount] = static_cast<double>(window_lambdas_.count);
+  field[kFieldTimedSteps] = static_cast<double>(steps.steps);
+  for (int part = 0; part < kStepParts; ++part) field[kFieldFirstPart + part] = steps.seconds_per_step[part];
+  window_data_wait_ = 0.0;
+  window_lambdas_ = LambdaSums{};
+  return communicator_.AllGather(mine).reshape({communicator_.world_size(), kWindowFields}).contiguous();
+}
+
+void TrainLoop::PrintProgress(const torch::Tensor& windows, double global_loss, double seconds) {
+  const LossWindow& window = state_.loss_window;
+  const int64_t total_steps = plan_.steps_per_epoch() * config_.run.epochs;
+  TrainProgress progress;
+  progress.epoch = state_.position.epoch;
+  progress.epochs = config_.run.epochs;
+  progress.step = state_.position.step;
+  progress.total_steps = total_steps;
+  progress.samples = state_.position.step * config_.run.global_batch;
+  progress.loss = global_loss;
+  progress.lr = last_lr_;
+  progress.momentum = last_momentum_;
+  progress.images_per_s = window.steps * config_.run.global_batch / std::max(seconds, 1e-9);
+  // The slowest rank's wait is what the synchronous step pays.
+  progress.data_wait = windows.select(1, kFieldDataWaitShare).max().item<double>();
+  progress.eta_seconds = training_seconds_ / std::max<int64_t>(steps_timed_, 1) * (total_steps - state_.position.step);
+  progress.skipped_steps = skipped_steps_;
+  if (measure_gradients_) progress.adascale_gain = state_.coordinator.controller().state().adascale.gain;
+  const double lambda_count = windows.select(1, kFieldLambdaCount).sum().item<double>();
+  if (lambda_count > 0) {
+    const double mean = windows.select(1, kFieldLambdaSum).sum().item<double>() / lambda_count;
+    const double squares = windows.select(1, kFieldLambdaSquares).sum().item<double>() / lambda_count;
+    progress.mix_lambda = MixLambdaStats{mean, std::sqrt(std::max(0.0, squares - mean * mean))};
+  }
+  std::vector<StepWindow> ranks(communicator_.world_size());
+  bool every_rank_timed = true;
+  for (int rank = 0; rank < communicator_.world_size(); ++rank) {
+    ranks[rank].steps = static_cast<int64_t>(windows[rank][kFieldTimedSteps].item<double>());
+    every_rank_timed = every_rank_timed && ranks[rank].steps > 0;
+    for (int part = 0; part < kStepParts; ++part) {
+      ranks[rank].seconds_per_step[part] = windows[rank][kFieldFirstPart + part].item<double>();
+    }
+  }
+  if (every_rank_timed) {
+    progress.breakdown = ReduceBreakdown(ranks);
+    const size_t slowest = static_cast<size_t>(progress.breakdown->slowest_rank);
+    if (slowest < hooks_.rank_hosts.size()) progress.slowest_host = hooks_.rank_hosts[slowest];
+  }
+  reporter_->Train(progress);
+}
+
 absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
   DataPosition& position = state_.position;
   ProgressBeacon* progress = hooks_.progress;
   while (plan_.HasBatchAt(position.epoch_samples_done)) {
     if (progress != nullptr) progress->SetStep(position.step);
+    timer_.BeginStep(/*sampled=*/(position.step + 1) % config_.run.log_every == 0);
     const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
     PhaseScope control_phase(progress, RunPhase::kStepControl);
     const StepControl control = state_.coordinator.Decide(position.step, local);
+    timer_.Mark(StepPart::kControl);
     if (!control.notice.empty()) Event("control", control.notice);
     if ((control.flags & (kStepFlagCheckpoint | kStepFlagStop)) != 0) {
       if (absl::Status saved = Save(nullptr); !saved.ok()) return saved;
@@ -339,17 +437,23 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       const int64_t samples = position.epoch_samples_done + ahead * config_.run.global_batch;
       if (plan_.HasBatchAt(samples)) data_.train->Prefetch(RankIndices(order, samples), draw);
     }
+    timer_.Mark(StepPart::kOther);
     const Clock::time_point fetch_start = Clock::now();
     Batch batch = [&] {
       PhaseScope data_phase(progress, RunPhase::kData);
       return FetchBatch(*data_.train, indices, draw);
     }();
     window_data_wait_ += SecondsSince(fetch_start);
+    timer_.Mark(StepPart::kDataWait);
     PhaseScope compute_phase(progress, RunPhase::kCompute);
     batch.images = data_.train->Normalize(placement_.ToDevice(batch.images));  // mixing runs on the device batch
     batch.labels = placement_.ToDevice(batch.labels);
     const auto [images, targets] = PrepareTargets(config_.mix, std::move(batch), data_.train->num_classes(),
-                                                  mixer_.get(), position.step, position.epoch);
+                                                  mixer_.get(), position.step, position.epoch, window_lambdas_);
+    timer_.Mark(StepPart::kMixing);
+    if (communicator_.rank() == config_.run.inject_delay_rank) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(config_.run.inject_delay_ms));
+    }
     const double loss = training_step_.Run(placement_.Images(images), targets, control.lr, control.momentum);
     if (training_step_.last_step_skipped()) {
       Event("amp", absl::StrFormat("fp16 gradients overflowed: update skipped, loss scale now %g",
@@ -363,9 +467,11 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       ++state_.loss_window.steps;
     }
     last_lr_ = control.lr;
+    last_momentum_ = control.momentum.value_or(config_.optimizer.momentum);
     ++position.step;
     ++steps_timed_;
     position.epoch_samples_done += config_.run.global_batch;
+    timer_.EndStep();
     if (position.step % config_.run.log_every == 0 || !plan_.HasBatchAt(position.epoch_samples_done)) {
       if (absl::Status reported = ReportWindow(); !reported.ok()) return reported;
       if (summary_.ended_by_hook) return absl::OkStatus();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "coordinator/shard_plan.h"
@@ -54,6 +55,8 @@ struct TrainHooks {
   // Where the loop publishes its step and phase for the stall watchdog (the communicator marks collectives on it
   // too). May be null.
   ProgressBeacon* progress = nullptr;
+  // Every rank's host, by rank (GatherRankHosts), to name the slowest rank in the progress line. May be empty.
+  std::vector<std::string> rank_hosts;
 };
 
 // Collective: replaces every rank's parameters and buffers by rank 0's, so all ranks start from the same model.

@@ -15,6 +15,14 @@ TrainingStep::TrainingStep(Classifier& model, torch::optim::SGD& optimizer, Grad
       no_decay_lr_factor_(no_decay_lr_factor),
       precision_(precision) {}
 
+namespace {
+
+void Mark(StepTimer* timer, StepPart part) {
+  if (timer != nullptr) timer->Mark(part);
+}
+
+}  // namespace
+
 double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, double lr,
                          std::optional<double> momentum) {
   model_.train();
@@ -25,20 +33,27 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
     logits = model_.forward(images);
   }
   const torch::Tensor loss = CrossEntropy(logits.to(torch::kFloat), targets);
+  Mark(timer_, StepPart::kForward);
   DynamicLossScaler* scaler = loss_scaler();
   (scaler != nullptr ? loss * scaler->scale() : loss).backward();
+  Mark(timer_, StepPart::kBackward);
+  if (timer_ != nullptr) timer_->Move(StepPart::kBackward, StepPart::kAllReduce, bucketer_.communication_seconds());
   if (measure_gradients_) {
     last_gradient_statistics_ = bucketer_.AverageGradientsMeasured();
   } else {
     bucketer_.AverageGradients();
   }
+  Mark(timer_, StepPart::kAllReduce);
   last_step_skipped_ = scaler != nullptr && !scaler->Unscale(bucketer_.buffers());
   last_step_nonfinite_ = scaler == nullptr && !AllFinite(bucketer_.buffers());
-  if (last_step_skipped_ || last_step_nonfinite_) return loss.item<double>();
-  SetLearningRate(optimizer_, lr, no_decay_lr_factor_);
-  if (momentum.has_value()) SetMomentum(optimizer_, *momentum);
-  SgdStep(optimizer_);
-  return loss.item<double>();
+  if (!last_step_skipped_ && !last_step_nonfinite_) {
+    SetLearningRate(optimizer_, lr, no_decay_lr_factor_);
+    if (momentum.has_value()) SetMomentum(optimizer_, *momentum);
+    SgdStep(optimizer_);
+  }
+  const double local_loss = loss.item<double>();
+  Mark(timer_, StepPart::kOptimizer);
+  return local_loss;
 }
 
 }  // namespace strobe

@@ -9,6 +9,7 @@
 #include "ops/gradient_bucketer.h"
 #include "worker/mixed_precision.h"
 #include "worker/models/classifier.h"
+#include "worker/step_breakdown.h"
 
 namespace strobe {
 
@@ -34,6 +35,8 @@ class TrainingStep {
 
   // From now on Run() also measures gradient statistics (costs one more all-reduce of one number per step).
   void MeasureGradients() { measure_gradients_ = true; }
+  // From now on Run() marks forward, backward, all-reduce and optimizer on `timer` (which must outlive this).
+  void TimeWith(StepTimer* timer) { timer_ = timer; }
   const GradientStatistics& last_gradient_statistics() const { return last_gradient_statistics_; }
   bool last_step_skipped() const { return last_step_skipped_; }
   bool last_step_nonfinite() const { return last_step_nonfinite_; }
@@ -50,6 +53,7 @@ class TrainingStep {
   bool last_step_skipped_ = false;
   bool last_step_nonfinite_ = false;
   bool measure_gradients_ = false;
+  StepTimer* timer_ = nullptr;
   GradientStatistics last_gradient_statistics_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <regex>
 
 #include "tests/unit/temp_dir.h"
 #include "worker/output/json_line.h"
@@ -60,6 +61,26 @@ TEST(FileSystemTest, MakeDirectoriesAndWriteAtomically) {
   EXPECT_EQ(JoinPath("a", "b"), "a/b");
 }
 
+// metrics.jsonl lines end with the wall time and the seconds since the reporter began; the rest is exact.
+std::string WithoutTimes(const std::string& lines) {
+  return std::regex_replace(lines, std::regex(R"(,"time":[0-9]+\.[0-9]{3},"elapsed_s":[0-9]+\.[0-9]{3}\})"), "}");
+}
+
+TrainProgress SomeProgress() {
+  TrainProgress progress;
+  progress.epochs = 2;
+  progress.step = 10;
+  progress.total_steps = 100;
+  progress.loss = 0.5;
+  progress.lr = 0.1;
+  progress.images_per_s = 1234.0;
+  progress.data_wait = 0.25;
+  progress.eta_seconds = 65.0;
+  progress.samples = 1280;
+  progress.momentum = 0.9;
+  return progress;
+}
+
 TEST(ProgressTest, PlainLinesAndMetrics) {
   TempDir root;
   const std::string metrics = root.Path("metrics.jsonl");
@@ -67,18 +88,50 @@ TEST(ProgressTest, PlainLinesAndMetrics) {
   std::FILE* out = fmemopen(buffer, sizeof(buffer), "w");
   {
     ProgressReporter reporter(out, /*is_terminal=*/false, metrics);
-    reporter.Train(TrainProgress{0, 2, 10, 100, 0.5, 0.1, 1234.0, 0.25, 65.0});
+    reporter.Train(SomeProgress());
     reporter.Eval(EvalProgress{0, 50, 1000, 0.25, 0.875});
+    reporter.Event("checkpoint", 50, "saved");
   }
   std::fclose(out);
   EXPECT_EQ(std::string(buffer),
             "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s data wait 25% eta 0:01:05\n"
-            "epoch 1 test accuracy 0.8750 loss 0.2500 (1000 images)\n");
-  EXPECT_EQ(ReadFile(metrics),
-            "{\"kind\":\"train\",\"epoch\":0,\"step\":10,\"loss\":0.5,\"lr\":0.1,\"images_per_s\":1234,"
-            "\"data_wait\":0.25}\n"
+            "epoch 1 test accuracy 0.8750 loss 0.2500 (1000 images)\n"
+            "strobe: saved\n");
+  const std::string lines = ReadFile(metrics);
+  EXPECT_EQ(WithoutTimes(lines),
+            "{\"kind\":\"train\",\"epoch\":0,\"step\":10,\"samples\":1280,\"loss\":0.5,\"lr\":0.1,\"momentum\":0.9,"
+            "\"images_per_s\":1234,\"data_wait\":0.25,\"skipped_steps\":0}\n"
             "{\"kind\":\"eval\",\"epoch\":0,\"step\":50,\"test_loss\":0.25,\"test_accuracy\":0.875,"
-            "\"test_samples\":1000}\n");
+            "\"test_samples\":1000}\n"
+            "{\"kind\":\"checkpoint\",\"step\":50,\"message\":\"saved\"}\n")
+      << lines;
+  // Every line carries a wall time of today's order (seconds since 1970, not since the process began).
+  const double time = std::stod(lines.substr(lines.find("\"time\":") + 7));
+  EXPECT_GT(time, 1.7e9);
+}
+
+TEST(ProgressTest, NamesTheStragglerByRankAndHost) {
+  char buffer[1024] = {};
+  std::FILE* out = fmemopen(buffer, sizeof(buffer), "w");
+  {
+    ProgressReporter reporter(out, /*is_terminal=*/false, /*metrics_path=*/"");
+    TrainProgress progress = SomeProgress();
+    StepWindow fast, slow;
+    fast.steps = slow.steps = 5;
+    fast.seconds_per_step[static_cast<int>(StepPart::kForward)] = 0.100;
+    fast.seconds_per_step[static_cast<int>(StepPart::kAllReduce)] = 0.150;
+    slow.seconds_per_step[static_cast<int>(StepPart::kForward)] = 0.250;
+    progress.breakdown = ReduceBreakdown({fast, fast, slow});
+    progress.slowest_host = "node7";
+    reporter.Train(progress);
+    progress.breakdown = ReduceBreakdown({fast, fast});
+    reporter.Train(progress);
+  }
+  std::fclose(out);
+  EXPECT_EQ(std::string(buffer),
+            "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s data wait 25% eta 0:01:05 | straggler: rank 2 "
+            "(node7) busy 250 ms per step, median 100 ms\n"
+            "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s data wait 25% eta 0:01:05\n");
 }
 
 }  // namespace

@@ -44,6 +44,11 @@ JsonLine& JsonLine::Add(std::string_view key, double value) {
   return *this;
 }
 
+JsonLine& JsonLine::AddFixed(std::string_view key, double value, int decimals) {
+  AddRaw(key, std::isfinite(value) ? absl::StrFormat("%.*f", decimals, value) : "null");
+  return *this;
+}
+
 JsonLine& JsonLine::Add(std::string_view key, int64_t value) {
   AddRaw(key, absl::StrFormat("%d", value));
   return *this;

@@ -16,6 +16,8 @@ class JsonLine {
   JsonLine& Add(std::string_view key, int64_t value);
   JsonLine& Add(std::string_view key, int value) { return Add(key, static_cast<int64_t>(value)); }
   JsonLine& Add(std::string_view key, bool value);
+  // A number with a fixed count of decimals (%.9g would round a time in seconds since the epoch to 10 s).
+  JsonLine& AddFixed(std::string_view key, double value, int decimals);
 
   std::string str() const { return "{" + body_ + "}"; }
 

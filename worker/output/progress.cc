@@ -3,13 +3,73 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
-#include "worker/output/json_line.h"
 
 namespace strobe {
+namespace {
+
+double SecondsSinceEpoch() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void AddSpread(std::vector<ReportedNumber>& numbers, const std::string& name, const Spread& spread) {
+  numbers.push_back({name + "_ms_min", 1e3 * spread.min});
+  numbers.push_back({name + "_ms_median", 1e3 * spread.median});
+  numbers.push_back({name + "_ms_max", 1e3 * spread.max});
+}
+
+JsonLine WithNumbers(JsonLine line, const std::vector<ReportedNumber>& numbers) {
+  for (const ReportedNumber& number : numbers) {
+    if (number.integer) {
+      line.Add(number.key, static_cast<int64_t>(number.value));
+    } else {
+      line.Add(number.key, number.value);
+    }
+  }
+  return line;
+}
+
+// " | straggler: rank 1 (node7) busy 230 ms per step, median 120 ms", or "" when no rank lags.
+std::string StragglerNote(const TrainProgress& p) {
+  if (!p.breakdown.has_value() || !p.breakdown->straggler) return "";
+  const RankBreakdown& b = *p.breakdown;
+  return absl::StrFormat(" | straggler: rank %d (%s) busy %.0f ms per step, median %.0f ms", b.slowest_rank,
+                         p.slowest_host.empty() ? "host unknown" : p.slowest_host, 1e3 * b.busy.max,
+                         1e3 * b.busy.median);
+}
+
+}  // namespace
 
 std::string FormatDuration(double seconds) {
   const auto total = static_cast<int64_t>(std::max(0.0, std::round(seconds)));
   return absl::StrFormat("%d:%02d:%02d", total / 3600, (total / 60) % 60, total % 60);
+}
+
+std::vector<ReportedNumber> TrainNumbers(const TrainProgress& p) {
+  std::vector<ReportedNumber> numbers = {
+      {"samples", static_cast<double>(p.samples), true},
+      {"loss", p.loss},
+      {"lr", p.lr},
+      {"momentum", p.momentum},
+      {"images_per_s", p.images_per_s},
+      {"data_wait", p.data_wait},
+      {"skipped_steps", static_cast<double>(p.skipped_steps), true},
+  };
+  if (p.adascale_gain.has_value()) numbers.push_back({"adascale_gain", *p.adascale_gain});
+  if (p.mix_lambda.has_value()) {
+    numbers.push_back({"mix_lambda_mean", p.mix_lambda->mean});
+    numbers.push_back({"mix_lambda_std", p.mix_lambda->std});
+  }
+  if (p.breakdown.has_value()) {
+    const RankBreakdown& b = *p.breakdown;
+    AddSpread(numbers, "step", b.step);
+    for (int part = 0; part < kStepParts; ++part) {
+      AddSpread(numbers, std::string(StepPartName(static_cast<StepPart>(part))), b.parts[part]);
+    }
+    AddSpread(numbers, "busy", b.busy);
+    numbers.push_back({"slowest_rank", static_cast<double>(b.slowest_rank), true});
+    numbers.push_back({"straggler", b.straggler ? 1.0 : 0.0, true});
+  }
+  return numbers;
 }
 
 ProgressReporter::ProgressReporter(std::FILE* out, bool is_terminal, const std::string& metrics_path)
@@ -21,16 +81,30 @@ ProgressReporter::~ProgressReporter() {
   if (metrics_ != nullptr) std::fclose(metrics_);
 }
 
-void ProgressReporter::AppendMetrics(const std::string& json_line) {
+void ProgressReporter::AppendMetrics(JsonLine line) {
   if (metrics_ == nullptr) return;
-  std::fprintf(metrics_, "%s\n", json_line.c_str());
+  line.AddFixed("time", SecondsSinceEpoch(), 3)
+      .AddFixed("elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(), 3);
+  std::fprintf(metrics_, "%s\n", line.str().c_str());
   std::fflush(metrics_);
+}
+
+void ProgressReporter::WriteEvents(const std::string& kind, int64_t step, const std::vector<ReportedNumber>& numbers) {
+  if (events_ == nullptr) return;
+  std::vector<std::pair<std::string, double>> scalars;
+  for (const ReportedNumber& number : numbers) scalars.emplace_back(kind + "/" + number.key, number.value);
+  if (absl::Status written = events_->WriteScalars(step, SecondsSinceEpoch(), scalars); !written.ok()) {
+    events_.reset();  // a half-written record ends the file's readable part: write no more after it
+    Event("warning", step,
+          absl::StrFormat("TensorBoard output stopped (training goes on): %s", written.message()));
+  }
 }
 
 void ProgressReporter::Train(const TrainProgress& p) {
   const std::string line = absl::StrFormat(
-      "epoch %d/%d step %d/%d loss %.4f lr %.5f %.0f img/s data wait %.0f%% eta %s", p.epoch + 1, p.epochs, p.step,
-      p.total_steps, p.loss, p.lr, p.images_per_s, 100 * p.data_wait, FormatDuration(p.eta_seconds));
+      "epoch %d/%d step %d/%d loss %.4f lr %.5f %.0f img/s data wait %.0f%% eta %s%s", p.epoch + 1, p.epochs, p.step,
+      p.total_steps, p.loss, p.lr, p.images_per_s, 100 * p.data_wait, FormatDuration(p.eta_seconds),
+      StragglerNote(p));
   if (is_terminal_) {
     std::fprintf(out_, "\r\033[K%s", line.c_str());
     line_open_ = true;
@@ -38,15 +112,9 @@ void ProgressReporter::Train(const TrainProgress& p) {
     std::fprintf(out_, "%s\n", line.c_str());
   }
   std::fflush(out_);
-  AppendMetrics(JsonLine()
-                    .Add("kind", "train")
-                    .Add("epoch", p.epoch)
-                    .Add("step", p.step)
-                    .Add("loss", p.loss)
-                    .Add("lr", p.lr)
-                    .Add("images_per_s", p.images_per_s)
-                    .Add("data_wait", p.data_wait)
-                    .str());
+  const std::vector<ReportedNumber> numbers = TrainNumbers(p);
+  AppendMetrics(WithNumbers(JsonLine().Add("kind", "train").Add("epoch", p.epoch).Add("step", p.step), numbers));
+  WriteEvents("train", p.step, numbers);
 }
 
 void ProgressReporter::Eval(const EvalProgress& p) {
@@ -57,14 +125,13 @@ void ProgressReporter::Eval(const EvalProgress& p) {
                  .c_str(),
              out_);
   std::fflush(out_);
-  AppendMetrics(JsonLine()
-                    .Add("kind", "eval")
-                    .Add("epoch", p.epoch)
-                    .Add("step", p.step)
-                    .Add("test_loss", p.test_loss)
-                    .Add("test_accuracy", p.test_accuracy)
-                    .Add("test_samples", p.samples)
-                    .str());
+  const std::vector<ReportedNumber> numbers = {
+      {"test_loss", p.test_loss},
+      {"test_accuracy", p.test_accuracy},
+      {"test_samples", static_cast<double>(p.samples), true},
+  };
+  AppendMetrics(WithNumbers(JsonLine().Add("kind", "eval").Add("epoch", p.epoch).Add("step", p.step), numbers));
+  WriteEvents("eval", p.step, numbers);
 }
 
 void ProgressReporter::Event(const std::string& kind, int64_t step, const std::string& message) {
@@ -76,7 +143,7 @@ void ProgressReporter::Event(const std::string& kind, int64_t step, const std::s
 }
 
 void ProgressReporter::Record(const std::string& kind, int64_t step, const std::string& message) {
-  AppendMetrics(JsonLine().Add("kind", kind).Add("step", step).Add("message", message).str());
+  AppendMetrics(JsonLine().Add("kind", kind).Add("step", step).Add("message", message));
 }
 
 }  // namespace strobe

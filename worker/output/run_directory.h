@@ -10,6 +10,7 @@ namespace strobe {
 // The files a run leaves in its directory.
 inline constexpr char kConfigFileName[] = "config.json";
 inline constexpr char kMetricsFileName[] = "metrics.jsonl";
+inline constexpr char kTensorBoardDirName[] = "tensorboard";  // rank 0's event files: tensorboard --logdir=RUN_DIR
 
 // Rank 0, before training: creates `path` (and parents) if needed and writes the resolved configuration to
 // config.json, via a temporary file, fsync and a rename so a reader never sees half a file. Refuses, without touching
