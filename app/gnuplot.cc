@@ -1,6 +1,8 @@
 #include "app/gnuplot.h"
 
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -12,11 +14,14 @@
 #include "absl/strings/strip.h"
 #include "worker/file_system.h"
 
-ABSL_FLAG(std::string, output, "", "lr-plot and plan: the PNG to write (FILE.png; the data goes to FILE.csv).");
+ABSL_FLAG(std::string, output, "",
+          "lr-plot and plan: the PNG to write (FILE.png; the data goes to FILE.csv). plot: the directory for the "
+          "charts (default: the first run's RUN_DIR/plots).");
 
 namespace strobe {
 
 absl::StatusOr<ChartFiles> ChartFilesFromFlag() { return ChartFilesFor(absl::GetFlag(FLAGS_output)); }
+std::string OutputFlag() { return absl::GetFlag(FLAGS_output); }
 namespace {
 
 // gnuplot strings are single-quoted; a quote inside is doubled.
@@ -67,11 +72,21 @@ absl::StatusOr<ChartFiles> ChartFilesFor(const std::string& png_path) {
 }
 
 absl::Status RenderLineChart(const LineChart& chart) {
-  std::FILE* gnuplot = ::popen("gnuplot 2>&1", "w");
-  if (gnuplot == nullptr) return absl::UnavailableError("cannot start gnuplot");
+  // gnuplot's warnings (a one-point line's "empty x range") matter only when it fails: kept aside until then.
+  char log_path[] = "/tmp/strobe_gnuplot_XXXXXX";
+  const int log_fd = ::mkstemp(log_path);
+  if (log_fd < 0) return absl::UnavailableError("cannot create a temporary file for gnuplot's messages");
+  ::close(log_fd);
+  std::FILE* gnuplot = ::popen(absl::StrCat("gnuplot 2>", log_path).c_str(), "w");
+  if (gnuplot == nullptr) {
+    ::unlink(log_path);
+    return absl::UnavailableError("cannot start gnuplot");
+  }
   const std::string script = Script(chart);
   std::fwrite(script.data(), 1, script.size(), gnuplot);
   const int status = ::pclose(gnuplot);
+  const absl::StatusOr<std::string> messages = ReadFile(log_path);
+  ::unlink(log_path);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     return absl::UnavailableError(absl::StrFormat(
         "gnuplot is not installed, so %s was not drawn (apt-get install gnuplot-nox; deploy/install.sh installs "
@@ -79,7 +94,8 @@ absl::Status RenderLineChart(const LineChart& chart) {
         chart.png_path, chart.csv_path));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrFormat("gnuplot failed to draw %s from %s", chart.png_path, chart.csv_path));
+    return absl::InternalError(absl::StrFormat("gnuplot failed to draw %s from %s: %s", chart.png_path,
+                                               chart.csv_path, messages.ok() ? *messages : "(no message)"));
   }
   return absl::OkStatus();
 }

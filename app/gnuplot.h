@@ -33,6 +33,8 @@ struct ChartFiles {
 absl::StatusOr<ChartFiles> ChartFilesFor(const std::string& png_path);
 // ChartFilesFor(--output), the flag lr-plot and plan share.
 absl::StatusOr<ChartFiles> ChartFilesFromFlag();
+// --output as given ("" when unset): `strobe plot` takes it as a directory.
+std::string OutputFlag();
 
 // Renders `chart` with gnuplot (Debian's gnuplot-nox, which deploy/install.sh installs). The error says how to get
 // gnuplot when it is missing; the CSV stays either way.

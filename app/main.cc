@@ -17,6 +17,7 @@
 #include "app/image_folder_command.h"
 #include "app/lr_commands.h"
 #include "app/plan_command.h"
+#include "app/plot_command.h"
 #include "app/train_command.h"
 #include "ops/heap_policy.h"
 #include "ops/distributed_context.h"
@@ -39,6 +40,7 @@ constexpr char kUsage[] =
     "  export CKPT OUT    write the checkpoint's model state_dict to OUT for Python's torch.load\n"
     "  lr-find            LR range test across all ranks: loss against an exponentially growing LR, a suggestion\n"
     "  lr-plot            draw the configured LR schedule (--output=FILE.png) before launching\n"
+    "  plot RUN_DIR...    charts of runs' loss, accuracy, LR, throughput by step and wall time (--output=DIR)\n"
     "  plan               project step time and scaling efficiency to 1024 GPUs (--output=FILE.png)\n"
     "  make-image-folder OUT  write the IDX dataset as an ImageNet-layout folder of JPEGs (a demo ImageNet)\n"
     "\n"
@@ -49,6 +51,7 @@ constexpr char kUsage[] =
     "  strobe inspect runs/fmnist2/checkpoints/step-000000468\n"
     "  mpirun -np 2 strobe lr-find --run_dir=runs/lrfind\n"
     "  strobe lr-plot --lr_schedule=onecycle --epochs=5 --output=onecycle.png\n"
+    "  strobe plot runs/cutmix runs/mixup --output=compare   (one line per run on each chart)\n"
     "\n"
     "Run 'strobe --helpfull' for every flag.";
 
@@ -109,8 +112,11 @@ int main(int argc, char** argv) {
   if (command == "inspect" && operands == 1) return strobe::RunInspectCommand(positional[2]);
   if (command == "export" && operands == 2) return strobe::RunExportCommand(positional[2], positional[3]);
   if (command == "make-image-folder" && operands == 1) return strobe::RunImageFolderCommand(positional[2]);
+  if (command == "plot" && operands >= 1) {
+    return strobe::RunPlotCommand(std::vector<std::string>(positional.begin() + 2, positional.end()));
+  }
   if (command == "train" || command == "inspect" || command == "export" || command == "lr-find" ||
-      command == "lr-plot" || command == "plan" || command == "make-image-folder") {
+      command == "lr-plot" || command == "plan" || command == "make-image-folder" || command == "plot") {
     return Usage("wrong number of operands for '" + command + "'");
   }
   return Usage(command.empty() ? "expected a command" : "unknown command '" + command + "'");

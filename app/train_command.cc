@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -126,13 +127,14 @@ int RunTrainCommand(const DistributedContext& context) {
                                                   JoinPath(run_dir, kMetricsFileName));
   }
   if (reporter != nullptr) {
-    const int64_t first_step = resume->checkpoint.has_value() ? resume->checkpoint->manifest.GetInt("step").value_or(0) : 0;
+    const int64_t resumed_step =
+        resume->checkpoint.has_value() ? resume->checkpoint->manifest.GetInt("step").value_or(0) : -1;
     absl::StatusOr<std::unique_ptr<EventFileWriter>> events =
-        EventFileWriter::Open(JoinPath(run_dir, kTensorBoardDirName), first_step, context.host);
+        EventFileWriter::Open(JoinPath(run_dir, kTensorBoardDirName), resumed_step, context.host);
     if (events.ok()) {
       reporter->WriteTensorBoard(*std::move(events));
     } else {  // TensorBoard is a view of the run, not the run: it goes on with metrics.jsonl
-      reporter->Event("warning", first_step,
+      reporter->Event("warning", std::max<int64_t>(resumed_step, 0),
                       absl::StrFormat("no TensorBoard output for this run: %s", events.status().message()));
     }
     for (const std::string& skipped : resume->skipped) {

@@ -153,7 +153,8 @@ void StallWatchdog::EndJob(const ProgressBeacon::Reading& reading, const char* k
                            const std::string& advice) {
   std::fprintf(stderr, "strobe: error: %s. %s\n", message.c_str(), advice.c_str());
   if (std::FILE* metrics = std::fopen(JoinPath(run_dir_, kMetricsFileName).c_str(), "a"); metrics != nullptr) {
-    const JsonLine line = JsonLine().Add("kind", kind).Add("step", reading.step).Add("message", message);
+    const JsonLine line =
+        JsonLine().Add("kind", kind).Add("step", reading.step).Add("message", message).AddTimes(started_);
     std::fprintf(metrics, "%s\n", line.str().c_str());
     std::fclose(metrics);
   }

@@ -1,6 +1,7 @@
 #ifndef STROBE_WORKER_STALL_WATCHDOG_H_
 #define STROBE_WORKER_STALL_WATCHDOG_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -71,6 +72,7 @@ class StallWatchdog {
   const DistributedContext context_;
   const double timeout_s_;
   const std::function<bool()> stop_requested_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::mutex mutex_;
   std::condition_variable stop_signal_;
   bool stopping_ = false;

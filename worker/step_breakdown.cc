@@ -6,7 +6,7 @@ namespace strobe {
 
 std::string_view StepPartName(StepPart part) {
   static constexpr std::array<std::string_view, kStepParts> kNames = {
-      "data_wait", "mixing", "forward", "backward", "allreduce", "optimizer", "control", "other"};
+      "data_wait", "mixing", "forward", "backward", "allreduce", "optimizer", "control", "checkpoint", "other"};
   return kNames[static_cast<int>(part)];
 }
 

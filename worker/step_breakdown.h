@@ -19,9 +19,10 @@ enum class StepPart : int {
   kAllReduce,     // gradient averaging the step waited for: on the CPU all of it, on a GPU what backward did not hide
   kOptimizer,     // finiteness check and the optimizer update
   kControl,       // the coordinator's step decision (one small broadcast)
-  kOther,         // the rest: sample indices, prefetch requests, a checkpoint taken at this step
+  kCheckpoint,    // a checkpoint taken before this step (cadence, operator request or stop)
+  kOther,         // the rest: sample indices, prefetch requests
 };
-inline constexpr int kStepParts = 8;
+inline constexpr int kStepParts = 9;
 std::string_view StepPartName(StepPart part);  // "data_wait", "mixing", ...
 
 // The mean seconds per step of each part over a window of steps on one rank.

@@ -424,6 +424,7 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     if (!control.notice.empty()) Event("control", control.notice);
     if ((control.flags & (kStepFlagCheckpoint | kStepFlagStop)) != 0) {
       if (absl::Status saved = Save(nullptr); !saved.ok()) return saved;
+      timer_.Mark(StepPart::kCheckpoint);
       if ((control.flags & kStepFlagStop) != 0) {
         summary_.stopped = true;
         return absl::OkStatus();

@@ -26,6 +26,10 @@ inline int64_t UnixMillisNow() {
       .count();
 }
 
+inline double UnixSecondsNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace strobe
 
 #endif  // STROBE_WORKER_WALL_CLOCK_H_

@@ -69,7 +69,7 @@ std::vector<tensorboard::Event> ReadEvents(const std::string& directory) {
 TEST(EventFileWriterTest, WritesAVersionRecordThenOneEventOfScalarsPerReport) {
   TempDir root;
   {
-    auto writer = EventFileWriter::Open(root.Path("tb"), 0, "node7");
+    auto writer = EventFileWriter::Open(root.Path("tb"), -1, "node7");
     ASSERT_TRUE(writer.ok()) << writer.status();
     EXPECT_NE((*writer)->path().find("/tb/events.out.tfevents."), std::string::npos);
     EXPECT_EQ((*writer)->path().substr((*writer)->path().size() - 6), ".node7");
@@ -99,18 +99,18 @@ TEST(EventFileWriterTest, AResumeCutsTheStepsItTrainsAgainAndAppendsToTheSameFil
   const std::string dir = root.Path("tb");
   std::string first_path;
   {
-    auto writer = EventFileWriter::Open(dir, 0, "h");
+    auto writer = EventFileWriter::Open(dir, -1, "h");
     first_path = (*writer)->path();
     for (int64_t step : {10, 20, 30, 40}) ASSERT_TRUE((*writer)->WriteScalars(step, 1.0, {{"train/loss", 1}}).ok());
   }
   {
-    auto writer = EventFileWriter::Open(dir, 20, "h");  // the checkpoint of step 20: steps 21 on run again
+    auto writer = EventFileWriter::Open(dir, 20, "h");  // the checkpoint after 20 steps: the report of 30 comes again
     ASSERT_TRUE(writer.ok()) << writer.status();
     EXPECT_EQ((*writer)->path(), first_path);
     ASSERT_TRUE((*writer)->WriteScalars(30, 2.0, {{"train/loss", 2}}).ok());
   }
   const std::vector<tensorboard::Event> events = ReadEvents(dir);
-  EXPECT_EQ(Steps(events), (std::vector<int64_t>{10, 30}));
+  EXPECT_EQ(Steps(events), (std::vector<int64_t>{10, 20, 30}));
   EXPECT_EQ(events.front().file_version(), "brain.Event:2");
   EXPECT_EQ(events.back().summary().value(0).simple_value(), 2.0f);
   EXPECT_EQ(ListEventFiles(dir)->size(), 1u);
@@ -121,7 +121,7 @@ TEST(EventFileWriterTest, DropsARecordACrashLeftHalfWritten) {
   const std::string dir = root.Path("tb");
   std::string path;
   {
-    auto writer = EventFileWriter::Open(dir, 0, "h");
+    auto writer = EventFileWriter::Open(dir, -1, "h");
     path = (*writer)->path();
     ASSERT_TRUE((*writer)->WriteScalars(10, 1.0, {{"train/loss", 1}}).ok());
   }
@@ -130,7 +130,7 @@ TEST(EventFileWriterTest, DropsARecordACrashLeftHalfWritten) {
   torn.set_step(20);
   WriteFile(path, whole + FrameRecord(torn.SerializeAsString()).substr(0, 10));
   {
-    auto writer = EventFileWriter::Open(dir, 20, "h");
+    auto writer = EventFileWriter::Open(dir, 10, "h");
     ASSERT_TRUE(writer.ok()) << writer.status();
     ASSERT_TRUE((*writer)->WriteScalars(20, 2.0, {{"train/loss", 2}}).ok());
   }
@@ -142,11 +142,11 @@ TEST(EventFileWriterTest, AFreshStartOverAnOldFileKeepsOnlyItsVersionRecord) {
   TempDir root;
   const std::string dir = root.Path("tb");
   {
-    auto writer = EventFileWriter::Open(dir, 0, "h");
+    auto writer = EventFileWriter::Open(dir, -1, "h");
     ASSERT_TRUE((*writer)->WriteScalars(0, 1.0, {{"train/loss", 1}}).ok());
     ASSERT_TRUE((*writer)->WriteScalars(10, 1.0, {{"train/loss", 1}}).ok());
   }
-  ASSERT_TRUE(EventFileWriter::Open(dir, 0, "h").ok());  // --resume=auto found no checkpoint: from step 0
+  ASSERT_TRUE(EventFileWriter::Open(dir, -1, "h").ok());  // --resume=auto found no checkpoint: from scratch
   const std::vector<tensorboard::Event> events = ReadEvents(dir);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].file_version(), "brain.Event:2");
@@ -155,7 +155,7 @@ TEST(EventFileWriterTest, AFreshStartOverAnOldFileKeepsOnlyItsVersionRecord) {
 TEST(EventFileWriterTest, AnUnwritableDirectoryIsAnErrorNamingIt) {
   TempDir root;
   WriteFile(root.Path("file"), "x");
-  auto writer = EventFileWriter::Open(root.Path("file/tb"), 0, "h");
+  auto writer = EventFileWriter::Open(root.Path("file/tb"), -1, "h");
   ASSERT_FALSE(writer.ok());
   EXPECT_NE(writer.status().message().find("file/tb"), std::string::npos) << writer.status();
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "worker/wall_clock.h"
 
 namespace strobe {
 
@@ -47,6 +48,11 @@ JsonLine& JsonLine::Add(std::string_view key, double value) {
 JsonLine& JsonLine::AddFixed(std::string_view key, double value, int decimals) {
   AddRaw(key, std::isfinite(value) ? absl::StrFormat("%.*f", decimals, value) : "null");
   return *this;
+}
+
+JsonLine& JsonLine::AddTimes(std::chrono::steady_clock::time_point start) {
+  return AddFixed("time", UnixSecondsNow(), 3)
+      .AddFixed("elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 3);
 }
 
 JsonLine& JsonLine::Add(std::string_view key, int64_t value) {

@@ -1,6 +1,7 @@
 #ifndef STROBE_WORKER_OUTPUT_JSON_LINE_H_
 #define STROBE_WORKER_OUTPUT_JSON_LINE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@ class JsonLine {
   JsonLine& Add(std::string_view key, bool value);
   // A number with a fixed count of decimals (%.9g would round a time in seconds since the epoch to 10 s).
   JsonLine& AddFixed(std::string_view key, double value, int decimals);
+  // "time" (seconds since the epoch, in ms) and "elapsed_s" (seconds since `start`): every metrics.jsonl line ends so.
+  JsonLine& AddTimes(std::chrono::steady_clock::time_point start);
 
   std::string str() const { return "{" + body_ + "}"; }
 

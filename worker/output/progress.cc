@@ -3,13 +3,10 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "worker/wall_clock.h"
 
 namespace strobe {
 namespace {
-
-double SecondsSinceEpoch() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 void AddSpread(std::vector<ReportedNumber>& numbers, const std::string& name, const Spread& spread) {
   numbers.push_back({name + "_ms_min", 1e3 * spread.min});
@@ -83,8 +80,7 @@ ProgressReporter::~ProgressReporter() {
 
 void ProgressReporter::AppendMetrics(JsonLine line) {
   if (metrics_ == nullptr) return;
-  line.AddFixed("time", SecondsSinceEpoch(), 3)
-      .AddFixed("elapsed_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(), 3);
+  line.AddTimes(start_);
   std::fprintf(metrics_, "%s\n", line.str().c_str());
   std::fflush(metrics_);
 }
@@ -93,7 +89,7 @@ void ProgressReporter::WriteEvents(const std::string& kind, int64_t step, const 
   if (events_ == nullptr) return;
   std::vector<std::pair<std::string, double>> scalars;
   for (const ReportedNumber& number : numbers) scalars.emplace_back(kind + "/" + number.key, number.value);
-  if (absl::Status written = events_->WriteScalars(step, SecondsSinceEpoch(), scalars); !written.ok()) {
+  if (absl::Status written = events_->WriteScalars(step, UnixSecondsNow(), scalars); !written.ok()) {
     events_.reset();  // a half-written record ends the file's readable part: write no more after it
     Event("warning", step,
           absl::StrFormat("TensorBoard output stopped (training goes on): %s", written.message()));

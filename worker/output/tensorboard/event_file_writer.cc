@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -12,37 +11,34 @@
 #include "worker/file_system.h"
 #include "worker/output/tensorboard/event.pb.h"
 #include "worker/output/tensorboard/record_file.h"
+#include "worker/wall_clock.h"
 
 namespace strobe {
 namespace {
 
 constexpr char kEventFilePrefix[] = "events.out.tfevents.";
 
-double SecondsSinceEpoch() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Where the file must end so that it holds no event of a step >= first_step and no damaged record: the offset of
-// the first such record.
-absl::StatusOr<int64_t> KeptBytes(const std::string& path, int64_t first_step) {
+// Where the file must end so that it holds no event of a step after resumed_step and no damaged record: the offset
+// of the first such record.
+absl::StatusOr<int64_t> KeptBytes(const std::string& path, int64_t resumed_step) {
   absl::StatusOr<RecordScan> scan = ReadRecords(path);
   if (!scan.ok()) return scan.status();
   for (const Record& record : scan->records) {
     tensorboard::Event event;
     if (!event.ParseFromString(record.data)) return record.offset;
-    if (!event.has_file_version() && event.step() >= first_step) return record.offset;
+    if (!event.has_file_version() && event.step() > resumed_step) return record.offset;
   }
   return scan->valid_bytes;
 }
 
-absl::Status CutAt(const std::string& path, int64_t first_step) {
-  absl::StatusOr<int64_t> kept = KeptBytes(path, first_step);
+absl::Status CutAfter(const std::string& path, int64_t resumed_step) {
+  absl::StatusOr<int64_t> kept = KeptBytes(path, resumed_step);
   if (!kept.ok()) return kept.status();
   absl::StatusOr<FileStamp> stamp = StatFile(path);
   if (!stamp.ok()) return stamp.status();
   if (*kept == stamp->size) return absl::OkStatus();
   if (truncate(path.c_str(), *kept) != 0) {
-    return absl::InternalError(absl::StrFormat("%s: cannot cut it to the steps before %d: %s", path, first_step,
+    return absl::InternalError(absl::StrFormat("%s: cannot cut it back to step %d: %s", path, resumed_step,
                                                std::strerror(errno)));
   }
   return absl::OkStatus();
@@ -62,24 +58,24 @@ absl::StatusOr<std::vector<std::string>> ListEventFiles(const std::string& direc
 }
 
 absl::StatusOr<std::unique_ptr<EventFileWriter>> EventFileWriter::Open(const std::string& directory,
-                                                                       int64_t first_step, const std::string& host) {
+                                                                       int64_t resumed_step, const std::string& host) {
   if (absl::Status made = MakeDirectories(directory); !made.ok()) return made;
   absl::StatusOr<std::vector<std::string>> existing = ListEventFiles(directory);
   if (!existing.ok()) return existing.status();
   for (const std::string& path : *existing) {
-    if (absl::Status cut = CutAt(path, first_step); !cut.ok()) return cut;
+    if (absl::Status cut = CutAfter(path, resumed_step); !cut.ok()) return cut;
   }
   const std::string path =
       !existing->empty()
           ? existing->back()
           : JoinPath(directory, absl::StrFormat("%s%d.%s", kEventFilePrefix,
-                                                static_cast<int64_t>(SecondsSinceEpoch()), host));
+                                                static_cast<int64_t>(UnixSecondsNow()), host));
   std::FILE* file = std::fopen(path.c_str(), "ab");
   if (file == nullptr) return absl::InternalError(absl::StrFormat("%s: cannot open: %s", path, std::strerror(errno)));
   std::unique_ptr<EventFileWriter> writer(new EventFileWriter(path, file));
   if (std::ftell(file) == 0) {
     tensorboard::Event version;
-    version.set_wall_time(SecondsSinceEpoch());
+    version.set_wall_time(UnixSecondsNow());
     version.set_file_version("brain.Event:2");
     if (absl::Status written = writer->Append(version.SerializeAsString()); !written.ok()) return written;
   }

@@ -16,13 +16,14 @@ namespace strobe {
 // Scalars for TensorBoard, written by rank 0 to one event file in a directory (RUN_DIR/tensorboard/), each
 // record flushed as it is written, so a crashed run keeps what it logged and `tensorboard --logdir` shows a live run.
 //
-// A run that resumes at step S continues the same file: Open() first cuts it at the first record of a step >= S
-// (those steps are trained again) or at a record a crash left incomplete, so no step appears twice.
+// A run that resumes from the checkpoint of step S continues the same file: Open() first cuts it at the first
+// record of a step > S (reports are labelled with the steps done, and those after S are made again) or at a record a
+// crash left incomplete, so no step appears twice.
 class EventFileWriter {
  public:
-  // `first_step`: the step training starts from (0 for a new run; the checkpoint's step on resume). `host` goes
-  // into a new file's name, as TensorBoard's writers do.
-  static absl::StatusOr<std::unique_ptr<EventFileWriter>> Open(const std::string& directory, int64_t first_step,
+  // `resumed_step`: the step of the checkpoint the run resumes from; -1 for a run from scratch, which keeps none of
+  // an earlier file's reports. `host` goes into a new file's name, as TensorBoard's writers do.
+  static absl::StatusOr<std::unique_ptr<EventFileWriter>> Open(const std::string& directory, int64_t resumed_step,
                                                               const std::string& host);
   ~EventFileWriter();
   EventFileWriter(const EventFileWriter&) = delete;
