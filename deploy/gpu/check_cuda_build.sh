@@ -9,7 +9,8 @@
 #       libevent-core-2.1-7 libevent-pthreads-2.1-7 libfabric1 libucx0 libibverbs1 librdmacm1 libnl-3-200 \
 #       libnl-route-3-200 libpsm2-2 libpsm-infinipath1 libmunge2 libltdl7 libnuma1 libpciaccess0 libxnvctrl0 \
 #       libabsl-dev libabsl20220623 libgtest-dev libgfortran5 libxml2 libicu72 libbsd0 libmd0 libx11-6 libxext6 \
-#       libxcb1 libxau6 libxdmcp6
+#       libxcb1 libxau6 libxdmcp6 libprotobuf-dev libprotobuf32 libprotobuf-lite32 protobuf-compiler libprotoc32
+#     (protobuf since 2026-12-05, for TensorBoard's event files; not yet run on a GPU host)
 #   OUT_DIR: receives the logs
 #   FASHION_MNIST_DIR: if given, also trains 2 epochs on it on the GPU (the IDX .gz files)
 set -uo pipefail
@@ -49,6 +50,8 @@ cmake -S "$root" -B /tmp/strobe-cuda -DCMAKE_BUILD_TYPE=Release \
   -DMPIEXEC_EXECUTABLE="$prefix/usr/bin/mpirun.openmpi" \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$lib -Wl,-rpath-link,$lib/openmpi/lib" \
   -DNCCL_INCLUDE_DIR="$nccl_dir/include" -DNCCL_LIBRARY="$nccl_lib" \
+  -DProtobuf_INCLUDE_DIR="$prefix/usr/include" -DProtobuf_LIBRARY="$lib/libprotobuf.so" \
+  -DProtobuf_PROTOC_EXECUTABLE="$prefix/usr/bin/protoc" \
   -DCMAKE_CUDA_ARCHITECTURES=90 -DTORCH_CUDA_ARCH_LIST=9.0 \
   -DSTROBE_WITH_PMIX=OFF `# the host's own PMIx headers are not those of the Debian Open MPI used here` \
   > "$out/configure.log" 2>&1
