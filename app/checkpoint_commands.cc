@@ -1,6 +1,5 @@
 #include "app/checkpoint_commands.h"
 
-#include <torch/serialize.h>
 
 #include <cstdio>
 
@@ -23,19 +22,19 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-// "N tensors, M values" of a verified model.pt, or why it cannot be decoded.
-std::string DescribeModel(const std::string& bytes) {
-  try {
-    const c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
-    if (!value.isGenericDict()) return "not a state_dict";
-    int64_t values = 0;
-    for (const auto& entry : value.toGenericDict()) {
-      if (entry.value().isTensor()) values += entry.value().toTensor().numel();
-    }
-    return absl::StrFormat("%d tensors, %d values", value.toGenericDict().size(), values);
-  } catch (const c10::Error& error) {
-    return absl::StrFormat("cannot be decoded: %s", error.what_without_backtrace());
-  }
+// "N tensors, M values".
+std::string DescribeTensors(const NamedTensors& tensors) {
+  int64_t values = 0;
+  for (const auto& [name, tensor] : tensors) values += tensor.numel();
+  return absl::StrFormat("%d tensors, %d values", tensors.size(), values);
+}
+
+// The same for a verified model.pt, or why it cannot be decoded.
+std::string DescribeModel(const std::string& bytes, const std::string& what) {
+  absl::StatusOr<c10::impl::GenericDict> dict = UnpickleDict(bytes, what);
+  if (!dict.ok()) return std::string(dict.status().message());
+  absl::StatusOr<NamedTensors> tensors = TensorsFrom(*dict, what);
+  return tensors.ok() ? DescribeTensors(*tensors) : std::string(tensors.status().message());
 }
 
 // The checkpoint's model tensors under the names Python users load them by: torchvision's (and timm's) for the
@@ -74,7 +73,9 @@ int RunInspectCommand(const std::string& checkpoint_path) {
   for (const ManifestFile& file : checkpoint->manifest.files()) {
     absl::StatusOr<std::string> contents = ReadCheckpointFile(*checkpoint, file.name);
     std::string verdict = contents.ok() ? "ok" : std::string(contents.status().message());
-    if (contents.ok() && file.name == kModelFile) verdict += " (" + DescribeModel(*contents) + ")";
+    if (contents.ok() && file.name == kModelFile) {
+      verdict += " (" + DescribeModel(*contents, absl::StrCat("checkpoint ", checkpoint->path, ": ", file.name)) + ")";
+    }
     problems += contents.ok() ? 0 : 1;
     std::printf("  %-16s %12lld bytes  crc32 %08x  %s\n", file.name.c_str(), static_cast<long long>(file.size),
                 file.crc32, verdict.c_str());
@@ -115,7 +116,7 @@ int RunExportCommand(const std::string& checkpoint_path, const std::string& outp
                                        ? absl::StrFormat("torchvision.models.%s(num_classes=N)", model_name)
                                        : absl::StrFormat("strobe_resnet.%s(in_channels, num_classes)", model_name);
   std::printf("strobe: wrote %s (%s) from %s with %s names; in Python: %s.load_state_dict(torch.load('%s'))%s\n",
-              output_path.c_str(), DescribeModel(*model).c_str(), checkpoint->path.c_str(),
+              output_path.c_str(), DescribeTensors(*tensors).c_str(), checkpoint->path.c_str(),
               torchvision ? "torchvision's" : "Strobe's", python_model.c_str(), output_path.c_str(),
               torchvision ? "" : " with deploy/models/strobe_resnet.py");
   return 0;

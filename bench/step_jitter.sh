@@ -6,6 +6,11 @@
 #   one-rank step time (mean over both processes), the per-step maximum of the two processes, the 2-rank step.
 # If the 2-rank step is close to the pair's per-step maximum, the jitter explains the efficiency loss; the gap
 # between the two is what communicating adds on top.
+# A second line splits the 2-rank step with its step breakdown (metrics.jsonl, docs/watching.md): per step the
+# faster and the slower rank's busy time (compute, no waiting) and the rest (communication), so that
+#   efficiency = (one-rank step / faster rank's busy)  [how much slower a rank computes beside another]
+#              x (faster busy / slower busy)           [the lockstep: waiting for the slower rank]
+#              x (slower busy / 2-rank step)           [communication the slower rank still waits for]
 # Usage: bench/step_jitter.sh [BUILD_DIR] [PER_RANK_BATCH] [STEPS] [REPEATS] [EXTRA STROBE FLAGS...]
 #   (defaults: build 256 40 3; e.g. add --mixup_alpha=0.8 --cutmix_alpha=1.0 --label_smoothing=0.1)
 set -euo pipefail
@@ -44,4 +49,18 @@ for r in $(seq "$repeats"); do
       printf "repetition %d, %d per rank, %d steps compared: one rank %.1f ms, per-step max of two %.1f ms, " \
              "2 ranks %.1f ms; efficiency if only jitter %.2f, observed %.2f\n",
              r, batch, n, 1000 * one / n, 1000 * mx / n, 1000 * two / n, one / mx, one / two }'
+  python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+def train_lines(run):
+    return [l for l in map(json.loads, open(f"{work}/{run}/metrics.jsonl")) if l["kind"] == "train" and l["step"] > 2]
+two = train_lines("run2")
+one = [l["step_ms_median"] for run in ("run1-0", "run1-1") for l in train_lines(run)]
+mean = lambda values: sum(values) / len(values)
+one_ms, step_ms = mean(one), mean([l["step_ms_median"] for l in two])
+fast, slow = mean([l["busy_ms_min"] for l in two]), mean([l["busy_ms_max"] for l in two])
+print(f"  2-rank step {step_ms:.1f} ms = slower rank busy {slow:.1f} ms + communication {step_ms - slow:.1f} ms; "
+      f"faster rank busy {fast:.1f} ms; efficiency {one_ms / step_ms:.2f} = compute beside another rank "
+      f"{one_ms / fast:.2f} x lockstep {fast / slow:.2f} x communication {slow / step_ms:.2f}")
+PY
 done

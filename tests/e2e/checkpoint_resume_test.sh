@@ -27,9 +27,12 @@ train() {  # RANKS RUN_DIR [flags...]
 }
 # The file table (names, sizes, CRC-32s) of a checkpoint's manifest: equal tables mean bitwise equal state.
 files_of() { grep '^file ' "$1/MANIFEST"; }
-# Training reports from step $2 on, without the timing fields.
+# Training reports from step $2 on, without the fields that describe this process's window rather than the training
+# state (speed, data wait, mixing λ drawn, the step breakdown, wall time).
 reports_from() {
-  grep '"kind":"train"' "$1/metrics.jsonl" | sed 's/,"images_per_s":[^,}]*//; s/,"data_wait":[^,}]*//' |
+  grep '"kind":"train"' "$1/metrics.jsonl" |
+    sed 's/,"images_per_s":[^,}]*//; s/,"data_wait":[^,}]*//; s/,"mix_lambda_[a-z]*":[^,}]*//g; s/,"step_ms_min".*$/}/;
+         s/,"time":.*$/}/' |
     awk -v from="$2" -F'"step":' '{ split($2, a, ","); if (a[1] + 0 > from) print }'
 }
 final=checkpoints/step-000000048
