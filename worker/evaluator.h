@@ -14,8 +14,10 @@ struct EvalResult {
   int64_t samples = 0;
   int64_t correct = 0;
   double loss_sum = 0.0;
+  int64_t correct_top5 = 0;  // the label among the 5 highest logits (all of them with 5 classes or fewer)
 
   double accuracy() const { return samples > 0 ? static_cast<double>(correct) / samples : 0.0; }
+  double top5_accuracy() const { return samples > 0 ? static_cast<double>(correct_top5) / samples : 0.0; }
   double mean_loss() const { return samples > 0 ? loss_sum / samples : 0.0; }
 };
 

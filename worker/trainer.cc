@@ -520,7 +520,7 @@ absl::Status TrainLoop::EndEpoch() {
   const EvalResult& eval = summary_.final_eval;
   if (reporter_ != nullptr) {
     reporter_->Eval(EvalProgress{state_.position.epoch, state_.position.step, eval.samples, eval.mean_loss(),
-                                 eval.accuracy()});
+                                 eval.accuracy(), eval.top5_accuracy()});
   }
   StepCoordinator& coordinator = state_.coordinator;
   const bool reduced = coordinator.ObserveGlobal(PlateauMetric::kValLoss, eval.mean_loss()) |

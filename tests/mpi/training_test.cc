@@ -225,7 +225,19 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
   const EvalResult single = EvaluateDistributed(*model, source, alone, 64);
   EXPECT_EQ(distributed.samples, 1001);
   EXPECT_EQ(distributed.correct, single.correct);
+  EXPECT_EQ(distributed.correct_top5, single.correct_top5);
   EXPECT_NEAR(distributed.loss_sum, single.loss_sum, 1e-3 * single.loss_sum);
+  // Top-5 by hand over the whole set in one batch: the label among the 5 largest logits.
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const torch::Tensor logits = model->forward(GatherImages(data, torch::arange(1001), norm));
+    model->train();
+    const torch::Tensor label_logit = logits.gather(1, data.labels.unsqueeze(1));
+    const int64_t top5 = (logits > label_logit).sum(1).lt(5).sum().item<int64_t>();  // fewer than 5 beat it
+    EXPECT_EQ(distributed.correct_top5, top5);
+    EXPECT_GT(distributed.correct_top5, distributed.correct);
+  }
   EXPECT_TRUE(model->is_training());
 }
 

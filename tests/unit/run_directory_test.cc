@@ -89,20 +89,20 @@ TEST(ProgressTest, PlainLinesAndMetrics) {
   {
     ProgressReporter reporter(out, /*is_terminal=*/false, metrics);
     reporter.Train(SomeProgress());
-    reporter.Eval(EvalProgress{0, 50, 1000, 0.25, 0.875});
+    reporter.Eval(EvalProgress{0, 50, 1000, 0.25, 0.875, 0.99});
     reporter.Event("checkpoint", 50, "saved");
   }
   std::fclose(out);
   EXPECT_EQ(std::string(buffer),
             "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s data wait 25% eta 0:01:05\n"
-            "epoch 1 test accuracy 0.8750 loss 0.2500 (1000 images)\n"
+            "epoch 1 test accuracy 0.8750 (top-5 0.9900) loss 0.2500 (1000 images)\n"
             "strobe: saved\n");
   const std::string lines = ReadFile(metrics);
   EXPECT_EQ(WithoutTimes(lines),
             "{\"kind\":\"train\",\"epoch\":0,\"step\":10,\"samples\":1280,\"loss\":0.5,\"lr\":0.1,\"momentum\":0.9,"
             "\"images_per_s\":1234,\"data_wait\":0.25,\"skipped_steps\":0}\n"
             "{\"kind\":\"eval\",\"epoch\":0,\"step\":50,\"test_loss\":0.25,\"test_accuracy\":0.875,"
-            "\"test_samples\":1000}\n"
+            "\"test_top5\":0.99,\"test_samples\":1000}\n"
             "{\"kind\":\"checkpoint\",\"step\":50,\"message\":\"saved\"}\n")
       << lines;
   // Every line carries a wall time of today's order (seconds since 1970, not since the process began).

@@ -54,7 +54,8 @@ struct EvalProgress {
   int64_t step = 0;
   int64_t samples = 0;
   double test_loss = 0.0;
-  double test_accuracy = 0.0;
+  double test_accuracy = 0.0;  // top-1
+  double test_top5 = 0.0;
 };
 
 // What rank 0 tells the user and the run directory. On a terminal the training line is rewritten in place;
