@@ -89,17 +89,21 @@ struct ChartSpec {
   std::string title;
   std::string y_label;
   bool from_eval;
-  std::string key;
-  std::string y2_key;  // "" for none
+  std::vector<std::string> keys;
+  std::vector<std::string> y2_keys;  // on the right-hand axis
 };
 
 const std::vector<ChartSpec>& Charts() {
   static const std::vector<ChartSpec> kCharts = {
-      {"loss", "training loss (mean over ranks)", "loss", false, "loss", ""},
-      {"accuracy", "test accuracy (top-1)", "accuracy", true, "test_accuracy", ""},
-      {"lr", "learning rate (solid) and momentum (dashed, right axis)", "learning rate", false, "lr", "momentum"},
+      {"loss", "training loss (mean over ranks)", "loss", false, {"loss"}, {}},
+      {"accuracy", "test accuracy, top-1 and top-5", "accuracy", true, {"test_accuracy", "test_top5"}, {}},
+      {"lr", "learning rate (solid) and momentum (dashed, right axis)", "learning rate", false, {"lr"}, {"momentum"}},
       {"throughput", "throughput (solid) and data wait share (dashed, right axis)", "images/s", false,
-       "images_per_s", "data_wait"},
+       {"images_per_s"}, {"data_wait"}},
+      {"breakdown", "where a step's time goes (median over ranks)", "ms per step", false,
+       {"step_ms_median", "data_wait_ms_median", "mixing_ms_median", "forward_ms_median", "backward_ms_median",
+        "allreduce_ms_median", "optimizer_ms_median", "checkpoint_ms_median"},
+       {}},
   };
   return kCharts;
 }
@@ -108,12 +112,14 @@ const std::vector<ChartSpec>& Charts() {
 absl::StatusOr<bool> DrawChart(const ChartSpec& spec, Axis axis, const std::vector<RunMetrics>& runs,
                                const std::string& directory) {
   std::vector<Series> columns;
-  for (const RunMetrics& run : runs) {
-    columns.push_back(SeriesOf(run, spec.from_eval ? run.eval : run.train, spec.key, axis));
+  for (const std::string& key : spec.keys) {
+    for (const RunMetrics& run : runs) {
+      columns.push_back(SeriesOf(run, spec.from_eval ? run.eval : run.train, key, axis));
+    }
   }
   const size_t y_count = columns.size();
-  if (!spec.y2_key.empty()) {
-    for (const RunMetrics& run : runs) columns.push_back(SeriesOf(run, run.train, spec.y2_key, axis));
+  for (const std::string& key : spec.y2_keys) {
+    for (const RunMetrics& run : runs) columns.push_back(SeriesOf(run, run.train, key, axis));
   }
   bool any = false;
   for (size_t i = 0; i < y_count; ++i) any = any || !columns[i].points.empty();

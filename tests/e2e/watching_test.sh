@@ -83,7 +83,7 @@ timeout 300 "$mpiexec" -np 2 "$strobe" train --model=resnet20 --epochs=1 --batch
   --eval_samples=500 --log_every=5 --run_dir="$work/other" >"$work/out2" 2>&1 || { cat "$work/out2"; fail "run 2"; }
 plotted=$("$strobe" plot "$run" "$work/other" --output="$work/compare") || { echo "$plotted"; fail "plot failed"; }
 echo "$plotted"
-for chart in loss accuracy lr throughput loss_time accuracy_time lr_time throughput_time; do
+for chart in loss accuracy lr throughput breakdown loss_time accuracy_time lr_time throughput_time breakdown_time; do
   is_png "$work/compare/$chart.png" && [[ $(stat -c %s "$work/compare/$chart.png") -gt 5000 ]] ||
     fail "$chart.png missing or empty"
   [[ -s $work/compare/$chart.csv ]] || fail "$chart.csv missing"
