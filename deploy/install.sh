@@ -18,7 +18,8 @@ packages=(g++ make cmake ccache pkg-config libtorch-dev libopenmpi-dev openmpi-b
 case ${1:-} in
   # iptables and libnetfilter-queue-dev: link delay for the simulated cluster (deploy/netns, e2e_netns_cluster);
   # clang and its sanitizer/libFuzzer runtimes: the image decoder's fuzz test.
-  --test) packages+=(python3-torch python3-torchvision python3-protobuf iptables libnetfilter-queue-dev clang libclang-rt-dev) ;;
+  --test) packages+=(python3-torch python3-torchvision python3-protobuf iptables libnetfilter-queue-dev clang
+                     libclang-rt-dev) ;;
   # The Python baselines the benchmarks compare against (bench/).
   --bench) packages+=(python3-torch python3-torchvision python3-pil iptables libnetfilter-queue-dev) ;;
   "") ;;

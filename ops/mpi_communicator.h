@@ -11,7 +11,9 @@ namespace strobe {
 // cannot interleave with Strobe's.
 // Supports float32/64, int32/64 and uint8 tensors; counts above INT_MAX are split into several calls.
 // A rank that waits for late peers sleeps (WaitWithoutSpinning) instead of polling: every collective starts with a
-// non-blocking barrier, so the blocking collective after it runs with every rank present.
+// non-blocking barrier, so the collective after it starts with every rank present and awake. Collectives of up to
+// 64 KiB are non-blocking too, so a peer stopped inside one leaves the others asleep; larger ones (gradient
+// buckets) block, for speed, and a peer stopped inside one, or at its barrier, still makes the others poll.
 class MpiCommunicator final : public Communicator {
  public:
   explicit MpiCommunicator(MPI_Comm base = MPI_COMM_WORLD);

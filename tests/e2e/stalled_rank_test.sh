@@ -18,8 +18,11 @@ cleanup() {
 }
 trap cleanup EXIT
 run=$work/run
+# Rank 1 sleeps 300 ms per step, so it is the last to reach every collective and the stop finds it outside them, as
+# a hung read or a swapping host would: a rank stopped inside a gradient all-reduce, or first at its barrier, still
+# makes the others poll (docs/failures.md).
 flags=(train --train_samples=60000 --batch_size=128 --epochs=1 --log_every=1 --checkpoint_every_steps=5
-       --stall_timeout_s=10 --run_dir="$run")
+       --stall_timeout_s=10 --inject_delay_rank=1 --inject_delay_ms=300 --run_dir="$run")
 
 launch_until_checkpoint "$run" 20  # past the first heartbeats (every 2 s here)
 rank1=$(rank_pid "$run" 1)
