@@ -2,12 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <memory>
 #include <regex>
 
 #include "tests/unit/temp_dir.h"
 #include "worker/output/json_line.h"
 #include "worker/output/progress.h"
+#include "worker/output/tensorboard/event_file_writer.h"
+#include "worker/output/tensorboard/record_file.h"
 
 namespace strobe {
 namespace {
@@ -132,6 +139,46 @@ TEST(ProgressTest, NamesTheStragglerByRankAndHost) {
             "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s data wait 25% eta 0:01:05 | straggler: rank 2 "
             "(node7) busy 250 ms per step, median 100 ms\n"
             "epoch 1/2 step 10/100 loss 0.5000 lr 0.10000 1234 img/s data wait 25% eta 0:01:05\n");
+}
+
+// Reports 40 training windows with TensorBoard output in `directory` after capping this process's file size at
+// 2 KiB (RLIMIT_FSIZE: writes past it fail with EFBIG, as on a full disk), and exits 0 if exactly one warning said
+// TensorBoard output stopped, every report was still printed, and the event file holds only whole records.
+[[noreturn]] void ReportOntoAFullDisk(const std::string& directory) {
+  std::signal(SIGXFSZ, SIG_IGN);
+  char buffer[16384] = {};
+  std::FILE* out = fmemopen(buffer, sizeof(buffer), "w");
+  std::string path;
+  {
+    ProgressReporter reporter(out, /*is_terminal=*/false, /*metrics_path=*/"");
+    absl::StatusOr<std::unique_ptr<EventFileWriter>> events = EventFileWriter::Open(directory, -1, "h");
+    if (!events.ok()) std::_Exit(2);
+    path = (*events)->path();
+    reporter.WriteTensorBoard(*std::move(events));
+    const rlimit limit{2048, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) std::_Exit(3);
+    for (int report = 0; report < 40; ++report) reporter.Train(SomeProgress());
+  }
+  std::fclose(out);
+  const std::string printed(buffer);
+  size_t warnings = 0;
+  for (size_t at = printed.find("TensorBoard output stopped"); at != std::string::npos;
+       at = printed.find("TensorBoard output stopped", at + 1)) {
+    ++warnings;
+  }
+  const size_t lines = std::count(printed.begin(), printed.end(), '\n');
+  const absl::StatusOr<RecordScan> scan = ReadRecords(path);
+  const bool whole = scan.ok() && scan->records.size() > 1 && scan->valid_bytes <= 2048;
+  const bool said =
+      printed.find("strobe: TensorBoard output stopped (training goes on): ") != std::string::npos &&
+      printed.find("write failed") != std::string::npos;
+  std::fprintf(stderr, "warnings %zu, lines %zu, whole %d, said %d\n", warnings, lines, whole, said);
+  std::_Exit(warnings == 1 && lines == 41 && whole && said ? 0 : 1);
+}
+
+TEST(ProgressTest, AFullDiskEndsTensorBoardOutputWithOneWarningAndTrainingReportsGoOn) {
+  TempDir root;
+  EXPECT_EXIT(ReportOntoAFullDisk(root.path()), ::testing::ExitedWithCode(0), "warnings 1, lines 41, whole 1, said 1");
 }
 
 }  // namespace
