@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "app/gnuplot.h"
+#include "app/run_setup.h"
 #include "worker/file_system.h"
 #include "worker/output/metrics_file.h"
 #include "worker/output/run_directory.h"
@@ -159,10 +160,8 @@ std::vector<std::string> RunLabels(const std::vector<std::string>& run_dirs) {
   return names;
 }
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "strobe: error: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
+// A single-process command: it fails as rank 0 of a job of one.
+int Fail(const absl::Status& status) { return Fail(DistributedContext{}, status, kExitFailure); }
 
 }  // namespace
 

@@ -106,4 +106,14 @@ drawn=$(awk -F, 'NR > 1 && $2 != "" { printf "%s%s:%s", sep, $1, $2; sep = " " }
 final=$(sed -n 's/.*"kind":"eval".*"test_accuracy":\([0-9.]*\).*/\1/p' "$run/metrics.jsonl" | tail -1)
 grep -q ",$final," "$work/compare/accuracy.csv" || grep -q ",$final\$" "$work/compare/accuracy.csv" ||
   fail "accuracy.csv lacks the final accuracy $final"
+# Bad input to plot: one error line naming the file (and line), exit 1.
+status=0
+out=$("$strobe" plot "$work/none" 2>&1) || status=$?
+[[ $status -eq 1 ]] && grep -q "^strobe: error: $work/none/metrics.jsonl: " <<<"$out" ||
+  { echo "$out"; fail "plot of a directory without metrics.jsonl: exit $status"; }
+mkdir "$work/bad" && { head -3 "$run/metrics.jsonl"; echo '{oops}'; } >"$work/bad/metrics.jsonl"
+status=0
+out=$("$strobe" plot "$work/bad" 2>&1) || status=$?
+[[ $status -eq 1 ]] && grep -q "^strobe: error: $work/bad/metrics.jsonl line 4: expected a quoted key" <<<"$out" ||
+  { echo "$out"; fail "plot of a damaged metrics.jsonl: exit $status"; }
 echo "PASS: straggler named, breakdown adds up, TensorBoard equals metrics.jsonl after a resume, plots drawn"
