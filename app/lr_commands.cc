@@ -11,14 +11,13 @@
 #include "absl/strings/str_format.h"
 #include "app/gnuplot.h"
 #include "app/run_setup.h"
-#include "app/shared_initial_weights.h"
+#include "app/shared_model.h"
 #include "app/train_flags.h"
 #include "coordinator/lr_options.h"
 #include "coordinator/shard_plan.h"
 #include "ops/status_agreement.h"
 #include "worker/file_system.h"
 #include "worker/lr_range_test.h"
-#include "worker/models/model_zoo.h"
 
 ABSL_FLAG(double, lr_find_min, 1e-7, "lr-find: the first LR.");
 ABSL_FLAG(double, lr_find_max, 10.0, "lr-find: the last LR.");
@@ -91,13 +90,8 @@ int RunLrFindCommand(const DistributedContext& context) {
 
   torch::manual_seed(config.run.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeModel(config.model.name, data->train->channels(), data->train->num_classes());
-  if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
-  if (absl::Status started = StartFromInitialWeights(comm, **model, config.model, data->train->channels(),
-                                                     data->train->num_classes(), context.rank == 0);
-      !started.ok()) {
-    return Fail(context, started, kExitFailure);
-  }
+      MakeSharedModel(comm, config.model, *data->train, context.rank == 0);
+  if (!model.ok()) return Fail(context, model.status(), ExitCodeFor(model.status()));
   absl::StatusOr<LrRangeResult> result = RunLrRangeTest(config, *data, *plan, **model, comm, options);
   if (!result.ok()) return Fail(context, result.status(), kExitFailure);
   absl::Status reported = context.rank == 0 ? ReportLrRange(config, *result, csv_path) : absl::OkStatus();

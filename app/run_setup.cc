@@ -23,6 +23,10 @@
 
 namespace strobe {
 
+int ExitCodeFor(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kInvalidArgument ? kExitBadFlags : kExitFailure;
+}
+
 int Fail(const DistributedContext& context, const absl::Status& status, int exit_code) {
   if (context.rank == 0) std::fprintf(stderr, "strobe: error: %s\n", std::string(status.message()).c_str());
   return exit_code;

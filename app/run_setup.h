@@ -18,6 +18,9 @@ namespace strobe {
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadFlags = 2;
 
+// kExitBadFlags for InvalidArgument (what the user asked for cannot work), else kExitFailure.
+int ExitCodeFor(const absl::Status& status);
+
 // Prints "strobe: error: ..." once, on rank 0 (callers agree on the status first), and returns exit_code.
 int Fail(const DistributedContext& context, const absl::Status& status, int exit_code);
 

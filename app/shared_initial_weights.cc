@@ -1,7 +1,5 @@
 #include "app/shared_initial_weights.h"
 
-#include <ATen/ATen.h>
-
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -22,15 +20,11 @@ absl::StatusOr<InitialWeights> LoadInitialWeightsOnEveryRank(Communicator& commu
       spec.ok() ? LoadInitialWeights(model, options.name, *spec, options.init_weights, options.InitExcludeList())
                 : spec.status();
   if (absl::Status agreed = AgreeOnStatus(communicator, loaded.status()); !agreed.ok()) return agreed;
-  const at::Tensor crcs = communicator.AllGather(at::full({1}, static_cast<int64_t>(loaded->crc32), at::kLong));
-  for (int rank = 1; rank < communicator.world_size(); ++rank) {
-    const int64_t crc = crcs[rank].item<int64_t>();
-    if (crc != crcs[0].item<int64_t>()) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "--init_weights=%s: rank %d read tensors with CRC-32 %08x, rank 0 read %08x: the file differs between "
-          "hosts",
-          options.init_weights, rank, crc, crcs[0].item<int64_t>()));
-    }
+  if (const auto differs = FirstRankThatDiffers(communicator, loaded->crc32); differs.has_value()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "--init_weights=%s: rank %d read tensors with CRC-32 %08x, rank 0 read %08x: the file differs between "
+        "hosts",
+        options.init_weights, differs->rank, differs->value, differs->rank0_value));
   }
   return loaded;
 }

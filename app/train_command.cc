@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "app/resume_point.h"
 #include "app/run_setup.h"
-#include "app/shared_initial_weights.h"
+#include "app/shared_model.h"
 #include "app/stop_signals.h"
 #include "app/train_flags.h"
 #include "coordinator/lr_options.h"
@@ -24,7 +24,6 @@
 #include "ops/watched_communicator.h"
 #include "worker/device_placement.h"
 #include "worker/file_system.h"
-#include "worker/models/model_zoo.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/output/run_directory.h"
 #include "worker/output/run_directory_lock.h"
@@ -90,13 +89,8 @@ int RunTrainCommand(const DistributedContext& context) {
 
   torch::manual_seed(config.run.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeModel(config.model.name, data->train->channels(), data->train->num_classes());
-  if (!model.ok()) return Fail(context, model.status(), kExitBadFlags);
-  if (absl::Status started = StartFromInitialWeights(comm, **model, config.model, data->train->channels(),
-                                                     data->train->num_classes(), context.rank == 0);
-      !started.ok()) {
-    return Fail(context, started, kExitFailure);
-  }
+      MakeSharedModel(comm, config.model, *data->train, context.rank == 0);
+  if (!model.ok()) return Fail(context, model.status(), ExitCodeFor(model.status()));
   PlaceModel(**model, Placement{*device, config.device.channels_last, config.device.amp});
 
   const std::string& run_dir = config.run.run_dir;

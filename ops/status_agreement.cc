@@ -32,4 +32,14 @@ absl::Status AgreeOnStatus(Communicator& communicator, const absl::Status& local
   return absl::Status(static_cast<absl::StatusCode>(codes[failed_rank].item<int32_t>()), message);
 }
 
+std::optional<RankDifference> FirstRankThatDiffers(Communicator& communicator, int64_t value) {
+  const at::Tensor values = communicator.AllGather(at::full({1}, value, at::kLong));
+  const int64_t rank0_value = values[0].item<int64_t>();
+  for (int rank = 1; rank < communicator.world_size(); ++rank) {
+    const int64_t other = values[rank].item<int64_t>();
+    if (other != rank0_value) return RankDifference{rank, other, rank0_value};
+  }
+  return std::nullopt;
+}
+
 }  // namespace strobe

@@ -1,6 +1,9 @@
 #ifndef STROBE_OPS_STATUS_AGREEMENT_H_
 #define STROBE_OPS_STATUS_AGREEMENT_H_
 
+#include <cstdint>
+#include <optional>
+
 #include "absl/status/status.h"
 #include "ops/communicator.h"
 
@@ -11,6 +14,15 @@ namespace strobe {
 // lowest failing rank, its message prefixed with that rank. Lets all ranks stop together instead of some waiting
 // forever in the next collective.
 absl::Status AgreeOnStatus(Communicator& communicator, const absl::Status& local);
+
+// Collective: the lowest rank whose `value` (a checksum of what every rank should hold alike: a file, weights)
+// differs from rank 0's, with both values; nullopt when all agree.
+struct RankDifference {
+  int rank = 0;
+  int64_t value = 0;
+  int64_t rank0_value = 0;
+};
+std::optional<RankDifference> FirstRankThatDiffers(Communicator& communicator, int64_t value);
 
 }  // namespace strobe
 

@@ -16,6 +16,7 @@
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_commit.h"
 #include "worker/checkpoint/pickled_tensors.h"
+#include "worker/models/model_options.h"
 #include "worker/optimizer.h"
 #include "worker/wall_clock.h"
 
@@ -180,7 +181,10 @@ struct SavedRun {
 absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run_now) {
   const Manifest& m = checkpoint.manifest;
   const std::string& path = checkpoint.path;
-  if (m.Get("model") != run_now.model) {
+  // A TorchScript model may be given by another path on resume (another host, a copy); its tensors' names and
+  // shapes are checked when they are restored.
+  const bool both_torchscript = IsTorchScriptPath(m.Get("model")) && IsTorchScriptPath(run_now.model);
+  if (m.Get("model") != run_now.model && !both_torchscript) {
     return absl::InvalidArgumentError(absl::StrFormat("checkpoint %s holds a %s model, but --model=%s", path,
                                                       m.Get("model"), run_now.model));
   }

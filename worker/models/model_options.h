@@ -11,7 +11,7 @@ namespace strobe {
 // Which network trains (worker/models/model_zoo.h) and the weights it starts from; its input channels and classes
 // come from the data.
 struct ModelOptions {
-  std::string name = "resnet20";
+  std::string name = "resnet20";  // a built-in model, or a TorchScript file (PATH.pt)
   std::string init_weights;  // a state_dict file (worker/models/initial_weights.h); empty: a fresh initialisation
   std::string init_exclude;  // comma-separated names in that file whose tensors keep their initialisation
 
@@ -26,6 +26,10 @@ struct ModelOptions {
     visit("init_exclude", self.init_exclude);
   }
 };
+
+// Whether `--model` names a TorchScript file (worker/models/torchscript_model.h) rather than a built-in model: it
+// ends in ".pt" or ".pth".
+bool IsTorchScriptPath(const std::string& model);
 
 }  // namespace strobe
 

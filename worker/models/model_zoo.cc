@@ -1,10 +1,16 @@
 #include "worker/models/model_zoo.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <map>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "worker/models/model_options.h"
+#include "worker/models/torchscript_model.h"
 
 namespace strobe {
 namespace {
@@ -27,11 +33,21 @@ std::vector<std::string> ModelNames() {
 
 absl::Status CheckModelName(const std::string& name) {
   if (Registry().count(name) != 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrFormat("--model=%s is not a known model; choose one of: %s", name,
-                                                    absl::StrJoin(ModelNames(), ", ")));
+  if (IsTorchScriptPath(name)) {
+    if (access(name.c_str(), R_OK) == 0) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--model=%s: cannot read this TorchScript file: %s", name, std::strerror(errno)));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("--model=%s is not a known model; choose one of: %s, or a TorchScript file (PATH.pt)", name,
+                      absl::StrJoin(ModelNames(), ", ")));
 }
 
 absl::StatusOr<ResNetSpec> ModelSpec(const std::string& name, int64_t in_channels, int64_t num_classes) {
+  if (IsTorchScriptPath(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--model=%s is a TorchScript model: its architecture is its file's, not a built-in's", name));
+  }
   if (absl::Status known = CheckModelName(name); !known.ok()) return known;
   if (in_channels <= 0 || num_classes <= 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -42,6 +58,7 @@ absl::StatusOr<ResNetSpec> ModelSpec(const std::string& name, int64_t in_channel
 
 absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
                                                       int64_t num_classes) {
+  if (IsTorchScriptPath(name)) return LoadTorchScriptModel(name);
   absl::StatusOr<ResNetSpec> spec = ModelSpec(name, in_channels, num_classes);
   if (!spec.ok()) return spec.status();
   return MakeResNet(*spec);

@@ -11,16 +11,18 @@
 
 namespace strobe {
 
-// The names `--model` accepts.
+// The built-in models' names. `--model` also takes a TorchScript file (worker/models/torchscript_model.h).
 std::vector<std::string> ModelNames();
 
-// OK for a name `--model` accepts, else InvalidArgument naming the choices.
+// OK for a built-in model's name or a readable TorchScript file, else InvalidArgument naming the choices.
 absl::Status CheckModelName(const std::string& name);
 
-// The named model's architecture; an unknown name or non-positive sizes give InvalidArgument naming the choices.
+// The named built-in model's architecture; an unknown name, a TorchScript file or non-positive sizes give
+// InvalidArgument.
 absl::StatusOr<ResNetSpec> ModelSpec(const std::string& name, int64_t in_channels, int64_t num_classes);
 
-// Builds the named model; an unknown name or non-positive sizes give InvalidArgument naming the choices.
+// Builds the named model, or loads a TorchScript file (which has its own input channels and classes: check it with
+// worker/models/model_contract.h); an unknown name or non-positive sizes give InvalidArgument naming the choices.
 absl::StatusOr<std::shared_ptr<Classifier>> MakeModel(const std::string& name, int64_t in_channels,
                                                       int64_t num_classes);
 

@@ -1,0 +1,69 @@
+#include "app/shared_model.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "app/shared_initial_weights.h"
+#include "ops/status_agreement.h"
+#include "worker/models/model_contract.h"
+#include "worker/models/model_zoo.h"
+#include "worker/models/torchscript_model.h"
+
+namespace strobe {
+namespace {
+
+// Two of the data's images as the model takes them (evaluation transforms, normalised).
+absl::StatusOr<at::Tensor> SampleImages(SampleSource& data) {
+  const at::Tensor indices = at::arange(std::min<int64_t>(2, data.size()), at::kLong);
+  absl::StatusOr<Batch> batch = data.Fetch(indices, BatchDraw{});
+  if (!batch.ok()) return batch.status();
+  return data.Normalize(batch->images);
+}
+
+absl::Status CheckTakesTheData(Classifier& model, const std::string& name, SampleSource& data) {
+  absl::StatusOr<at::Tensor> images = SampleImages(data);
+  if (!images.ok()) return images.status();
+  return CheckModelContract(model, name, *images, data.num_classes());
+}
+
+absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScriptClassifier& model) {
+  const auto differs = FirstRankThatDiffers(communicator, model.file_crc32());
+  if (!differs.has_value()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrFormat("--model=%s: rank %d read a file with CRC-32 %08x, rank 0 one with %08x: the file differs "
+                      "between hosts",
+                      model.path(), differs->rank, differs->value, differs->rank0_value));
+}
+
+std::string DescribeTorchScriptModel(TorchScriptClassifier& model) {
+  int64_t values = 0;
+  for (const at::Tensor& parameter : model.parameters()) values += parameter.numel();
+  return absl::StrFormat("model %s: TorchScript, %d tensors, %d parameters, %d buffers, CRC-32 %08x on every rank",
+                         model.path(), model.parameters().size(), values, model.buffers().size(), model.file_crc32());
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
+                                                            SampleSource& data, bool report) {
+  absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(options.name, data.channels(), data.num_classes());
+  absl::Status ready = model.status();
+  if (ready.ok()) ready = CheckTakesTheData(**model, options.name, data);
+  if (absl::Status agreed = AgreeOnStatus(communicator, ready); !agreed.ok()) return agreed;
+  if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(model->get()); scripted != nullptr) {
+    if (absl::Status same = CheckSameFileEverywhere(communicator, *scripted); !same.ok()) return same;
+    if (report) std::printf("strobe: %s\n", DescribeTorchScriptModel(*scripted).c_str());
+    return model;
+  }
+  if (absl::Status started = StartFromInitialWeights(communicator, **model, options, data.channels(),
+                                                     data.num_classes(), report);
+      !started.ok()) {
+    return started;
+  }
+  return model;
+}
+
+}  // namespace strobe
