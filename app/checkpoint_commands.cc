@@ -1,16 +1,24 @@
 #include "app/checkpoint_commands.h"
 
-
 #include <cstdio>
+#include <sstream>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "app/checkpoint_model.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/checkpoint/pickled_tensors.h"
 #include "worker/file_system.h"
+#include "worker/models/model_options.h"
 #include "worker/models/model_zoo.h"
+#include "worker/models/torchscript_model.h"
 #include "worker/models/torchvision_names.h"
 #include "worker/training_state.h"
+
+ABSL_FLAG(std::string, format, "auto",
+          "export: torchscript (a TorchScript file for torch.jit.load; TorchScript models only) or state_dict (for "
+          "torch.load and load_state_dict); auto: torchscript for a TorchScript model's checkpoint, else state_dict.");
 
 namespace strobe {
 namespace {
@@ -38,16 +46,16 @@ std::string DescribeModel(const std::string& bytes, const std::string& what) {
 }
 
 // The checkpoint's model tensors under the names Python users load them by: torchvision's (and timm's) for the
-// ResNets that have its architecture (`spec`), Strobe's own for the others.
-absl::StatusOr<NamedTensors> ExportedTensors(const VerifiedCheckpoint& checkpoint, const ResNetSpec& spec,
+// ResNets that have its architecture (`spec`), Strobe's own for the others, a TorchScript module's own (no spec).
+absl::StatusOr<NamedTensors> ExportedTensors(const VerifiedCheckpoint& checkpoint, const ResNetSpec* spec,
                                              const std::string& model_bytes) {
   const std::string what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, kModelFile);
   absl::StatusOr<c10::impl::GenericDict> dict = UnpickleDict(model_bytes, what);
   if (!dict.ok()) return dict.status();
   absl::StatusOr<NamedTensors> tensors = TensorsFrom(*dict, what);
-  if (!tensors.ok() || !HasTorchvisionNames(spec)) return tensors;
+  if (!tensors.ok() || spec == nullptr || !HasTorchvisionNames(*spec)) return tensors;
   for (auto& [name, tensor] : *tensors) {
-    absl::StatusOr<std::string> renamed = TorchvisionName(spec, name);
+    absl::StatusOr<std::string> renamed = TorchvisionName(*spec, name);
     if (!renamed.ok()) return absl::DataLossError(absl::StrFormat("%s: %s", what, renamed.status().message()));
     name = *renamed;
   }
@@ -95,31 +103,75 @@ int RunInspectCommand(const std::string& checkpoint_path) {
   return 0;
 }
 
-int RunExportCommand(const std::string& checkpoint_path, const std::string& output_path) {
-  if (absl::Status nothing = CheckNothingAt(output_path); !nothing.ok()) return Fail(nothing);
-  absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(checkpoint_path);
-  if (!checkpoint.ok()) return Fail(checkpoint.status());
-  absl::StatusOr<std::string> model = ReadCheckpointFile(*checkpoint, kModelFile);
+namespace {
+
+// The state_dict export: built-in ResNets with torchvision's names where they have its architecture, TorchScript
+// models with their own.
+int ExportStateDict(const VerifiedCheckpoint& checkpoint, const std::string& output_path) {
+  absl::StatusOr<std::string> model = ReadCheckpointFile(checkpoint, kModelFile);
   if (!model.ok()) return Fail(model.status());
-  const std::string model_name = checkpoint->manifest.Get("model");
-  absl::StatusOr<ResNetSpec> spec = ModelSpec(model_name, 1, 1);  // the names do not depend on the sizes
+  const std::string model_name = checkpoint.manifest.Get("model");
+  const bool scripted = IsTorchScriptPath(model_name);
+  absl::StatusOr<ResNetSpec> spec = scripted ? ResNetSpec{} : ModelSpec(model_name, 1, 1);  // names: any sizes
   if (!spec.ok()) {
-    return Fail(absl::DataLossError(absl::StrCat("checkpoint ", checkpoint->path, ": ", spec.status().message())));
+    return Fail(absl::DataLossError(absl::StrCat("checkpoint ", checkpoint.path, ": ", spec.status().message())));
   }
-  absl::StatusOr<NamedTensors> tensors = ExportedTensors(*checkpoint, *spec, *model);
+  absl::StatusOr<NamedTensors> tensors = ExportedTensors(checkpoint, scripted ? nullptr : &*spec, *model);
   if (!tensors.ok()) return Fail(tensors.status());
   if (absl::Status written = WriteFileAtomically(output_path, Pickle(TensorDict(*tensors))); !written.ok()) {
     return Fail(written);
   }
-  const bool torchvision = HasTorchvisionNames(*spec);
-  const std::string python_model = torchvision
-                                       ? absl::StrFormat("torchvision.models.%s(num_classes=N)", model_name)
-                                       : absl::StrFormat("strobe_resnet.%s(in_channels, num_classes)", model_name);
+  const bool torchvision = !scripted && HasTorchvisionNames(*spec);
+  const std::string python_model = scripted      ? std::string("model")
+                                   : torchvision ? absl::StrFormat("torchvision.models.%s(num_classes=N)", model_name)
+                                                 : absl::StrFormat("strobe_resnet.%s(in_channels, num_classes)", model_name);
+  const std::string where = scripted      ? " on the nn.Module you scripted"
+                            : torchvision ? ""
+                                          : " with deploy/models/strobe_resnet.py";
   std::printf("strobe: wrote %s (%s) from %s with %s names; in Python: %s.load_state_dict(torch.load('%s'))%s\n",
-              output_path.c_str(), DescribeTensors(*tensors).c_str(), checkpoint->path.c_str(),
-              torchvision ? "torchvision's" : "Strobe's", python_model.c_str(), output_path.c_str(),
-              torchvision ? "" : " with deploy/models/strobe_resnet.py");
+              output_path.c_str(), DescribeTensors(*tensors).c_str(), checkpoint.path.c_str(),
+              scripted ? "the module's" : torchvision ? "torchvision's" : "Strobe's", python_model.c_str(),
+              output_path.c_str(), where.c_str());
   return 0;
+}
+
+// The TorchScript export: the module the run trained (or --model=PATH.pt, the same architecture) with the
+// checkpoint's weights, in eval mode, saved as a TorchScript file.
+int ExportTorchScript(const VerifiedCheckpoint& checkpoint, const std::string& output_path) {
+  const std::string model_name = checkpoint.manifest.Get("model");
+  if (!IsTorchScriptPath(model_name)) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrFormat("--format=torchscript: checkpoint %s holds the built-in %s, which is not a TorchScript "
+                        "module: export it with --format=state_dict",
+                        checkpoint.path, model_name)));
+  }
+  absl::StatusOr<std::shared_ptr<Classifier>> model = LoadCheckpointModel(checkpoint, 0, 0, TorchScriptModelFlag());
+  if (!model.ok()) return Fail(model.status());
+  auto& scripted = dynamic_cast<TorchScriptClassifier&>(**model);
+  scripted.eval();
+  std::ostringstream bytes;
+  scripted.module().save(bytes);
+  if (absl::Status written = WriteFileAtomically(output_path, bytes.str()); !written.ok()) return Fail(written);
+  std::printf("strobe: wrote %s (TorchScript, %s) from %s; in Python: model = torch.jit.load('%s')\n",
+              output_path.c_str(), DescribeTensors(Named(scripted.named_parameters())).c_str(),
+              checkpoint.path.c_str(), output_path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunExportCommand(const std::string& checkpoint_path, const std::string& output_path) {
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "auto" && format != "torchscript" && format != "state_dict") {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrFormat("--format=%s is not one of auto, torchscript, state_dict", format)));
+  }
+  if (absl::Status nothing = CheckNothingAt(output_path); !nothing.ok()) return Fail(nothing);
+  absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(checkpoint_path);
+  if (!checkpoint.ok()) return Fail(checkpoint.status());
+  const bool torchscript =
+      format == "torchscript" || (format == "auto" && IsTorchScriptPath(checkpoint->manifest.Get("model")));
+  return torchscript ? ExportTorchScript(*checkpoint, output_path) : ExportStateDict(*checkpoint, output_path);
 }
 
 }  // namespace strobe

@@ -16,7 +16,7 @@
 
 ABSL_FLAG(std::string, output, "",
           "lr-plot and plan: the PNG to write (FILE.png; the data goes to FILE.csv). plot: the directory for the "
-          "charts (default: the first run's RUN_DIR/plots).");
+          "charts (default: the first run's RUN_DIR/plots). eval: the JSON file of the results (none by default).");
 
 namespace strobe {
 

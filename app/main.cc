@@ -1,7 +1,7 @@
 // strobe: data-parallel image-classification training over MPI.
 //   strobe train [flags]            (world size 1)
 //   mpirun -np N strobe train ...   or   srun --mpi=pmix -n N strobe train ...
-//   strobe inspect CKPT | strobe export CKPT OUT
+//   strobe eval --model=CKPT|PATH.pt | strobe inspect CKPT | strobe export CKPT OUT
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -14,6 +14,7 @@
 #include "absl/flags/usage.h"
 #include "app/checkpoint_commands.h"
 #include "app/command_line_check.h"
+#include "app/eval_command.h"
 #include "app/image_folder_command.h"
 #include "app/lr_commands.h"
 #include "app/plan_command.h"
@@ -37,7 +38,10 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  train              data-parallel training; run under mpirun/srun for several ranks\n"
     "  inspect CKPT       print what a checkpoint holds and verify its checksums\n"
-    "  export CKPT OUT    write the checkpoint's model state_dict to OUT for Python's torch.load\n"
+    "  eval               exact distributed evaluation of a checkpoint or TorchScript file (--model): top-1, top-5,\n"
+    "                     per-class accuracy (--output=FILE.json)\n"
+    "  export CKPT OUT    write the checkpoint's model to OUT: TorchScript for torch.jit.load, or a state_dict\n"
+    "                     for torch.load (--format=auto|torchscript|state_dict)\n"
     "  lr-find            LR range test across all ranks: loss against an exponentially growing LR, a suggestion\n"
     "  lr-plot            draw the configured LR schedule (--output=FILE.png) before launching\n"
     "  plot RUN_DIR...    charts of runs' loss, accuracy, LR, throughput by step and wall time (--output=DIR)\n"
@@ -49,6 +53,8 @@ constexpr char kUsage[] =
     "  mpirun -np 2 strobe train --model=resnet20 --epochs=1 --run_dir=runs/fmnist2\n"
     "  mpirun -np 2 strobe train --run_dir=runs/fmnist2 --resume=auto   (continue after a stop or crash)\n"
     "  strobe inspect runs/fmnist2/checkpoints/step-000000468\n"
+    "  mpirun -np 2 strobe train --model=resnet18.pt --run_dir=runs/tv   (a TorchScript model: script_model.py)\n"
+    "  mpirun -np 2 strobe eval --model=runs/fmnist2/checkpoints/step-000000468 --output=eval.json\n"
     "  mpirun -np 2 strobe lr-find --run_dir=runs/lrfind\n"
     "  strobe lr-plot --lr_schedule=onecycle --epochs=5 --output=onecycle.png\n"
     "  strobe plot runs/cutmix runs/mixup --output=compare   (one line per run on each chart)\n"
@@ -106,6 +112,7 @@ int main(int argc, char** argv) {
   const std::string command = positional.size() > 1 ? positional[1] : "";
   const size_t operands = positional.size() > 2 ? positional.size() - 2 : 0;
   if (command == "train" && operands == 0) return RunDistributed(argc, argv, strobe::RunTrainCommand);
+  if (command == "eval" && operands == 0) return RunDistributed(argc, argv, strobe::RunEvalCommand);
   if (command == "lr-find" && operands == 0) return RunDistributed(argc, argv, strobe::RunLrFindCommand);
   if (command == "lr-plot" && operands == 0) return strobe::RunLrPlotCommand();
   if (command == "plan" && operands == 0) return strobe::RunPlanCommand();
@@ -115,7 +122,7 @@ int main(int argc, char** argv) {
   if (command == "plot" && operands >= 1) {
     return strobe::RunPlotCommand(std::vector<std::string>(positional.begin() + 2, positional.end()));
   }
-  if (command == "train" || command == "inspect" || command == "export" || command == "lr-find" ||
+  if (command == "train" || command == "eval" || command == "inspect" || command == "export" || command == "lr-find" ||
       command == "lr-plot" || command == "plan" || command == "make-image-folder" || command == "plot") {
     return Usage("wrong number of operands for '" + command + "'");
   }

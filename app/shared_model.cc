@@ -23,10 +23,21 @@ absl::StatusOr<at::Tensor> SampleImages(SampleSource& data) {
   return data.Normalize(batch->images);
 }
 
-absl::Status CheckTakesTheData(Classifier& model, const std::string& name, SampleSource& data) {
+std::string DescribeTorchScriptModel(TorchScriptClassifier& model) {
+  int64_t values = 0;
+  for (const at::Tensor& parameter : model.parameters()) values += parameter.numel();
+  return absl::StrFormat("model %s: TorchScript, %d tensors, %d parameters, %d buffers, CRC-32 %08x on every rank",
+                         model.path(), model.parameters().size(), values, model.buffers().size(), model.file_crc32());
+}
+
+}  // namespace
+
+absl::Status CheckTakesTheData(Communicator& communicator, Classifier& model, const std::string& name,
+                               SampleSource& data) {
   absl::StatusOr<at::Tensor> images = SampleImages(data);
-  if (!images.ok()) return images.status();
-  return CheckModelContract(model, name, *images, data.num_classes());
+  const absl::Status local =
+      images.ok() ? CheckModelContract(model, name, *images, data.num_classes()) : images.status();
+  return AgreeOnStatus(communicator, local);
 }
 
 absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScriptClassifier& model) {
@@ -38,21 +49,11 @@ absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScri
                       model.path(), differs->rank, differs->value, differs->rank0_value));
 }
 
-std::string DescribeTorchScriptModel(TorchScriptClassifier& model) {
-  int64_t values = 0;
-  for (const at::Tensor& parameter : model.parameters()) values += parameter.numel();
-  return absl::StrFormat("model %s: TorchScript, %d tensors, %d parameters, %d buffers, CRC-32 %08x on every rank",
-                         model.path(), model.parameters().size(), values, model.buffers().size(), model.file_crc32());
-}
-
-}  // namespace
-
 absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
                                                             SampleSource& data, bool report) {
   absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(options.name, data.channels(), data.num_classes());
-  absl::Status ready = model.status();
-  if (ready.ok()) ready = CheckTakesTheData(**model, options.name, data);
-  if (absl::Status agreed = AgreeOnStatus(communicator, ready); !agreed.ok()) return agreed;
+  if (absl::Status agreed = AgreeOnStatus(communicator, model.status()); !agreed.ok()) return agreed;
+  if (absl::Status takes = CheckTakesTheData(communicator, **model, options.name, data); !takes.ok()) return takes;
   if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(model->get()); scripted != nullptr) {
     if (absl::Status same = CheckSameFileEverywhere(communicator, *scripted); !same.ok()) return same;
     if (report) std::printf("strobe: %s\n", DescribeTorchScriptModel(*scripted).c_str());

@@ -8,6 +8,7 @@
 #include "worker/data/sample_source.h"
 #include "worker/models/classifier.h"
 #include "worker/models/model_options.h"
+#include "worker/models/torchscript_model.h"
 
 namespace strobe {
 
@@ -19,6 +20,14 @@ namespace strobe {
 // (`report`) prints "strobe: model F: TorchScript, 62 tensors, 11181642 parameters, CRC-32 1a2b3c4d on every rank".
 absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
                                                             SampleSource& data, bool report);
+
+// Collective: FailedPrecondition naming the first rank whose file of `model` differs from rank 0's (CRC-32).
+absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScriptClassifier& model);
+
+// Collective: InvalidArgument (agreed on every rank) unless `model` takes two of `data`'s images and returns
+// logits for its classes (worker/models/model_contract.h).
+absl::Status CheckTakesTheData(Communicator& communicator, Classifier& model, const std::string& name,
+                               SampleSource& data);
 
 }  // namespace strobe
 

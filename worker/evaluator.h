@@ -2,6 +2,7 @@
 #define STROBE_WORKER_EVALUATOR_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "ops/communicator.h"
 #include "worker/data/sample_source.h"
@@ -15,15 +16,18 @@ struct EvalResult {
   int64_t correct = 0;
   double loss_sum = 0.0;
   int64_t correct_top5 = 0;  // the label among the 5 highest logits (all of them with 5 classes or fewer)
+  std::vector<int64_t> class_samples;  // by label
+  std::vector<int64_t> class_correct;  // top-1, by label
 
   double accuracy() const { return samples > 0 ? static_cast<double>(correct) / samples : 0.0; }
   double top5_accuracy() const { return samples > 0 ? static_cast<double>(correct_top5) / samples : 0.0; }
   double mean_loss() const { return samples > 0 ? loss_sum / samples : 0.0; }
 };
 
-// Collective. Each rank evaluates its EvalShard of `dataset` (every sample exactly once across ranks, nothing
-// padded) in eval mode and the counts are summed over ranks, so the accuracy equals a single-process evaluation of
-// the same weights exactly. Ranks must hold identical weights and buffers (see SyncModelBuffers). Restores the
+// Collective. The split is cut into batches of `batch_size` in index order and each rank evaluates its EvalShard of
+// those batches (every sample exactly once across ranks, nothing padded) in eval mode; the counts are summed over
+// ranks. Each image is computed in the same batch at any world size, so the counts (top-1, top-5, per class) equal
+// a single-process evaluation of the same weights exactly. Ranks must hold identical weights and buffers (see SyncModelBuffers). Restores the
 // model's training mode afterwards. Samples get the evaluation transforms (no augmentation) and are computed as
 // `placement` says (the model must already be there).
 EvalResult EvaluateDistributed(Classifier& model, SampleSource& dataset, Communicator& communicator,

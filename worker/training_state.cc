@@ -294,19 +294,23 @@ absl::Status RestoreOwnRankState(const VerifiedCheckpoint& checkpoint, Communica
 
 }  // namespace
 
-absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run,
-                                                 Communicator& communicator, TrainingState& state) {
-  absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, run);
-  if (!saved.ok()) return saved.status();
-
+absl::Status LoadCheckpointWeights(const VerifiedCheckpoint& checkpoint, Classifier& model) {
   absl::StatusOr<c10::impl::GenericDict> model_file = ReadDict(checkpoint, kModelFile);
   if (!model_file.ok()) return model_file.status();
   const std::string model_what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, kModelFile);
   absl::StatusOr<NamedTensors> model_tensors = TensorsFrom(*model_file, model_what);
   if (!model_tensors.ok()) return model_tensors.status();
-  NamedTensors live = Named(state.model.named_parameters());
-  for (const auto& buffer : state.model.named_buffers()) live.emplace_back(buffer.key(), buffer.value());
-  if (absl::Status copied = CopyMatching(*model_tensors, live, model_what); !copied.ok()) return copied;
+  NamedTensors live = Named(model.named_parameters());
+  for (const auto& buffer : model.named_buffers()) live.emplace_back(buffer.key(), buffer.value());
+  return CopyMatching(*model_tensors, live, model_what);
+}
+
+absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run,
+                                                 Communicator& communicator, TrainingState& state) {
+  absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, run);
+  if (!saved.ok()) return saved.status();
+
+  if (absl::Status weights = LoadCheckpointWeights(checkpoint, state.model); !weights.ok()) return weights;
 
   absl::StatusOr<c10::impl::GenericDict> optimizer_file = ReadDict(checkpoint, kOptimizerFile);
   if (!optimizer_file.ok()) return optimizer_file.status();

@@ -84,6 +84,10 @@ absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const 
 absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run,
                                                  Communicator& communicator, TrainingState& state);
 
+// Loads the checkpoint's model.pt (parameters and rank-averaged buffers) into `model`, after checking that its
+// tensors match the model's one to one by name, shape and dtype; for evaluation and export.
+absl::Status LoadCheckpointWeights(const VerifiedCheckpoint& checkpoint, Classifier& model);
+
 // OK when every tensor of the checkpoint's model.pt and optimizer.pt is finite; else FailedPrecondition naming the
 // file, the first such tensor and its count of NaN or infinite values. For --resume=auto and `strobe inspect`:
 // Strobe no longer saves such checkpoints, but Strobe 0.2.0 did.

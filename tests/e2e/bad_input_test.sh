@@ -35,7 +35,7 @@ head -c 100000 "$data/train-images-idx3-ubyte.gz" > "$work/corrupt/train-images-
 expect 1 "train-images-idx3-ubyte.gz: truncated gzip data" --data="$work/corrupt" --run_dir="$work/r2"
 mkdir -p "$work/missing" && cp "$data"/train-* "$work/missing/"
 expect 1 "t10k-images-idx3-ubyte: cannot open" --data="$work/missing" --run_dir="$work/r3"
-expect 2 "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50" --model=alexnet \
+expect 2 "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50, or a TorchScript file" --model=alexnet \
   --run_dir="$work/r4"
 expect 2 "--batch_size must be positive, got 0" --batch_size=0 --run_dir="$work/r5"
 # GPU-only options in a CPU build (CTest passes STROBE_CUDA_BUILD; a CUDA build would start on its GPUs instead).

@@ -7,10 +7,13 @@
 #include "ops/gradient_bucketer.h"
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
+#include "tests/support/scripted_test_model.h"
 #include "worker/data/in_memory_source.h"
 #include "worker/device_placement.h"
 #include "worker/evaluator.h"
+#include "worker/trainer.h"
 #include "worker/models/model_zoo.h"
+#include "worker/models/torchscript_model.h"
 #include "worker/optimizer.h"
 #include "worker/training_step.h"
 
@@ -77,6 +80,33 @@ TEST(TrainingTest, ParametersAreBitwiseIdenticalOnAllRanksAfterSteps) {
   // And training moved the weights.
   torch::manual_seed(17);
   EXPECT_FALSE(torch::equal(all[0], FlatParameters(**MakeModel("resnet20", 1, 5))));
+}
+
+TEST(TrainingTest, AScriptedModelsParametersAndBuffersAreBitwiseIdenticalOnAllRanksAfterSteps) {
+  MpiCommunicator comm;
+  torch::manual_seed(31 + comm.rank());  // different initial weights on every rank: the broadcast must fix that
+  TorchScriptClassifier model(testing::ScriptedConvNet(1, 5), "scripted.pt", 0);
+  BroadcastInitialWeights(model, comm);
+  auto sgd = MakeSgd(model, OptimizerOptions{});
+  GradientBucketer bucketer(comm, model.parameters(), BucketerOptions{256});
+  ASSERT_GT(bucketer.plan().size(), 2u);
+  TrainingStep step(model, *sgd, bucketer);
+  for (int s = 0; s < 3; ++s) {
+    torch::manual_seed(100 * s + comm.rank());  // every rank sees different data
+    step.Run(torch::randn({4, 1, 6, 6}), torch::randint(0, 5, {4}, torch::kLong), 0.1);
+  }
+  const torch::Tensor all = comm.AllGather(FlatParameters(model));
+  for (int r = 1; r < comm.world_size(); ++r) EXPECT_TRUE(torch::equal(all[0], all[r])) << "rank " << r;
+  // BatchNorm's running statistics are each rank's own until synchronised, then the same everywhere.
+  SyncModelBuffers(model, comm);
+  const torch::Tensor means = comm.AllGather(model.named_buffers()["features.bn.running_mean"].clone());
+  for (int r = 1; r < comm.world_size(); ++r) EXPECT_TRUE(torch::equal(means[0], means[r])) << "rank " << r;
+  // The module itself holds the trained weights (what an export saves).
+  const torch::jit::Module head = model.module().attr("head").toModule();
+  EXPECT_TRUE(head.attr("weight").toTensor().is_same(model.named_parameters()["head.weight"]));
+  torch::manual_seed(31);
+  EXPECT_FALSE(torch::equal(head.attr("weight").toTensor(),
+                            testing::ScriptedConvNet(1, 5).attr("head").toModule().attr("weight").toTensor()));
 }
 
 // Trains resnet20 for 3 steps with different data per rank and returns its flat parameters.
@@ -226,7 +256,26 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
   EXPECT_EQ(distributed.samples, 1001);
   EXPECT_EQ(distributed.correct, single.correct);
   EXPECT_EQ(distributed.correct_top5, single.correct_top5);
-  EXPECT_NEAR(distributed.loss_sum, single.loss_sum, 1e-3 * single.loss_sum);
+  EXPECT_NEAR(distributed.loss_sum, single.loss_sum, 1e-9 * single.loss_sum);  // the same batches, summed anew
+  EXPECT_EQ(distributed.class_samples, single.class_samples);
+  EXPECT_EQ(distributed.class_correct, single.class_correct);
+  // Per class by hand: images and top-1 hits of each label.
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const torch::Tensor predicted = model->forward(GatherImages(data, torch::arange(1001), norm)).argmax(1);
+    model->train();
+    ASSERT_EQ(distributed.class_samples.size(), 10u);
+    int64_t hits_over_classes = 0;
+    for (int64_t c = 0; c < 10; ++c) {
+      const torch::Tensor of_class = data.labels.eq(c);
+      EXPECT_EQ(distributed.class_samples[c], of_class.sum().item<int64_t>()) << c;
+      hits_over_classes += distributed.class_correct[c];
+    }
+    EXPECT_EQ(hits_over_classes, distributed.correct);
+    EXPECT_NEAR(static_cast<double>(distributed.correct), predicted.eq(data.labels).sum().item<double>(), 3)
+        << "top-1 of one 1001-image batch, within float rounding of the 64-image batches";
+  }
   // Top-5 by hand over the whole set in one batch: the label among the 5 largest logits.
   {
     torch::NoGradGuard no_grad;

@@ -46,7 +46,9 @@ TEST(ModelZooTest, SameSeedGivesSameWeights) {
 TEST(ModelZooTest, UnknownModelNamesTheChoices) {
   const absl::Status status = MakeModel("vgg16", 3, 10).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(), "--model=vgg16 is not a known model; choose one of: resnet18, resnet20, resnet50");
+  EXPECT_EQ(status.message(),
+            "--model=vgg16 is not a known model; choose one of: resnet18, resnet20, resnet50, or a TorchScript file "
+            "(PATH.pt)");
   EXPECT_FALSE(MakeModel("resnet20", 0, 10).ok());
 }
 

@@ -35,7 +35,8 @@ TEST(TrainConfigTest, NamesTheBadFlag) {
       {[](TrainConfig& c) { c.run.progress = "fancy"; }, "--progress=fancy is not one of auto, live, lines"},
       {[](TrainConfig& c) { c.optimizer.momentum = 0; }, "--nesterov needs --momentum > 0"},
       {[](TrainConfig& c) { c.model.name = "alexnet"; },
-       "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50"},
+       "--model=alexnet is not a known model; choose one of: resnet18, resnet20, resnet50, or a TorchScript file "
+       "(PATH.pt)"},
       {[](TrainConfig& c) { c.lr.plateau_metric = "val_f1"; },
        "--plateau_metric=val_f1 is not one of val_loss, val_accuracy, train_loss"},
       {[](TrainConfig& c) { c.checkpoint.keep = -1; }, "--keep_checkpoints must be >= 0, got -1"},

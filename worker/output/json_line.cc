@@ -27,26 +27,27 @@ std::string JsonQuote(std::string_view text) {
   return out + "\"";
 }
 
-void JsonLine::AddRaw(std::string_view key, std::string_view json_value) {
+JsonLine& JsonLine::AddJson(std::string_view key, std::string_view json_value) {
   if (!body_.empty()) body_ += ",";
   body_ += JsonQuote(key);
   body_ += ":";
   body_ += json_value;
+  return *this;
 }
 
 JsonLine& JsonLine::Add(std::string_view key, std::string_view value) {
-  AddRaw(key, JsonQuote(value));
+  AddJson(key, JsonQuote(value));
   return *this;
 }
 
 JsonLine& JsonLine::Add(std::string_view key, double value) {
   // JSON has no NaN or infinity; null keeps the line parseable and the problem visible.
-  AddRaw(key, std::isfinite(value) ? absl::StrFormat("%.9g", value) : "null");
+  AddJson(key, std::isfinite(value) ? absl::StrFormat("%.9g", value) : "null");
   return *this;
 }
 
 JsonLine& JsonLine::AddFixed(std::string_view key, double value, int decimals) {
-  AddRaw(key, std::isfinite(value) ? absl::StrFormat("%.*f", decimals, value) : "null");
+  AddJson(key, std::isfinite(value) ? absl::StrFormat("%.*f", decimals, value) : "null");
   return *this;
 }
 
@@ -56,12 +57,12 @@ JsonLine& JsonLine::AddTimes(std::chrono::steady_clock::time_point start) {
 }
 
 JsonLine& JsonLine::Add(std::string_view key, int64_t value) {
-  AddRaw(key, absl::StrFormat("%d", value));
+  AddJson(key, absl::StrFormat("%d", value));
   return *this;
 }
 
 JsonLine& JsonLine::Add(std::string_view key, bool value) {
-  AddRaw(key, value ? "true" : "false");
+  AddJson(key, value ? "true" : "false");
   return *this;
 }
 

@@ -22,10 +22,12 @@ class JsonLine {
   // "time" (seconds since the epoch, in ms) and "elapsed_s" (seconds since `start`): every metrics.jsonl line ends so.
   JsonLine& AddTimes(std::chrono::steady_clock::time_point start);
 
+  // A value that is already JSON (an array, an object).
+  JsonLine& AddJson(std::string_view key, std::string_view json_value);
+
   std::string str() const { return "{" + body_ + "}"; }
 
  private:
-  void AddRaw(std::string_view key, std::string_view json_value);
   std::string body_;
 };
 

@@ -1,0 +1,156 @@
+#include "app/eval_command.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "app/checkpoint_model.h"
+#include "app/gnuplot.h"
+#include "app/run_setup.h"
+#include "app/shared_model.h"
+#include "app/train_flags.h"
+#include "ops/status_agreement.h"
+#include "worker/checkpoint/checkpoint_store.h"
+#include "worker/device_placement.h"
+#include "worker/evaluator.h"
+#include "worker/file_system.h"
+#include "worker/models/model_options.h"
+#include "worker/models/torchscript_model.h"
+#include "worker/output/json_line.h"
+#include "worker/trainer.h"
+
+ABSL_FLAG(std::string, eval_split, "test", "eval: the split to evaluate, test (val/ for an image folder) or train.");
+
+namespace strobe {
+namespace {
+
+struct EvaluatedModel {
+  std::shared_ptr<Classifier> model;
+  int64_t identity = 0;  // a CRC-32 of what defines the weights (the checkpoint's model.pt, the TorchScript file)
+};
+
+// The model --model names, built on this rank: a checkpoint directory's trained model, or a TorchScript file.
+absl::StatusOr<EvaluatedModel> LoadEvaluatedModel(const std::string& model, const SampleSource& data) {
+  if (IsDirectory(model)) {
+    absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(model);
+    if (!checkpoint.ok()) return checkpoint.status();
+    absl::StatusOr<std::shared_ptr<Classifier>> loaded =
+        LoadCheckpointModel(*checkpoint, data.channels(), data.num_classes(), "");
+    if (!loaded.ok()) return loaded.status();
+    int64_t identity = 0;
+    for (const ManifestFile& file : checkpoint->manifest.files()) {
+      if (file.name == "model.pt") identity = file.crc32;
+    }
+    return EvaluatedModel{*loaded, identity};
+  }
+  if (IsTorchScriptPath(model)) {
+    absl::StatusOr<std::shared_ptr<TorchScriptClassifier>> loaded = LoadTorchScriptModel(model);
+    if (!loaded.ok()) return loaded.status();
+    return EvaluatedModel{*loaded, (*loaded)->file_crc32()};
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "--model=%s: strobe eval needs trained weights: a checkpoint directory (RUN_DIR/checkpoints/step-N) or a "
+      "TorchScript file (PATH.pt)",
+      model));
+}
+
+// Collective: every rank holds the same model, or FailedPrecondition names the first that does not.
+absl::Status CheckSameModelEverywhere(Communicator& communicator, const std::string& model, int64_t identity) {
+  const auto differs = FirstRankThatDiffers(communicator, identity);
+  if (!differs.has_value()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrFormat("--model=%s: rank %d read weights with CRC-32 %08x, rank 0 read %08x: the files differ "
+                      "between hosts",
+                      model, differs->rank, differs->value, differs->rank0_value));
+}
+
+double Ratio(int64_t part, int64_t whole) { return whole > 0 ? static_cast<double>(part) / whole : 0.0; }
+
+std::string EvalJson(const std::string& model, const std::string& data, const std::string& split,
+                     const EvalResult& result) {
+  std::vector<std::string> classes;
+  for (size_t c = 0; c < result.class_samples.size(); ++c) {
+    classes.push_back(JsonLine()
+                          .Add("class", static_cast<int64_t>(c))
+                          .Add("images", result.class_samples[c])
+                          .Add("correct", result.class_correct[c])
+                          .Add("accuracy", Ratio(result.class_correct[c], result.class_samples[c]))
+                          .str());
+  }
+  return JsonLine()
+             .Add("model", model)
+             .Add("data", data)
+             .Add("split", split)
+             .Add("images", result.samples)
+             .Add("top1", result.accuracy())
+             .Add("top5", result.top5_accuracy())
+             .Add("loss", result.mean_loss())
+             .AddJson("per_class", "[" + absl::StrJoin(classes, ",") + "]")
+             .str() +
+         "\n";
+}
+
+void PrintResult(const std::string& model, const std::string& split, const EvalResult& result, int world_size) {
+  std::printf("strobe: eval of %s on the %s split: %d images on %d rank(s), top-1 %.4f, top-5 %.4f, loss %.4f\n",
+              model.c_str(), split.c_str(), static_cast<int>(result.samples), world_size, result.accuracy(),
+              result.top5_accuracy(), result.mean_loss());
+  for (size_t c = 0; c < result.class_samples.size(); ++c) {
+    std::printf("  class %3d: %.4f (%d of %d)\n", static_cast<int>(c),
+                Ratio(result.class_correct[c], result.class_samples[c]), static_cast<int>(result.class_correct[c]),
+                static_cast<int>(result.class_samples[c]));
+  }
+}
+
+}  // namespace
+
+int RunEvalCommand(const DistributedContext& context) {
+  absl::StatusOr<TrainConfig> parsed = TrainConfigFromFlags();
+  if (!parsed.ok()) return Fail(context, parsed.status(), kExitBadFlags);
+  const TrainConfig& config = *parsed;
+  const std::string split = absl::GetFlag(FLAGS_eval_split);
+  const std::string output = OutputFlag();
+  absl::Status flags = config.data.Validate();
+  if (flags.ok()) flags = config.device.Validate();
+  if (flags.ok() && split != "test" && split != "train") {
+    flags = absl::InvalidArgumentError(absl::StrFormat("--eval_split=%s is not one of test, train", split));
+  }
+  if (flags.ok() && !output.empty()) flags = CheckNothingAt(output);
+  if (!flags.ok()) return Fail(context, flags, kExitBadFlags);
+  SetCpuThreads(config, context);
+  absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device.device, context);
+  if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device);
+  if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
+  Communicator& comm = **communicator;
+
+  absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);
+  if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) return Fail(context, agreed, 1);
+  SampleSource& evaluated = split == "test" ? *data->test : *data->train;
+  absl::StatusOr<EvaluatedModel> model = LoadEvaluatedModel(config.model.name, evaluated);
+  if (absl::Status agreed = AgreeOnStatus(comm, model.status()); !agreed.ok()) {
+    return Fail(context, agreed, ExitCodeFor(agreed));
+  }
+  absl::Status same = CheckSameModelEverywhere(comm, config.model.name, model->identity);
+  if (same.ok()) same = CheckTakesTheData(comm, *model->model, config.model.name, evaluated);
+  if (!same.ok()) return Fail(context, same, ExitCodeFor(same));
+
+  const Placement placement{*device, config.device.channels_last, config.device.amp};
+  PlaceModel(*model->model, placement);
+  const EvalResult result =
+      EvaluateDistributed(*model->model, evaluated, comm, config.data.eval_batch, placement);
+  absl::Status written;
+  if (context.rank == 0) {
+    PrintResult(config.model.name, split, result, context.world_size);
+    if (!output.empty()) {
+      written = WriteFileAtomically(output, EvalJson(config.model.name, config.data.dir, split, result));
+      if (written.ok()) std::printf("strobe: wrote %s\n", output.c_str());
+    }
+  }
+  if (absl::Status agreed = AgreeOnStatus(comm, written); !agreed.ok()) return Fail(context, agreed, kExitFailure);
+  return 0;
+}
+
+}  // namespace strobe
