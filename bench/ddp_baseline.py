@@ -20,6 +20,7 @@ import json
 import math
 import os
 import struct
+import sys
 import time
 
 import numpy as np
@@ -79,6 +80,16 @@ class ResNet20(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+def make_model(name):
+    """resnet20 (Strobe's built-in architecture), or a torchvision model for 1-channel images and 10 classes, built
+    as deploy/models/script_model.py builds the file `strobe train --model=PATH.pt` trains."""
+    if name == "resnet20":
+        return ResNet20(1, 10)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy", "models"))
+    import script_model
+    return script_model.with_input_channels(script_model.build(name, 10, False), 1)
+
+
 def lr_at(step, total, warmup, peak, floor):
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -122,7 +133,7 @@ def worker(rank, args):
         xtr, ytr = xtr[:args.train_samples], ytr[:args.train_samples]
 
     torch.manual_seed(args.seed)
-    model = ResNet20(1, 10)
+    model = make_model(args.model)
     ddp = nn.parallel.DistributedDataParallel(model)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
@@ -171,7 +182,7 @@ def worker(rank, args):
             correct += (model(x).argmax(1) == yte[b:e]).sum()
     dist.all_reduce(correct)
     if rank == 0:
-        print(json.dumps({"impl": "pytorch-ddp-gloo", "ranks": args.ranks, "threads_per_rank": args.threads,
+        print(json.dumps({"impl": "pytorch-ddp-gloo", "model": args.model, "ranks": args.ranks, "threads_per_rank": args.threads,
                           "global_batch": args.batch_size, "mix": args.mix, "steps": step, "seconds": round(elapsed, 3),
                           "images_per_s": round(images / elapsed, 1),
                           "test_accuracy": round(correct.item() / n, 4)}), flush=True)
@@ -181,6 +192,7 @@ def worker(rank, args):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--model", default="resnet20", help="resnet20, or a torchvision.models name (resnet18, ...)")
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch_size", type=int, default=128)
