@@ -90,7 +90,7 @@ int RunLrFindCommand(const DistributedContext& context) {
 
   torch::manual_seed(config.run.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeSharedModel(comm, config.model, *data->train, context.rank == 0);
+      MakeSharedModel(comm, config.model, config.task, *data->train, context.rank == 0);
   if (!model.ok()) return Fail(context, model.status(), ExitCodeFor(model.status()));
   absl::StatusOr<LrRangeResult> result = RunLrRangeTest(config, *data, *plan, **model, comm, options);
   if (!result.ok()) return Fail(context, result.status(), kExitFailure);

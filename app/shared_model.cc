@@ -33,10 +33,13 @@ std::string DescribeTorchScriptModel(TorchScriptClassifier& model) {
 }  // namespace
 
 absl::Status CheckTakesTheData(Communicator& communicator, Classifier& model, const std::string& name,
-                               SampleSource& data) {
+                               const TaskOptions& task, SampleSource& data) {
   absl::StatusOr<at::Tensor> images = SampleImages(data);
+  const std::string why = task.regression() ? "--task=regression predicts one value"
+                                            : absl::StrFormat("the data has %d classes", data.num_classes());
   const absl::Status local =
-      images.ok() ? CheckModelContract(model, name, *images, data.num_classes()) : images.status();
+      images.ok() ? CheckModelContract(model, name, *images, task.ModelOutputs(data.num_classes()), why)
+                  : images.status();
   return AgreeOnStatus(communicator, local);
 }
 
@@ -50,17 +53,20 @@ absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScri
 }
 
 absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
-                                                            SampleSource& data, bool report) {
-  absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(options.name, data.channels(), data.num_classes());
+                                                            const TaskOptions& task, SampleSource& data, bool report) {
+  const int64_t outputs = task.ModelOutputs(data.num_classes());
+  absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(options.name, data.channels(), outputs);
   if (absl::Status agreed = AgreeOnStatus(communicator, model.status()); !agreed.ok()) return agreed;
-  if (absl::Status takes = CheckTakesTheData(communicator, **model, options.name, data); !takes.ok()) return takes;
+  if (absl::Status takes = CheckTakesTheData(communicator, **model, options.name, task, data); !takes.ok()) {
+    return takes;
+  }
   if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(model->get()); scripted != nullptr) {
     if (absl::Status same = CheckSameFileEverywhere(communicator, *scripted); !same.ok()) return same;
     if (report) std::printf("strobe: %s\n", DescribeTorchScriptModel(*scripted).c_str());
     return model;
   }
-  if (absl::Status started = StartFromInitialWeights(communicator, **model, options, data.channels(),
-                                                     data.num_classes(), report);
+  if (absl::Status started = StartFromInitialWeights(communicator, **model, options, data.channels(), outputs,
+                                                     report);
       !started.ok()) {
     return started;
   }

@@ -9,25 +9,26 @@
 #include "worker/models/classifier.h"
 #include "worker/models/model_options.h"
 #include "worker/models/torchscript_model.h"
+#include "worker/task_options.h"
 
 namespace strobe {
 
 // Collective, for the commands that train (train, lr-find): every rank builds the model `options` names for the
 // data's channels and classes. A built-in starts from a fresh initialisation (seed torch first) or --init_weights
-// (app/shared_initial_weights.h). A TorchScript file is loaded on every rank, must be the same file everywhere
+// (app/shared_initial_weights.h). Its outputs are the data's classes, or one value under a regression `task`. A TorchScript file is loaded on every rank, must be the same file everywhere
 // (equal CRC-32s of its bytes, else the host that differs is named) and must take the data: a forward pass of two
 // of `data`'s images (worker/models/model_contract.h). Rank 0's weights are broadcast later, as for any model. Rank 0
 // (`report`) prints "strobe: model F: TorchScript, 62 tensors, 11181642 parameters, CRC-32 1a2b3c4d on every rank".
 absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
-                                                            SampleSource& data, bool report);
+                                                            const TaskOptions& task, SampleSource& data, bool report);
 
 // Collective: FailedPrecondition naming the first rank whose file of `model` differs from rank 0's (CRC-32).
 absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScriptClassifier& model);
 
 // Collective: InvalidArgument (agreed on every rank) unless `model` takes two of `data`'s images and returns
-// logits for its classes (worker/models/model_contract.h).
+// logits for its classes, or one value under a regression `task` (worker/models/model_contract.h).
 absl::Status CheckTakesTheData(Communicator& communicator, Classifier& model, const std::string& name,
-                               SampleSource& data);
+                               const TaskOptions& task, SampleSource& data);
 
 }  // namespace strobe
 

@@ -89,7 +89,7 @@ int RunTrainCommand(const DistributedContext& context) {
 
   torch::manual_seed(config.run.seed);
   absl::StatusOr<std::shared_ptr<Classifier>> model =
-      MakeSharedModel(comm, config.model, *data->train, context.rank == 0);
+      MakeSharedModel(comm, config.model, config.task, *data->train, context.rank == 0);
   if (!model.ok()) return Fail(context, model.status(), ExitCodeFor(model.status()));
   PlaceModel(**model, Placement{*device, config.device.channels_last, config.device.amp});
 
@@ -165,9 +165,12 @@ int RunTrainCommand(const DistributedContext& context) {
     return kExitStoppedForResume;
   }
   if (context.rank == 0) {
-    std::printf("strobe: done: %d steps, %.1f img/s, test accuracy %.4f (%d images)\n",
-                static_cast<int>(summary->steps), summary->images_per_s, summary->final_eval.accuracy(),
-                static_cast<int>(summary->final_eval.samples));
+    const EvalResult& eval = summary->final_eval;
+    const std::string regression =
+        config.task.regression() ? absl::StrFormat(", MAE %.4f, RMSE %.4f", eval.mae(), eval.rmse()) : "";
+    std::printf("strobe: done: %d steps, %.1f img/s, test accuracy %.4f (%d images)%s\n",
+                static_cast<int>(summary->steps), summary->images_per_s, eval.accuracy(),
+                static_cast<int>(eval.samples), regression.c_str());
   }
   return 0;
 }

@@ -66,7 +66,16 @@ ABSL_FLAG(bool, cudnn_benchmark, strobe::DeviceOptions().cudnn_benchmark,
           "timm's and torchvision's training scripts have it (those first steps are slower); false: cuDNN's "
           "heuristic choice. No effect on the CPU.");
 ABSL_FLAG(std::string, model, strobe::ModelOptions().name,
-          "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style).");
+          "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style), or PATH.pt: a TorchScript module "
+          "taking images [N, C, H, W] and returning logits [N, classes] (deploy/models/script_model.py).");
+ABSL_FLAG(std::string, task, strobe::TaskOptions::TaskName(strobe::TaskOptions().task),
+          "classification, or regression: the model predicts one value, the label read as an ordinal number "
+          "(class k is the value k), trained with --regression_loss and mixed with the images' lambda; evaluation "
+          "reports MAE, RMSE and the accuracy of the rounded prediction.");
+ABSL_FLAG(std::string, regression_loss, strobe::TaskOptions::RegressionLossName(strobe::TaskOptions().regression_loss),
+          "--task=regression: mse, or smooth_l1 (quadratic below --smooth_l1_beta, linear above).");
+ABSL_FLAG(double, smooth_l1_beta, strobe::TaskOptions().smooth_l1_beta,
+          "--regression_loss=smooth_l1: where the loss turns from quadratic to linear (PyTorch's beta).");
 ABSL_FLAG(std::string, init_weights, strobe::ModelOptions().init_weights,
           "Start from the weights of this state_dict file (a dict of tensors saved with torch.save): torchvision's "
           "or timm's names for resnet18/resnet50, as `strobe export` writes them, or Strobe's own. Every rank reads "

@@ -6,9 +6,14 @@
 namespace strobe {
 
 absl::Status TrainConfig::Validate(int world_size) const {
-  for (const absl::Status& status : {data.Validate(), run.Validate(), model.Validate(), optimizer.Validate(),
-                                     lr.Validate(), mix.Validate(), checkpoint.Validate(), device.Validate()}) {
+  for (const absl::Status& status : {data.Validate(), run.Validate(), model.Validate(), task.Validate(),
+                                     optimizer.Validate(), lr.Validate(), mix.Validate(), checkpoint.Validate(),
+                                     device.Validate()}) {
     if (!status.ok()) return status;
+  }
+  if (task.regression() && mix.label_smoothing > 0) {
+    return absl::InvalidArgumentError(
+        "--label_smoothing applies to classification: --task=regression trains on the label's value");
   }
   if (device.amp == Precision::kFloat16 && lr.adascale) {
     return absl::InvalidArgumentError(

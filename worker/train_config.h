@@ -13,6 +13,7 @@
 #include "worker/models/model_options.h"
 #include "worker/optimizer_options.h"
 #include "worker/run_options.h"
+#include "worker/task_options.h"
 
 namespace strobe {
 
@@ -23,6 +24,7 @@ struct TrainConfig {
   RunOptions run;
   DataOptions data;
   ModelOptions model;
+  TaskOptions task;  // classification, or regression on the label read as an ordinal value
   OptimizerOptions optimizer;
   LrOptions lr;
   MixOptions mix;  // CutMix / Mixup / FMix (off unless an alpha is set) and label smoothing
@@ -45,6 +47,7 @@ struct TrainConfig {
     RunOptions::Fields(self.run, visit);
     DataOptions::Fields(self.data, visit);
     ModelOptions::Fields(self.model, visit);
+    TaskOptions::Fields(self.task, visit);
     OptimizerOptions::Fields(self.optimizer, visit);
     LrOptions::Fields(self.lr, visit);
     MixOptions::Fields(self.mix, visit);

@@ -62,17 +62,18 @@ struct LambdaSums {
 };
 
 // This rank's images and targets for one step: the fetched batch mixed (collective under ring partners) or
-// label-smoothed.
-std::pair<torch::Tensor, torch::Tensor> PrepareTargets(const MixOptions& mix, Batch batch, int64_t num_classes,
-                                                       Mixer* mixer, int64_t step, int64_t epoch,
+// label-smoothed; for regression the labels' values, mixed with the images' lambda.
+std::pair<torch::Tensor, torch::Tensor> PrepareTargets(const MixOptions& mix, const TaskOptions& task, Batch batch,
+                                                       int64_t num_classes, Mixer* mixer, int64_t step, int64_t epoch,
                                                        LambdaSums& lambdas) {
+  const torch::Tensor targets = task.Targets(batch.labels);
   if (mixer != nullptr) {
-    MixResult mixed = mixer->Mix(batch.images, batch.labels, step, epoch);
+    MixResult mixed = mixer->Mix(batch.images, targets, step, epoch);
     lambdas.Add(mixed.plan);
     return {std::move(mixed.images), std::move(mixed.targets)};
   }
   if (mix.label_smoothing > 0) return {batch.images, SmoothedOneHot(batch.labels, num_classes, mix.label_smoothing)};
-  return {batch.images, batch.labels};
+  return {batch.images, targets};
 }
 
 // Appends "STEP LR INDEX..." per step to RUN_DIR/trace/rank-NNNNN.txt (--trace): what this rank applied and
@@ -171,6 +172,7 @@ class TrainLoop {
         timer_(MakeStepTimer(placement_.device)) {
     if (measure_gradients_) training_step_.MeasureGradients();
     training_step_.TimeWith(&timer_);
+    training_step_.UseTask(config.task);
   }
 
   absl::StatusOr<TrainSummary> Run();
@@ -449,8 +451,9 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     PhaseScope compute_phase(progress, RunPhase::kCompute);
     batch.images = data_.train->Normalize(placement_.ToDevice(batch.images));  // mixing runs on the device batch
     batch.labels = placement_.ToDevice(batch.labels);
-    const auto [images, targets] = PrepareTargets(config_.mix, std::move(batch), data_.train->num_classes(),
-                                                  mixer_.get(), position.step, position.epoch, window_lambdas_);
+    const auto [images, targets] = PrepareTargets(config_.mix, config_.task, std::move(batch),
+                                                  data_.train->num_classes(), mixer_.get(), position.step,
+                                                  position.epoch, window_lambdas_);
     timer_.Mark(StepPart::kMixing);
     if (communicator_.rank() == config_.run.inject_delay_rank) {
       std::this_thread::sleep_for(std::chrono::milliseconds(config_.run.inject_delay_ms));
@@ -515,12 +518,14 @@ absl::Status TrainLoop::EndEpoch() {
   PhaseScope phase(hooks_.progress, RunPhase::kEvaluation);
   SyncModelBuffers(state_.model, communicator_);
   summary_.final_eval =
-      EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_);
+      EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_,
+                            config_.task);
   evaluated_ = true;
   const EvalResult& eval = summary_.final_eval;
   if (reporter_ != nullptr) {
     reporter_->Eval(EvalProgress{state_.position.epoch, state_.position.step, eval.samples, eval.mean_loss(),
-                                 eval.accuracy(), eval.top5_accuracy()});
+                                 eval.accuracy(), eval.top5_accuracy(), config_.task.regression(), eval.mae(),
+                                 eval.rmse()});
   }
   StepCoordinator& coordinator = state_.coordinator;
   const bool reduced = coordinator.ObserveGlobal(PlateauMetric::kValLoss, eval.mean_loss()) |
@@ -547,7 +552,8 @@ absl::StatusOr<TrainSummary> TrainLoop::Run() {
   if (!evaluated_ && !summary_.stopped && !summary_.ended_by_hook) {  // resumed from a finished run
     SyncModelBuffers(state_.model, communicator_);
     summary_.final_eval =
-        EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_);
+        EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_,
+                            config_.task);
   }
   if (absl::Status identical = CheckIdenticalWeights(); !identical.ok()) return identical;
   summary_.steps = state_.position.step;

@@ -2,7 +2,6 @@
 
 #include <torch/torch.h>
 
-#include "ops/cross_entropy.h"
 #include "worker/optimizer.h"
 
 namespace strobe {
@@ -32,7 +31,7 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
     AutocastScope autocast(images.device().type(), precision_);
     logits = model_.forward(images);
   }
-  const torch::Tensor loss = CrossEntropy(logits.to(torch::kFloat), targets);
+  const torch::Tensor loss = task_.Loss(logits.to(torch::kFloat), targets);
   Mark(timer_, StepPart::kForward);
   DynamicLossScaler* scaler = loss_scaler();
   (scaler != nullptr ? loss * scaler->scale() : loss).backward();

@@ -10,6 +10,7 @@
 #include "worker/mixed_precision.h"
 #include "worker/models/classifier.h"
 #include "worker/step_breakdown.h"
+#include "worker/task_options.h"
 
 namespace strobe {
 
@@ -28,11 +29,14 @@ class TrainingStep {
   TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
                double no_decay_lr_factor = 1.0, Precision precision = Precision::kFloat32);
 
-  // Collective. `targets`: int64 labels [N] or soft target distributions [N, classes] (label smoothing, mixing).
+  // Collective. `targets`: int64 labels [N] or soft target distributions [N, classes] (label smoothing, mixing), or
+  // float values [N, 1] for regression.
   // `momentum`: set only by schedules that cycle it. Returns this rank's mean loss over its slice.
   double Run(const at::Tensor& images, const at::Tensor& targets, double lr,
              std::optional<double> momentum = std::nullopt);
 
+  // The loss Run() trains with: cross-entropy unless `task` is regression.
+  void UseTask(const TaskOptions& task) { task_ = task; }
   // From now on Run() also measures gradient statistics (costs one more all-reduce of one number per step).
   void MeasureGradients() { measure_gradients_ = true; }
   // From now on Run() marks forward, backward, all-reduce and optimizer on `timer` (which must outlive this).
@@ -54,6 +58,7 @@ class TrainingStep {
   bool last_step_nonfinite_ = false;
   bool measure_gradients_ = false;
   StepTimer* timer_ = nullptr;
+  TaskOptions task_;
   GradientStatistics last_gradient_statistics_;
 };
 

@@ -74,16 +74,22 @@ py export-check "$work/exported.pt" "$work/A/$final" "$tool" "$work" 1 28
 "$strobe" export --format=state_dict "$work/A/$final" "$work/state_dict.pt" >/dev/null
 py state-dict-check "$work/r18.pt" "$work/state_dict.pt" "$work/exported.pt" 1 28
 accuracy_of() { sed -n 's/^strobe: eval of .*: \([0-9]*\) images on [0-9]* rank(s), \(top-1 [0-9.]*, top-5 [0-9.]*\).*/\1 \2/p' <<<"$1"; }
-of_export=$(accuracy_of "$("$strobe" eval --model="$work/exported.pt" --eval_samples=500)")
-of_checkpoint=$(accuracy_of "$("$strobe" eval --model="$work/A/$final" --eval_samples=500)")
+# The run's --train_samples: Fashion-MNIST is normalised by the statistics of the training images used.
+status=0
+err=$("$strobe" eval --model="$work/A/$final" 2>&1) || status=$?
+[[ $status -eq 2 ]] && grep -qF "was trained with --train_samples=512, whose images' statistics normalise its inputs: pass --train_samples=512" <<<"$err" ||
+  { echo "$err"; fail "eval with another normalisation than the run's: exit $status"; }
+of_export=$(accuracy_of "$("$strobe" eval --model="$work/exported.pt" --train_samples=512 --eval_samples=500)")
+of_checkpoint=$(accuracy_of "$("$strobe" eval --model="$work/A/$final" --train_samples=512 --eval_samples=500)")
 trained=$(sed -n 's/^strobe: done: .* test accuracy \([0-9.]*\) (500 images)$/\1/p' <<<"$straight")
 [[ -n $of_export && $of_export == "$of_checkpoint" && $of_export == "500 top-1 $trained, "* ]] ||
   fail "accuracy: export '$of_export', checkpoint '$of_checkpoint', training run's $trained"
 echo "ok: export: torch.jit.load gives Strobe's logits; eval of the export = of the checkpoint = training's ($trained)"
 
 # 4. strobe eval at 1 and 3 ranks.
-one=$("$strobe" eval --model="$work/A/$final" --output="$work/eval1.json") || { echo "$one"; fail "eval exited $?"; }
-three=$(timeout 300 "$mpiexec" -np 3 "$strobe" eval --model="$work/A/$final" --output="$work/eval3.json" 2>&1) ||
+one=$("$strobe" eval --model="$work/A/$final" --train_samples=512 --output="$work/eval1.json") || { echo "$one"; fail "eval exited $?"; }
+three=$(timeout 300 "$mpiexec" -np 3 "$strobe" eval --model="$work/A/$final" --train_samples=512 \
+  --output="$work/eval3.json" 2>&1) ||
   { echo "$three"; fail "eval on 3 ranks exited with $?"; }
 [[ -n $(accuracy_of "$one") && $(accuracy_of "$one") == "$(accuracy_of "$three")" ]] ||
   fail "1 rank: $(accuracy_of "$one"); 3 ranks: $(accuracy_of "$three")"
@@ -94,7 +100,7 @@ cmp -s <(sed 's/,"per_class".*//' "$work/eval1.json") <(sed 's/,"per_class".*//'
   fail "the JSON of 1 and 3 ranks differ: $(head -c 300 "$work/eval1.json") vs $(head -c 300 "$work/eval3.json")"
 cp "$work/eval1.json" "$work/before.json"
 status=0
-err=$("$strobe" eval --model="$work/A/$final" --output="$work/eval1.json" 2>&1) || status=$?
+err=$("$strobe" eval --model="$work/A/$final" --train_samples=512 --output="$work/eval1.json" 2>&1) || status=$?
 [[ $status -eq 2 ]] && grep -q "eval1.json" <<<"$err" && cmp -s "$work/eval1.json" "$work/before.json" ||
   { echo "$err"; fail "eval over an existing --output: exit $status (expected 2, file untouched)"; }
 echo "ok: strobe eval at 1 and 3 ranks: $(accuracy_of "$one") on both; per-class JSON adds up; no overwrite"

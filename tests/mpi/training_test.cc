@@ -290,6 +290,43 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
   EXPECT_TRUE(model->is_training());
 }
 
+TEST(TrainingTest, RegressionEvaluationCountsErrorsAndRoundedHitsAsOneProcessDoes) {
+  MpiCommunicator world;
+  MpiCommunicator alone(MPI_COMM_SELF);
+  torch::manual_seed(19);
+  auto model = *MakeModel("resnet20", 1, 1);  // one output: the predicted label value
+  {
+    torch::NoGradGuard no_grad;  // outputs around the labels' range, so rounding hits some
+    model->named_parameters()["fc.bias"].fill_(4.5);
+  }
+  ImageDataset data;
+  data.images = torch::randint(0, 256, {1001, 1, 8, 8}, torch::kLong).to(torch::kByte);
+  data.labels = torch::randint(0, 10, {1001}, torch::kLong);
+  data.num_classes = 10;
+  const Normalization norm = ComputeNormalization(data);
+  InMemorySource source(data, norm);
+  TaskOptions task;
+  task.task = Task::kRegression;
+  const EvalResult distributed = EvaluateDistributed(*model, source, world, 64, Placement{}, task);
+  const EvalResult single = EvaluateDistributed(*model, source, alone, 64, Placement{}, task);
+  EXPECT_EQ(distributed.samples, 1001);
+  EXPECT_EQ(distributed.correct, single.correct);
+  EXPECT_EQ(distributed.class_correct, single.class_correct);
+  EXPECT_NEAR(distributed.abs_error_sum, single.abs_error_sum, 1e-9 * single.abs_error_sum);
+  EXPECT_EQ(distributed.correct_top5, 0);
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const torch::Tensor predicted = model->forward(GatherImages(data, torch::arange(1001), norm)).squeeze(1);
+  model->train();
+  const torch::Tensor errors = (predicted - data.labels.to(torch::kFloat)).to(torch::kDouble);
+  EXPECT_NEAR(distributed.mae(), errors.abs().mean().item<double>(), 1e-5);
+  EXPECT_NEAR(distributed.rmse(), errors.square().mean().sqrt().item<double>(), 1e-5);
+  EXPECT_NEAR(distributed.mean_loss(), errors.square().mean().item<double>(), 1e-4);  // MSE
+  const int64_t rounded_hits = predicted.round().clamp(0, 9).to(torch::kLong).eq(data.labels).sum().item<int64_t>();
+  EXPECT_NEAR(static_cast<double>(distributed.correct), static_cast<double>(rounded_hits), 3);
+  EXPECT_GT(distributed.correct, 0);
+}
+
 TEST(TrainingTest, EveryRankAppliesRankZerosLearningRate) {
   // A schedule that differs per rank: only rank 0's may take effect.
   class RankSchedule : public LrSchedule {

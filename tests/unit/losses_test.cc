@@ -5,6 +5,7 @@
 
 #include "augment/soft_targets.h"
 #include "ops/cross_entropy.h"
+#include "worker/task_options.h"
 
 namespace strobe {
 namespace {
@@ -47,6 +48,37 @@ TEST(SoftTargetsTest, LabelSmoothingFollowsTimmConvention) {
   EXPECT_NEAR(targets.sum(1)[1].item<float>(), 1.0f, 1e-6);
   EXPECT_THROW(SmoothedOneHot(at::tensor({4}, at::kLong), 4, 0.1), std::invalid_argument);
   EXPECT_THROW(SmoothedOneHot(at::tensor({1}, at::kLong), 4, 1.0), std::invalid_argument);
+}
+
+TEST(TaskLossTest, RegressionLossesMatchHandComputedValues) {
+  TaskOptions task;
+  task.task = Task::kRegression;
+  const at::Tensor outputs = at::tensor({1.0, 4.0, 2.5}, at::kDouble).view({3, 1});
+  const at::Tensor labels = at::tensor({1, 2, 5}, at::kLong);
+  const at::Tensor targets = task.Targets(labels);
+  ASSERT_EQ(targets.sizes(), (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(targets.scalar_type(), at::kFloat);
+  // Errors 0, 2, -2.5: MSE (0 + 4 + 6.25) / 3; smooth-L1 with beta 1: 0, 2 - 0.5, 2.5 - 0.5.
+  EXPECT_NEAR(task.Loss(outputs, targets).item<double>(), 10.25 / 3, 1e-12);
+  task.regression_loss = RegressionLoss::kSmoothL1;
+  EXPECT_NEAR(task.Loss(outputs, targets).item<double>(), (0 + 1.5 + 2.0) / 3, 1e-12);
+  // With beta 4 every error is in the quadratic zone: 0.5 e^2 / beta.
+  task.smooth_l1_beta = 4;
+  EXPECT_NEAR(task.Loss(outputs, targets).item<double>(), (0 + 0.5 * 4 / 4 + 0.5 * 6.25 / 4) / 3, 1e-12);
+  EXPECT_EQ(task.ModelOutputs(10), 1);
+}
+
+TEST(TaskLossTest, ClassificationKeepsLabelsAndCrossEntropy) {
+  const TaskOptions task;
+  const at::Tensor labels = at::tensor({1, 0}, at::kLong);
+  EXPECT_TRUE(task.Targets(labels).equal(labels));
+  const at::Tensor logits = at::tensor({0.0, std::log(3.0), 0.0, 0.0}, at::kDouble).view({2, 2});
+  EXPECT_NEAR(task.Loss(logits, labels).item<double>(), (-std::log(0.75) - std::log(0.5)) / 2, 1e-12);
+  EXPECT_EQ(task.ModelOutputs(10), 10);
+  EXPECT_EQ(TaskOptions::ParseTask("ordinal").status().message(),
+            "--task=ordinal is not one of classification, regression");
+  EXPECT_EQ(TaskOptions::ParseRegressionLoss("huber").status().message(),
+            "--regression_loss=huber is not one of mse, smooth_l1");
 }
 
 }  // namespace

@@ -108,7 +108,8 @@ TEST(TorchScriptModelTest, FilesThatAreNotTorchScriptSayWhatTheyAreAndHowToScrip
 absl::Status Contract(torch::jit::Module module, int64_t channels, int64_t classes) {
   TempDir dir;
   auto model = SaveAndLoad(dir, std::move(module));
-  return CheckModelContract(*model, "m.pt", torch::randn({2, channels, 6, 6}), classes);
+  return CheckModelContract(*model, "m.pt", torch::randn({2, channels, 6, 6}), classes,
+                            "the data has " + std::to_string(classes) + " classes");
 }
 
 TEST(TorchScriptModelTest, TheContractAcceptsAClassifierOfTheDataAndChangesNothing) {
@@ -116,7 +117,7 @@ TEST(TorchScriptModelTest, TheContractAcceptsAClassifierOfTheDataAndChangesNothi
   torch::manual_seed(3);
   auto model = SaveAndLoad(dir, ScriptedConvNet(1, 5));
   model->train();
-  EXPECT_TRUE(CheckModelContract(*model, "m.pt", torch::randn({2, 1, 6, 6}), 5).ok());
+  EXPECT_TRUE(CheckModelContract(*model, "m.pt", torch::randn({2, 1, 6, 6}), 5, "the data has 5 classes").ok());
   EXPECT_TRUE(model->is_training());
   EXPECT_EQ(model->named_buffers()["features.bn.num_batches_tracked"].item<int64_t>(), 0);
   EXPECT_EQ(model->named_buffers()["features.bn.running_mean"].abs().sum().item<float>(), 0.0f);

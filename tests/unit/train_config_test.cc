@@ -62,6 +62,13 @@ TEST(TrainConfigTest, ChecksBetweenModules) {
   c.data.order = "streamed";
   c.data.streams = 3;
   EXPECT_FALSE(c.Validate(2).ok());  // 3 streams cannot be shared by 2 ranks
+  c = Valid();
+  c.task.task = Task::kRegression;
+  c.mix.label_smoothing = 0.1;
+  EXPECT_EQ(Problem(c), "--label_smoothing applies to classification: --task=regression trains on the label's value");
+  c.mix.label_smoothing = 0;
+  c.task.smooth_l1_beta = -1;
+  EXPECT_EQ(Problem(c), "--smooth_l1_beta=-1 must lie in [0, 1e+09]");
 }
 
 TEST(TrainConfigTest, GpuOnlyOptionsNeedTheGpu) {

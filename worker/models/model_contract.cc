@@ -38,8 +38,8 @@ absl::Status ForwardFailed(Classifier& model, const std::string& name, const at:
 
 }  // namespace
 
-absl::Status CheckModelContract(Classifier& model, const std::string& name, const at::Tensor& images,
-                                int64_t num_classes) {
+absl::Status CheckModelContract(Classifier& model, const std::string& name, const at::Tensor& images, int64_t outputs,
+                                const std::string& why) {
   int64_t trainable = 0;
   for (const at::Tensor& parameter : model.parameters()) trainable += parameter.requires_grad() ? 1 : 0;
   if (trainable == 0) {
@@ -62,11 +62,11 @@ absl::Status CheckModelContract(Classifier& model, const std::string& name, cons
         "--model=%s returns %s values; training needs floating-point logits", name, c10::toString(logits.scalar_type())));
   }
   const int64_t batch = images.size(0);
-  if (logits.dim() != 2 || logits.size(0) != batch || logits.size(1) != num_classes) {
+  if (logits.dim() != 2 || logits.size(0) != batch || logits.size(1) != outputs) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--model=%s returns shape %s for a batch of %d images; the data has %d classes, so it must return [%d, %d] "
-        "(build it with num_classes=%d)",
-        name, Shape(logits.sizes()), batch, num_classes, batch, num_classes, num_classes));
+        "--model=%s returns shape %s for a batch of %d images; %s, so it must return [%d, %d] (build it with "
+        "num_classes=%d)",
+        name, Shape(logits.sizes()), batch, why, batch, outputs, outputs));
   }
   return absl::OkStatus();
 }

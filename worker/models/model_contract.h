@@ -12,12 +12,13 @@
 namespace strobe {
 
 // Checks, before anything trains, that `model` (called `name` in messages) is what training needs: trainable
-// parameters, and float logits [N, num_classes] for `images`, a few of the data's images as the model takes them.
+// parameters, and float logits [N, outputs] for `images`, a few of the data's images as the model takes them.
 // The forward pass runs in eval mode without gradients, so it changes no weight and no BatchNorm statistic. Each
 // failure is one InvalidArgument line naming the model and what is wrong (a channel count that differs from the
 // data's, a wrong output shape, integer output, a forward pass that throws).
-absl::Status CheckModelContract(Classifier& model, const std::string& name, const at::Tensor& images,
-                                int64_t num_classes);
+// `outputs` is what the model must return per image, for the reason `why` ("the data has 10 classes").
+absl::Status CheckModelContract(Classifier& model, const std::string& name, const at::Tensor& images, int64_t outputs,
+                                const std::string& why);
 
 }  // namespace strobe
 

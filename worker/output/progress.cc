@@ -116,17 +116,21 @@ void ProgressReporter::Train(const TrainProgress& p) {
 void ProgressReporter::Eval(const EvalProgress& p) {
   if (line_open_) std::fprintf(out_, "\n");
   line_open_ = false;
-  std::fputs(absl::StrFormat("epoch %d test accuracy %.4f (top-5 %.4f) loss %.4f (%d images)\n", p.epoch + 1,
-                             p.test_accuracy, p.test_top5, p.test_loss, p.samples)
-                 .c_str(),
-             out_);
+  const std::string line =
+      p.regression ? absl::StrFormat("epoch %d test MAE %.4f RMSE %.4f rounded accuracy %.4f loss %.4f (%d images)\n",
+                                     p.epoch + 1, p.test_mae, p.test_rmse, p.test_accuracy, p.test_loss, p.samples)
+                   : absl::StrFormat("epoch %d test accuracy %.4f (top-5 %.4f) loss %.4f (%d images)\n", p.epoch + 1,
+                                     p.test_accuracy, p.test_top5, p.test_loss, p.samples);
+  std::fputs(line.c_str(), out_);
   std::fflush(out_);
-  const std::vector<ReportedNumber> numbers = {
-      {"test_loss", p.test_loss},
-      {"test_accuracy", p.test_accuracy},
-      {"test_top5", p.test_top5},
-      {"test_samples", static_cast<double>(p.samples), true},
-  };
+  std::vector<ReportedNumber> numbers = {{"test_loss", p.test_loss}, {"test_accuracy", p.test_accuracy}};
+  if (p.regression) {
+    numbers.push_back({"test_mae", p.test_mae});
+    numbers.push_back({"test_rmse", p.test_rmse});
+  } else {
+    numbers.push_back({"test_top5", p.test_top5});
+  }
+  numbers.push_back({"test_samples", static_cast<double>(p.samples), true});
   AppendMetrics(WithNumbers(JsonLine().Add("kind", "eval").Add("epoch", p.epoch).Add("step", p.step), numbers));
   WriteEvents("eval", p.step, numbers);
 }

@@ -54,8 +54,11 @@ struct EvalProgress {
   int64_t step = 0;
   int64_t samples = 0;
   double test_loss = 0.0;
-  double test_accuracy = 0.0;  // top-1
-  double test_top5 = 0.0;
+  double test_accuracy = 0.0;  // top-1; for regression, of the rounded prediction
+  double test_top5 = 0.0;      // classification only
+  bool regression = false;
+  double test_mae = 0.0;   // regression only
+  double test_rmse = 0.0;  // regression only
 };
 
 // What rank 0 tells the user and the run directory. On a terminal the training line is rewritten in place;
