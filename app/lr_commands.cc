@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "app/gnuplot.h"
 #include "app/run_setup.h"
+#include "app/shared_initial_weights.h"
 #include "app/shared_model.h"
 #include "app/train_flags.h"
 #include "coordinator/lr_options.h"
@@ -92,6 +93,12 @@ int RunLrFindCommand(const DistributedContext& context) {
   absl::StatusOr<std::shared_ptr<Classifier>> model =
       MakeSharedModel(comm, config.model, config.task, *data->train, context.rank == 0);
   if (!model.ok()) return Fail(context, model.status(), ExitCodeFor(model.status()));
+  if (absl::Status started = StartFromInitialWeights(comm, **model, config.model, data->train->channels(),
+                                                     config.task.ModelOutputs(data->train->num_classes()),
+                                                     context.rank == 0);
+      !started.ok()) {
+    return Fail(context, started, kExitFailure);
+  }
   absl::StatusOr<LrRangeResult> result = RunLrRangeTest(config, *data, *plan, **model, comm, options);
   if (!result.ok()) return Fail(context, result.status(), kExitFailure);
   absl::Status reported = context.rank == 0 ? ReportLrRange(config, *result, csv_path) : absl::OkStatus();

@@ -6,7 +6,6 @@
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
-#include "app/shared_initial_weights.h"
 #include "ops/status_agreement.h"
 #include "worker/models/model_contract.h"
 #include "worker/models/model_zoo.h"
@@ -63,12 +62,6 @@ absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& commun
   if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(model->get()); scripted != nullptr) {
     if (absl::Status same = CheckSameFileEverywhere(communicator, *scripted); !same.ok()) return same;
     if (report) std::printf("strobe: %s\n", DescribeTorchScriptModel(*scripted).c_str());
-    return model;
-  }
-  if (absl::Status started = StartFromInitialWeights(communicator, **model, options, data.channels(), outputs,
-                                                     report);
-      !started.ok()) {
-    return started;
   }
   return model;
 }

@@ -14,11 +14,13 @@
 namespace strobe {
 
 // Collective, for the commands that train (train, lr-find): every rank builds the model `options` names for the
-// data's channels and classes. A built-in starts from a fresh initialisation (seed torch first) or --init_weights
-// (app/shared_initial_weights.h). Its outputs are the data's classes, or one value under a regression `task`. A TorchScript file is loaded on every rank, must be the same file everywhere
-// (equal CRC-32s of its bytes, else the host that differs is named) and must take the data: a forward pass of two
-// of `data`'s images (worker/models/model_contract.h). Rank 0's weights are broadcast later, as for any model. Rank 0
-// (`report`) prints "strobe: model F: TorchScript, 62 tensors, 11181642 parameters, CRC-32 1a2b3c4d on every rank".
+// data's channels, with the data's classes as outputs, or one under a regression `task`. A built-in starts from a
+// fresh initialisation (seed torch first; --init_weights is loaded next, by app/shared_initial_weights.h). A
+// TorchScript file is loaded on every rank, must be the same file everywhere (equal CRC-32s of its bytes, else the
+// host that differs is named) and must take the data: a forward pass of two of `data`'s images
+// (worker/models/model_contract.h). Rank 0's weights are broadcast later, as for any model. Rank 0 (`report`)
+// prints "strobe: model F: TorchScript, 62 tensors, 11181642 parameters, 60 buffers, CRC-32 1a2b3c4d on every
+// rank".
 absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
                                                             const TaskOptions& task, SampleSource& data, bool report);
 

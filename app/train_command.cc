@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "app/resume_point.h"
 #include "app/run_setup.h"
+#include "app/shared_initial_weights.h"
 #include "app/shared_model.h"
 #include "app/stop_signals.h"
 #include "app/train_flags.h"
@@ -91,6 +92,12 @@ int RunTrainCommand(const DistributedContext& context) {
   absl::StatusOr<std::shared_ptr<Classifier>> model =
       MakeSharedModel(comm, config.model, config.task, *data->train, context.rank == 0);
   if (!model.ok()) return Fail(context, model.status(), ExitCodeFor(model.status()));
+  if (absl::Status started = StartFromInitialWeights(comm, **model, config.model, data->train->channels(),
+                                                     config.task.ModelOutputs(data->train->num_classes()),
+                                                     context.rank == 0);
+      !started.ok()) {
+    return Fail(context, started, kExitFailure);
+  }
   PlaceModel(**model, Placement{*device, config.device.channels_last, config.device.amp});
 
   const std::string& run_dir = config.run.run_dir;

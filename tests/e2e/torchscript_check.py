@@ -1,6 +1,7 @@
 """Python's side of tests/e2e/torchscript_models_test.sh (run with /usr/bin/python3: Debian's torch, torchvision).
 
 Commands:
+  traced OUT: torchvision's resnet18 for 1-channel images and 10 classes, traced (torch.jit.trace) rather than scripted.
   bad-model KIND OUT: writes a model Strobe must refuse: state_dict (a torchvision resnet18 state_dict saved with
       torch.save), frozen (a scripted model without trainable parameters), integer (returns class indices).
   export-check EXPORT CHECKPOINT TOOL WORK CHANNELS SIZE: EXPORT (strobe export, TorchScript) loads with
@@ -21,6 +22,13 @@ import torchvision
 
 def fixed_batch(channels, size):
     return torch.randn(6, int(channels), int(size), int(size), generator=torch.Generator().manual_seed(5))
+
+
+def traced(out):
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(num_classes=10)
+    model.conv1 = torch.nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    torch.jit.trace(model, torch.randn(2, 1, 28, 28)).save(out)
 
 
 def bad_model(kind, out):
@@ -87,7 +95,7 @@ def eval_json_check(path, images, top1):
 
 def main():
     command, arguments = sys.argv[1], sys.argv[2:]
-    commands = {"bad-model": bad_model, "export-check": export_check, "state-dict-check": state_dict_check,
+    commands = {"traced": traced, "bad-model": bad_model, "export-check": export_check, "state-dict-check": state_dict_check,
                 "eval-json-check": eval_json_check}
     commands[command](*arguments)
 

@@ -4,7 +4,8 @@
 #  1. scripted torchvision resnet18 and mobilenet_v3_small train on a JPEG image folder at 2 ranks: the loss falls
 #     and the weights end identical on both ranks;
 #  2. a run killed mid-way resumes (--resume=auto, the model file now at another path) to a final checkpoint
-#     bitwise equal to the straight run's;
+#     bitwise equal to the straight run's; the straight run's earliest kept checkpoint resumes on 1 rank; a traced
+#     model trains too;
 #  3. `strobe export` writes the trained module: Python's torch.jit.load gives Strobe's logits within 1e-5, and
 #     `strobe eval` of the export gives the checkpoint's and the training run's accuracy; the state_dict export
 #     loads (strict) into the scripted file training started from and gives the same logits;
@@ -65,6 +66,16 @@ grep -q "resumed from $work/B/checkpoints/step-0000000[01][0-9]" <<<"$resumed" |
 diff <(grep '^file ' "$work/A/$final/MANIFEST") <(grep '^file ' "$work/B/$final/MANIFEST") ||
   fail "the resumed run's final checkpoint differs from the straight run's"
 echo "ok: killed at step 8+ and resumed with the model file elsewhere: final checkpoint bitwise the straight run's"
+earliest=$(ls -d "$work"/A/checkpoints/step-* | head -1)
+elastic=$(timeout 300 "$strobe" "${flags[@]}" --run_dir="$work/W1" --resume="$earliest" 2>&1) ||
+  { echo "$elastic"; fail "resuming on 1 rank exited with $?"; }
+grep -q "world size 2 -> 1" <<<"$elastic" && [[ -d $work/W1/$final ]] ||
+  { echo "$elastic"; fail "no world-size change or no final checkpoint on 1 rank"; }
+py traced "$work/traced.pt"
+out=$(timeout 300 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --model="$work/traced.pt" --epochs=1 --keep_checkpoints=1 \
+  --run_dir="$work/traced" 2>&1) || { echo "$out"; fail "the traced model's run exited with $?"; }
+grep -q "^strobe: weights identical on all 2 ranks" <<<"$out" || { echo "$out"; fail "traced: weights differ"; }
+echo "ok: a mid-run checkpoint of a scripted model resumes on 1 rank; a traced model trains on 2"
 
 # 3. Exports.
 out=$("$strobe" export "$work/A/$final" "$work/exported.pt") || { echo "$out"; fail "export failed"; }
