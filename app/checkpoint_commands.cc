@@ -45,14 +45,18 @@ std::string DescribeModel(const std::string& bytes, const std::string& what) {
   return tensors.ok() ? DescribeTensors(*tensors) : std::string(tensors.status().message());
 }
 
-// The checkpoint's model tensors under the names Python users load them by: torchvision's (and timm's) for the
-// ResNets that have its architecture (`spec`), Strobe's own for the others, a TorchScript module's own (no spec).
+// The checkpoint's model tensors (with `ema`, its parameters' moving average in place of the parameters) under the
+// names Python users load them by: torchvision's (and timm's) for the ResNets that have its architecture (`spec`),
+// Strobe's own for the others, a TorchScript module's own (no spec).
 absl::StatusOr<NamedTensors> ExportedTensors(const VerifiedCheckpoint& checkpoint, const ResNetSpec* spec,
-                                             const std::string& model_bytes) {
+                                             const std::string& model_bytes, bool ema) {
   const std::string what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, kModelFile);
   absl::StatusOr<c10::impl::GenericDict> dict = UnpickleDict(model_bytes, what);
   if (!dict.ok()) return dict.status();
   absl::StatusOr<NamedTensors> tensors = TensorsFrom(*dict, what);
+  if (tensors.ok() && ema) {
+    if (absl::Status used = UseEmaWeights(checkpoint, *tensors); !used.ok()) return used;
+  }
   if (!tensors.ok() || spec == nullptr || !HasTorchvisionNames(*spec)) return tensors;
   for (auto& [name, tensor] : *tensors) {
     absl::StatusOr<std::string> renamed = TorchvisionName(*spec, name);
@@ -116,7 +120,7 @@ int ExportStateDict(const VerifiedCheckpoint& checkpoint, const std::string& out
   if (!spec.ok()) {
     return Fail(absl::DataLossError(absl::StrCat("checkpoint ", checkpoint.path, ": ", spec.status().message())));
   }
-  absl::StatusOr<NamedTensors> tensors = ExportedTensors(checkpoint, scripted ? nullptr : &*spec, *model);
+  absl::StatusOr<NamedTensors> tensors = ExportedTensors(checkpoint, scripted ? nullptr : &*spec, *model, EmaFlag());
   if (!tensors.ok()) return Fail(tensors.status());
   if (absl::Status written = WriteFileAtomically(output_path, Pickle(TensorDict(*tensors))); !written.ok()) {
     return Fail(written);
@@ -128,8 +132,9 @@ int ExportStateDict(const VerifiedCheckpoint& checkpoint, const std::string& out
   const std::string where = scripted      ? " on the nn.Module you scripted"
                             : torchvision ? ""
                                           : " with deploy/models/strobe_resnet.py";
-  std::printf("strobe: wrote %s (%s) from %s with %s names; in Python: %s.load_state_dict(torch.load('%s'))%s\n",
-              output_path.c_str(), DescribeTensors(*tensors).c_str(), checkpoint.path.c_str(),
+  std::printf("strobe: wrote %s (%s%s) from %s with %s names; in Python: %s.load_state_dict(torch.load('%s'))%s\n",
+              output_path.c_str(), DescribeTensors(*tensors).c_str(), EmaFlag() ? ", the EMA of the weights" : "",
+              checkpoint.path.c_str(),
               scripted ? "the module's" : torchvision ? "torchvision's" : "Strobe's", python_model.c_str(),
               output_path.c_str(), where.c_str());
   return 0;
@@ -145,15 +150,17 @@ int ExportTorchScript(const VerifiedCheckpoint& checkpoint, const std::string& o
                         "module: export it with --format=state_dict",
                         checkpoint.path, model_name)));
   }
-  absl::StatusOr<std::shared_ptr<Classifier>> model = LoadCheckpointModel(checkpoint, 0, 0, TorchScriptModelFlag());
+  absl::StatusOr<std::shared_ptr<Classifier>> model =
+      LoadCheckpointModel(checkpoint, 0, 0, TorchScriptModelFlag(), EmaFlag());
   if (!model.ok()) return Fail(model.status());
   auto& scripted = dynamic_cast<TorchScriptClassifier&>(**model);
   scripted.eval();
   std::ostringstream bytes;
   scripted.module().save(bytes);
   if (absl::Status written = WriteFileAtomically(output_path, bytes.str()); !written.ok()) return Fail(written);
-  std::printf("strobe: wrote %s (TorchScript, %s) from %s; in Python: model = torch.jit.load('%s')\n",
+  std::printf("strobe: wrote %s (TorchScript, %s%s) from %s; in Python: model = torch.jit.load('%s')\n",
               output_path.c_str(), DescribeTensors(Named(scripted.named_parameters())).c_str(),
+              EmaFlag() ? ", the EMA of the weights" : "",
               checkpoint.path.c_str(), output_path.c_str());
   return 0;
 }

@@ -53,13 +53,18 @@ absl::StatusOr<EvaluatedModel> LoadEvaluatedModel(const std::string& model, int6
     if (!checkpoint.ok()) return checkpoint.status();
     if (absl::Status same = CheckSameNormalisation(*checkpoint, options); !same.ok()) return same;
     absl::StatusOr<std::shared_ptr<Classifier>> loaded =
-        LoadCheckpointModel(*checkpoint, data.channels(), outputs, "");
+        LoadCheckpointModel(*checkpoint, data.channels(), outputs, "", EmaFlag());
     if (!loaded.ok()) return loaded.status();
     int64_t identity = 0;
     for (const ManifestFile& file : checkpoint->manifest.files()) {
-      if (file.name == "model.pt") identity = file.crc32;
+      if (file.name == "model.pt" || (EmaFlag() && file.name == "ema.pt")) identity ^= file.crc32;
     }
     return EvaluatedModel{*loaded, identity};
+  }
+  if (EmaFlag()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--ema takes a checkpoint's moving average of the weights; --model=%s is not a checkpoint",
+                        model));
   }
   if (IsTorchScriptPath(model)) {
     absl::StatusOr<std::shared_ptr<TorchScriptClassifier>> loaded = LoadTorchScriptModel(model);

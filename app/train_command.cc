@@ -175,9 +175,13 @@ int RunTrainCommand(const DistributedContext& context) {
     const EvalResult& eval = summary->final_eval;
     const std::string regression =
         config.task.regression() ? absl::StrFormat(", MAE %.4f, RMSE %.4f", eval.mae(), eval.rmse()) : "";
-    std::printf("strobe: done: %d steps, %.1f img/s, test accuracy %.4f (%d images)%s\n",
+    const std::string ema =
+        summary->final_ema_eval.has_value()
+            ? absl::StrFormat(", EMA test accuracy %.4f", summary->final_ema_eval->accuracy())
+            : "";
+    std::printf("strobe: done: %d steps, %.1f img/s, test accuracy %.4f (%d images)%s%s\n",
                 static_cast<int>(summary->steps), summary->images_per_s, eval.accuracy(),
-                static_cast<int>(eval.samples), regression.c_str());
+                static_cast<int>(eval.samples), regression.c_str(), ema.c_str());
   }
   return 0;
 }

@@ -68,6 +68,11 @@ ABSL_FLAG(bool, cudnn_benchmark, strobe::DeviceOptions().cudnn_benchmark,
 ABSL_FLAG(std::string, model, strobe::ModelOptions().name,
           "Model: resnet20 (CIFAR-style), resnet18 or resnet50 (ImageNet-style), or PATH.pt: a TorchScript module "
           "taking images [N, C, H, W] and returning logits [N, classes] (deploy/models/script_model.py).");
+ABSL_FLAG(double, ema_decay, strobe::OptimizerOptions().ema_decay,
+          "> 0: keep an exponential moving average of the weights (timm's ModelEmaV3 without buffers), updated after "
+          "every step, evaluated next to the trained weights, saved in checkpoints (strobe export --ema); e.g. 0.9998.");
+ABSL_FLAG(bool, ema_warmup, strobe::OptimizerOptions().ema_warmup,
+          "--ema_decay: grow the decay as timm's use_warmup does, 1 - (1 + step)^(-2/3), up to --ema_decay.");
 ABSL_FLAG(std::string, task, strobe::TaskOptions::TaskName(strobe::TaskOptions().task),
           "classification, or regression: the model predicts one value, the label read as an ordinal number "
           "(class k is the value k), trained with --regression_loss and mixed with the images' lambda; evaluation "

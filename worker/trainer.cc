@@ -152,7 +152,7 @@ class TrainLoop {
  public:
   TrainLoop(const TrainConfig& config, const TrainData& data, Classifier& model, StepCoordinator& coordinator,
             Communicator& communicator, ProgressReporter* reporter, const TrainHooks& hooks,
-            const TrainShardPlan& plan, torch::optim::SGD& optimizer, std::unique_ptr<Mixer> mixer)
+            const TrainShardPlan& plan, torch::optim::SGD& optimizer, std::unique_ptr<Mixer> mixer, ModelEma* ema)
       : config_(config),
         data_(data),
         communicator_(communicator),
@@ -167,7 +167,7 @@ class TrainLoop {
         training_step_(model, optimizer, bucketer_, config.optimizer.no_decay_lr_factor, config.device.amp),
         mixer_(std::move(mixer)),
         state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{},
-               training_step_.loss_scaler()},
+               training_step_.loss_scaler(), ema},
         trace_(config.run, communicator.rank()),
         timer_(MakeStepTimer(placement_.device)) {
     if (measure_gradients_) training_step_.MeasureGradients();
@@ -187,6 +187,10 @@ class TrainLoop {
   torch::Tensor GatherWindows(double local_loss, double seconds);
   void PrintProgress(const torch::Tensor& windows, double global_loss, double seconds);
   absl::Status EndEpoch();
+  // Collective: the test split's evaluation of the trained weights (BatchNorm statistics synchronised first) and,
+  // with --ema_decay, of their average with the same statistics, into summary_.
+  void EvaluateBoth();
+  static EvalScores Scores(const EvalResult& eval);
   // Collective: the images replaced because they could not be read (each counted once over all ranks), as an event.
   void ReportUnreadable();
   int64_t CountUnreadableOnAllRanks(const UnreadableSamples& local);
@@ -232,6 +236,7 @@ class TrainLoop {
 absl::Status TrainLoop::Start() {
   if (hooks_.resume_from == nullptr) {
     BroadcastInitialWeights(state_.model, communicator_);
+    if (state_.ema != nullptr) state_.ema->Reset();  // from rank 0's weights, as every rank's
     return absl::OkStatus();
   }
   absl::StatusOr<std::string> resumed = RestoreTrainingState(*hooks_.resume_from, run_, communicator_, state_);
@@ -469,6 +474,7 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       if (measure_gradients_) state_.coordinator.ObserveGradients(training_step_.last_gradient_statistics());
       state_.loss_window.sum += loss;
       ++state_.loss_window.steps;
+      if (state_.ema != nullptr && !training_step_.last_step_skipped()) state_.ema->Update(position.step + 1);
     }
     last_lr_ = control.lr;
     last_momentum_ = control.momentum.value_or(config_.optimizer.momentum);
@@ -516,16 +522,14 @@ torch::Tensor TrainLoop::RankIndices(const torch::Tensor& order, int64_t epoch_s
 
 absl::Status TrainLoop::EndEpoch() {
   PhaseScope phase(hooks_.progress, RunPhase::kEvaluation);
-  SyncModelBuffers(state_.model, communicator_);
-  summary_.final_eval =
-      EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_,
-                            config_.task);
+  EvaluateBoth();
   evaluated_ = true;
   const EvalResult& eval = summary_.final_eval;
   if (reporter_ != nullptr) {
-    reporter_->Eval(EvalProgress{state_.position.epoch, state_.position.step, eval.samples, eval.mean_loss(),
-                                 eval.accuracy(), eval.top5_accuracy(), config_.task.regression(), eval.mae(),
-                                 eval.rmse()});
+    EvalProgress progress{state_.position.epoch, state_.position.step, eval.samples, config_.task.regression(),
+                          Scores(eval)};
+    if (summary_.final_ema_eval.has_value()) progress.ema = Scores(*summary_.final_ema_eval);
+    reporter_->Eval(progress);
   }
   StepCoordinator& coordinator = state_.coordinator;
   const bool reduced = coordinator.ObserveGlobal(PlateauMetric::kValLoss, eval.mean_loss()) |
@@ -537,7 +541,23 @@ absl::Status TrainLoop::EndEpoch() {
   ReportUnreadable();
   state_.position.epoch += 1;
   state_.position.epoch_samples_done = 0;
-  return config_.checkpoint.at_epoch_end ? Save(&eval) : absl::OkStatus();
+  // Keep-best retention ranks checkpoints by the weights a user would export: the EMA's when there is one.
+  const EvalResult& ranked = summary_.final_ema_eval.has_value() ? *summary_.final_ema_eval : eval;
+  return config_.checkpoint.at_epoch_end ? Save(&ranked) : absl::OkStatus();
+}
+
+EvalScores TrainLoop::Scores(const EvalResult& eval) {
+  return EvalScores{eval.mean_loss(), eval.accuracy(), eval.top5_accuracy(), eval.mae(), eval.rmse()};
+}
+
+void TrainLoop::EvaluateBoth() {
+  SyncModelBuffers(state_.model, communicator_);
+  summary_.final_eval = EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch,
+                                            placement_, config_.task);
+  if (state_.ema == nullptr) return;
+  ModelEma::Swapped swapped(*state_.ema);
+  summary_.final_ema_eval = EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch,
+                                                placement_, config_.task);
 }
 
 absl::StatusOr<TrainSummary> TrainLoop::Run() {
@@ -549,12 +569,7 @@ absl::StatusOr<TrainSummary> TrainLoop::Run() {
     if (summary_.stopped || summary_.ended_by_hook) break;
     if (absl::Status ended = EndEpoch(); !ended.ok()) return ended;
   }
-  if (!evaluated_ && !summary_.stopped && !summary_.ended_by_hook) {  // resumed from a finished run
-    SyncModelBuffers(state_.model, communicator_);
-    summary_.final_eval =
-        EvaluateDistributed(state_.model, *data_.test, communicator_, config_.data.eval_batch, placement_,
-                            config_.task);
-  }
+  if (!evaluated_ && !summary_.stopped && !summary_.ended_by_hook) EvaluateBoth();  // resumed from a finished run
   if (absl::Status identical = CheckIdenticalWeights(); !identical.ok()) return identical;
   summary_.steps = state_.position.step;
   summary_.images_per_s = steps_timed_ * config_.run.global_batch / std::max(training_seconds_, 1e-9);
@@ -576,8 +591,12 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
   std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.optimizer);
   absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train->num_classes(), communicator);
   if (!mixer.ok()) return mixer.status();
+  std::unique_ptr<ModelEma> ema;
+  if (config.optimizer.ema_decay > 0) {
+    ema = std::make_unique<ModelEma>(model, config.optimizer.ema_decay, config.optimizer.ema_warmup);
+  }
   TrainLoop loop(config, data, model, coordinator, communicator, reporter, hooks, plan, *optimizer,
-                 *std::move(mixer));
+                 *std::move(mixer), ema.get());
   return loop.Run();
 }
 

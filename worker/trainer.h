@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct TrainData {
 
 struct TrainSummary {
   EvalResult final_eval;
+  std::optional<EvalResult> final_ema_eval;  // --ema_decay: the same evaluation of the weights' moving average
   int64_t steps = 0;          // the global step reached
   double images_per_s = 0.0;  // training images over all ranks per second of training (evaluation excluded)
   bool stopped = false;       // a stop request ended training early, after saving a checkpoint

@@ -25,6 +25,7 @@ namespace {
 
 constexpr char kModelFile[] = "model.pt";
 constexpr char kOptimizerFile[] = "optimizer.pt";
+constexpr char kEmaFile[] = "ema.pt";
 
 absl::StatusOr<c10::impl::GenericDict> ReadDict(const VerifiedCheckpoint& checkpoint, const std::string& name) {
   absl::StatusOr<std::string> bytes = ReadCheckpointFile(checkpoint, name);
@@ -161,6 +162,7 @@ absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const 
   if (communicator.rank() == 0) {
     contribution.shared.emplace_back(kModelFile, Pickle(TensorDict(model_tensors)));
     contribution.shared.emplace_back(kOptimizerFile, Pickle(TensorDict(momentum)));
+    if (state.ema != nullptr) contribution.shared.emplace_back(kEmaFile, Pickle(TensorDict(state.ema->Averages())));
     contribution.metadata = SharedMetadata(run, communicator.world_size(), state, eval,
                                            window_sum.item<double>());
   }
@@ -305,6 +307,45 @@ absl::Status LoadCheckpointWeights(const VerifiedCheckpoint& checkpoint, Classif
   return CopyMatching(*model_tensors, live, model_what);
 }
 
+bool HoldsEma(const VerifiedCheckpoint& checkpoint) {
+  for (const ManifestFile& file : checkpoint.manifest.files()) {
+    if (file.name == kEmaFile) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ReadEma(const VerifiedCheckpoint& checkpoint) {
+  absl::StatusOr<c10::impl::GenericDict> file = ReadDict(checkpoint, kEmaFile);
+  if (!file.ok()) return file.status();
+  return TensorsFrom(*file, absl::StrFormat("checkpoint %s: %s", checkpoint.path, kEmaFile));
+}
+
+namespace {
+
+// Restores the EMA from the checkpoint, or starts it from the restored weights when the checkpoint has none; the
+// description says what happened to it.
+absl::Status RestoreEma(const VerifiedCheckpoint& checkpoint, TrainingState& state, std::string& description) {
+  const bool saved = HoldsEma(checkpoint);
+  if (state.ema == nullptr) {
+    if (saved) description += "; its EMA of the weights is dropped (--ema_decay=0)";
+    return absl::OkStatus();
+  }
+  if (!saved) {
+    state.ema->Reset();
+    description += "; the EMA of the weights starts from the resumed weights (the checkpoint has none)";
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> averages = ReadEma(checkpoint);
+  if (!averages.ok()) return averages.status();
+  if (absl::Status restored = state.ema->Restore(*averages); !restored.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("checkpoint %s: %s: %s", checkpoint.path, kEmaFile, restored.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& checkpoint, const CheckpointedRun& run,
                                                  Communicator& communicator, TrainingState& state) {
   absl::StatusOr<SavedRun> saved = CheckCompatible(checkpoint, run);
@@ -365,6 +406,7 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
                           "schedule continues from step %d (was %d), the same point in samples",
                           saved->global_batch, run.global_batch, state.position.step, saved->step);
   }
+  if (absl::Status ema = RestoreEma(checkpoint, state, description); !ema.ok()) return ema;
   return description;
 }
 

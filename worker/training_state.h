@@ -11,6 +11,7 @@
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/evaluator.h"
 #include "worker/mixed_precision.h"
+#include "worker/model_ema.h"
 #include "worker/models/classifier.h"
 
 namespace torch::optim {
@@ -64,6 +65,7 @@ struct TrainingState {
   DataPosition position;
   LossWindow loss_window;
   DynamicLossScaler* loss_scaler = nullptr;  // --amp=fp16 only
+  ModelEma* ema = nullptr;                    // --ema_decay > 0 only
 };
 
 // Collective. OK when the weights, BatchNorm statistics and momentum are finite on every rank; else the same
@@ -87,6 +89,10 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
 // Loads the checkpoint's model.pt (parameters and rank-averaged buffers) into `model`, after checking that its
 // tensors match the model's one to one by name, shape and dtype; for evaluation and export.
 absl::Status LoadCheckpointWeights(const VerifiedCheckpoint& checkpoint, Classifier& model);
+
+// Whether the checkpoint holds an EMA of the weights (ema.pt: the averaged parameters by name), and reads it.
+bool HoldsEma(const VerifiedCheckpoint& checkpoint);
+absl::StatusOr<std::vector<std::pair<std::string, at::Tensor>>> ReadEma(const VerifiedCheckpoint& checkpoint);
 
 // OK when every tensor of the checkpoint's model.pt and optimizer.pt is finite; else FailedPrecondition naming the
 // file, the first such tensor and its count of NaN or infinite values. For --resume=auto and `strobe inspect`:

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Exact resume, with CutMix + Mixup, the previous-batch partner buffer and a plateau LR schedule all active:
+# Exact resume, with CutMix + Mixup, the previous-batch partner buffer, a plateau LR schedule and an EMA of the
+# weights (with warmup) all active:
 #  1. 2 ranks straight through (reference run A, checkpoints every 10 steps, 16 steps per epoch);
 #  2. a new process resumes A's mid-epoch checkpoint at step 10 on 2 ranks: its last checkpoint is bitwise A's
 #     (model, momentum, every rank's state) and its logged losses and LRs equal A's from step 10 on;
 #  3. the same checkpoint resumed on 1 and on 4 ranks visits exactly A's global sample order, and every rank
 #     applies the same LR at every step; resumed with global batch 128 the stream of samples is A's;
 #  4. SIGTERM to one rank of a run like A: every rank saves at the next step boundary and the job exits with 75
-#     within seconds; --resume=auto then finishes it, bitwise equal to A.
+#     within seconds; --resume=auto then finishes it, bitwise equal to A;
+#  5. the EMA: evaluated next to the trained weights after each epoch; `strobe eval --ema` of the final checkpoint
+#     gives the run's EMA accuracy; `strobe export --ema` writes it; resumed without --ema_decay it is dropped, and
+#     turned on at a resume it starts from the resumed weights, each said in the resume line.
 # Usage: checkpoint_resume_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -17,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 common=(train --data="$data" --train_samples=1024 --batch_size=64 --epochs=3 --log_every=3
         --checkpoint_every_steps=10 --keep_checkpoints=0 --mixup_alpha=0.2 --cutmix_alpha=1.0
         --mix_partners=previous --plateau_metric=train_loss --plateau_patience=2 --eval_samples=500
-        --eval_batch=250 --trace)
+        --eval_batch=250 --trace --ema_decay=0.9 --ema_warmup)
 source "$(dirname "$0")/lib.sh"
 train() {  # RANKS RUN_DIR [flags...]
   local ranks=$1 dir=$2
@@ -88,4 +92,24 @@ echo "ok: SIGTERM to one rank: all ranks saved and the job exited 75 after $mill
 train 2 "$work/S" --resume=auto
 grep -q "resumed from" "$work/S.log" || fail "--resume=auto did not resume"
 diff <(files_of "$work/A/$final") <(files_of "$work/S/$final") || fail "stop + resume differs from the straight run"
-echo "PASS: exact resume (2 ranks), elastic sample order (1, 4 ranks), SIGTERM stop and resume"
+echo "ok: SIGTERM stop and --resume=auto: bitwise the straight run"
+
+grep -q '^file ema.pt ' "$work/A/$final/MANIFEST" || fail "the final checkpoint holds no ema.pt"
+grep -q "^epoch 3 test accuracy [0-9.]* (top-5 [0-9.]*) loss [0-9.]*; EMA accuracy [0-9.]* (top-5 [0-9.]*) loss [0-9.]* (500 images)$" "$work/A.log" ||
+  { cat "$work/A.log"; fail "no evaluation of the EMA next to the trained weights"; }
+[[ $(grep -c '"kind":"eval".*"ema_test_accuracy":' "$work/A/metrics.jsonl") -eq 3 ]] || fail "no ema_test_accuracy"
+ema_accuracy=$(sed -n 's/^strobe: done: .*, EMA test accuracy \([0-9.]*\)$/\1/p' "$work/A.log")
+evaluated=$("$strobe" eval --ema --model="$work/A/$final" --data="$data" --train_samples=1024 --eval_samples=500 \
+  --eval_batch=250)
+grep -q "top-1 $ema_accuracy," <<<"$evaluated" || { echo "$evaluated"; fail "eval --ema differs from the run's $ema_accuracy"; }
+"$strobe" export --ema "$work/A/$final" "$work/ema.pt" | grep -q "the EMA of the weights" || fail "export --ema"
+train 2 "$work/E0" --resume="$work/A/checkpoints/step-000000010" --ema_decay=0 --ema_warmup=false
+grep -q "its EMA of the weights is dropped (--ema_decay=0)" "$work/E0.log" || fail "dropping the EMA is not said"
+! grep -q '^file ema.pt ' "$work/E0/$final/MANIFEST" || fail "a run without EMA saved one"
+train 2 "$work/E1" --resume="$work/E0/checkpoints/step-000000020"
+grep -q "the EMA of the weights starts from the resumed weights (the checkpoint has none)" "$work/E1.log" ||
+  fail "starting the EMA at a resume is not said"
+grep -q '^file ema.pt ' "$work/E1/$final/MANIFEST" || fail "the run that turned the EMA on saved none"
+echo "ok: the EMA is evaluated each epoch, eval --ema gives the run's $ema_accuracy, export --ema, dropped or"\
+     "started at a resume"
+echo "PASS: exact resume (2 ranks), elastic sample order (1, 4 ranks), SIGTERM stop and resume, the EMA"

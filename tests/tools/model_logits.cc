@@ -37,7 +37,7 @@ int Logits(strobe::Classifier& model, const std::string& input_path, const std::
 int CheckpointLogits(const std::string& checkpoint_path, const std::string& input, const std::string& output) {
   absl::StatusOr<strobe::VerifiedCheckpoint> checkpoint = strobe::VerifyCheckpoint(checkpoint_path);
   absl::StatusOr<std::shared_ptr<strobe::Classifier>> model =
-      checkpoint.ok() ? strobe::LoadCheckpointModel(*checkpoint, 0, 0, "") : checkpoint.status();
+      checkpoint.ok() ? strobe::LoadCheckpointModel(*checkpoint, 0, 0, "", false) : checkpoint.status();
   if (!model.ok()) {
     std::fprintf(stderr, "model_logits: %s\n", std::string(model.status().message()).c_str());
     return 1;

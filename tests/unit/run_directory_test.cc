@@ -88,6 +88,29 @@ TrainProgress SomeProgress() {
   return progress;
 }
 
+TEST(ProgressTest, EvaluationsOfTheEmaAndOfARegressionModel) {
+  TempDir root;
+  const std::string metrics = root.Path("metrics.jsonl");
+  char buffer[1024] = {};
+  std::FILE* out = fmemopen(buffer, sizeof(buffer), "w");
+  {
+    ProgressReporter reporter(out, /*is_terminal=*/false, metrics);
+    reporter.Eval(EvalProgress{0, 50, 1000, false, EvalScores{0.25, 0.875, 0.99}, EvalScores{0.2, 0.9, 0.995}});
+    reporter.Eval(EvalProgress{1, 100, 1000, true, EvalScores{0.8, 0.75, 0, 0.5, 0.9}});
+  }
+  std::fclose(out);
+  EXPECT_EQ(std::string(buffer),
+            "epoch 1 test accuracy 0.8750 (top-5 0.9900) loss 0.2500; EMA accuracy 0.9000 (top-5 0.9950) loss "
+            "0.2000 (1000 images)\n"
+            "epoch 2 test MAE 0.5000 RMSE 0.9000 rounded accuracy 0.7500 loss 0.8000 (1000 images)\n");
+  EXPECT_EQ(WithoutTimes(ReadFile(metrics)),
+            "{\"kind\":\"eval\",\"epoch\":0,\"step\":50,\"test_loss\":0.25,\"test_accuracy\":0.875,"
+            "\"test_top5\":0.99,\"ema_test_loss\":0.2,\"ema_test_accuracy\":0.9,\"ema_test_top5\":0.995,"
+            "\"test_samples\":1000}\n"
+            "{\"kind\":\"eval\",\"epoch\":1,\"step\":100,\"test_loss\":0.8,\"test_accuracy\":0.75,"
+            "\"test_mae\":0.5,\"test_rmse\":0.9,\"test_samples\":1000}\n");
+}
+
 TEST(ProgressTest, PlainLinesAndMetrics) {
   TempDir root;
   const std::string metrics = root.Path("metrics.jsonl");
@@ -96,7 +119,7 @@ TEST(ProgressTest, PlainLinesAndMetrics) {
   {
     ProgressReporter reporter(out, /*is_terminal=*/false, metrics);
     reporter.Train(SomeProgress());
-    reporter.Eval(EvalProgress{0, 50, 1000, 0.25, 0.875, 0.99});
+    reporter.Eval(EvalProgress{0, 50, 1000, false, EvalScores{0.25, 0.875, 0.99}});
     reporter.Event("checkpoint", 50, "saved");
   }
   std::fclose(out);

@@ -34,6 +34,26 @@ std::string StragglerNote(const TrainProgress& p) {
                          1e3 * b.busy.median);
 }
 
+// "accuracy 0.9012 (top-5 0.9987) loss 0.2710", or for regression "MAE 0.4744 RMSE 0.9438 rounded accuracy
+// 0.7625 loss 0.8907".
+std::string DescribeScores(const EvalScores& s, bool regression) {
+  return regression ? absl::StrFormat("MAE %.4f RMSE %.4f rounded accuracy %.4f loss %.4f", s.mae, s.rmse,
+                                      s.accuracy, s.loss)
+                    : absl::StrFormat("accuracy %.4f (top-5 %.4f) loss %.4f", s.accuracy, s.top5, s.loss);
+}
+
+// metrics.jsonl's keys for one evaluation: PREFIX + loss, accuracy, and top5 or mae and rmse.
+std::vector<ReportedNumber> ScoreNumbers(const std::string& prefix, const EvalScores& s, bool regression) {
+  std::vector<ReportedNumber> numbers = {{prefix + "loss", s.loss}, {prefix + "accuracy", s.accuracy}};
+  if (regression) {
+    numbers.push_back({prefix + "mae", s.mae});
+    numbers.push_back({prefix + "rmse", s.rmse});
+  } else {
+    numbers.push_back({prefix + "top5", s.top5});
+  }
+  return numbers;
+}
+
 }  // namespace
 
 std::string FormatDuration(double seconds) {
@@ -116,19 +136,13 @@ void ProgressReporter::Train(const TrainProgress& p) {
 void ProgressReporter::Eval(const EvalProgress& p) {
   if (line_open_) std::fprintf(out_, "\n");
   line_open_ = false;
-  const std::string line =
-      p.regression ? absl::StrFormat("epoch %d test MAE %.4f RMSE %.4f rounded accuracy %.4f loss %.4f (%d images)\n",
-                                     p.epoch + 1, p.test_mae, p.test_rmse, p.test_accuracy, p.test_loss, p.samples)
-                   : absl::StrFormat("epoch %d test accuracy %.4f (top-5 %.4f) loss %.4f (%d images)\n", p.epoch + 1,
-                                     p.test_accuracy, p.test_top5, p.test_loss, p.samples);
-  std::fputs(line.c_str(), out_);
+  std::string line = absl::StrFormat("epoch %d test %s", p.epoch + 1, DescribeScores(p.test, p.regression));
+  if (p.ema.has_value()) absl::StrAppend(&line, "; EMA ", DescribeScores(*p.ema, p.regression));
+  std::fprintf(out_, "%s (%d images)\n", line.c_str(), static_cast<int>(p.samples));
   std::fflush(out_);
-  std::vector<ReportedNumber> numbers = {{"test_loss", p.test_loss}, {"test_accuracy", p.test_accuracy}};
-  if (p.regression) {
-    numbers.push_back({"test_mae", p.test_mae});
-    numbers.push_back({"test_rmse", p.test_rmse});
-  } else {
-    numbers.push_back({"test_top5", p.test_top5});
+  std::vector<ReportedNumber> numbers = ScoreNumbers("test_", p.test, p.regression);
+  if (p.ema.has_value()) {
+    for (const ReportedNumber& number : ScoreNumbers("ema_test_", *p.ema, p.regression)) numbers.push_back(number);
   }
   numbers.push_back({"test_samples", static_cast<double>(p.samples), true});
   AppendMetrics(WithNumbers(JsonLine().Add("kind", "eval").Add("epoch", p.epoch).Add("step", p.step), numbers));

@@ -49,16 +49,22 @@ struct ReportedNumber {
 // The numbers of a training report, in the order metrics.jsonl lists them.
 std::vector<ReportedNumber> TrainNumbers(const TrainProgress& progress);
 
+// One evaluation's figures.
+struct EvalScores {
+  double loss = 0.0;
+  double accuracy = 0.0;  // top-1; for regression, of the rounded prediction
+  double top5 = 0.0;      // classification only
+  double mae = 0.0;       // regression only
+  double rmse = 0.0;      // regression only
+};
+
 struct EvalProgress {
   int64_t epoch = 0;
   int64_t step = 0;
   int64_t samples = 0;
-  double test_loss = 0.0;
-  double test_accuracy = 0.0;  // top-1; for regression, of the rounded prediction
-  double test_top5 = 0.0;      // classification only
   bool regression = false;
-  double test_mae = 0.0;   // regression only
-  double test_rmse = 0.0;  // regression only
+  EvalScores test;               // the trained weights
+  std::optional<EvalScores> ema;  // their moving average (--ema_decay), evaluated the same way
 };
 
 // What rank 0 tells the user and the run directory. On a terminal the training line is rewritten in place;
