@@ -52,6 +52,7 @@ struct CheckpointedRun {
 //   shared (rank 0 writes, identical on all ranks):
 //     model.pt      parameters and rank-averaged buffers, a state_dict that Python's torch.load reads
 //     optimizer.pt  SGD momentum buffers by parameter name
+//     ema.pt        with --ema_decay only: the parameters' moving average by name (worker/model_ema.h)
 //     MANIFEST      data position, the LR controller's own state (its entries under "lr.", written and read by
 //                   coordinator/lr_controller.h), fp16 loss scale, configuration, versions, checksums
 //   per rank (rank-NNNNN.pt): this rank's BatchNorm running statistics, its mixer's previous batch (partner buffer),
