@@ -30,7 +30,7 @@ namespace {
 
 struct EvaluatedModel {
   std::shared_ptr<Classifier> model;
-  int64_t identity = 0;  // a CRC-32 of what defines the weights (the checkpoint's model.pt, the TorchScript file)
+  uint32_t identity = 0;  // a CRC-32 of what defines the weights (the checkpoint's model.pt, the TorchScript file)
 };
 
 // IDX data is normalised by the statistics of its training split as cut by --train_samples: a checkpoint is
@@ -55,7 +55,7 @@ absl::StatusOr<EvaluatedModel> LoadEvaluatedModel(const std::string& model, int6
     absl::StatusOr<std::shared_ptr<Classifier>> loaded =
         LoadCheckpointModel(*checkpoint, data.channels(), outputs, "", EmaFlag());
     if (!loaded.ok()) return loaded.status();
-    int64_t identity = 0;
+    uint32_t identity = 0;
     for (const ManifestFile& file : checkpoint->manifest.files()) {
       if (file.name == "model.pt" || (EmaFlag() && file.name == "ema.pt")) identity ^= file.crc32;
     }
@@ -75,16 +75,6 @@ absl::StatusOr<EvaluatedModel> LoadEvaluatedModel(const std::string& model, int6
       "--model=%s: strobe eval needs trained weights: a checkpoint directory (RUN_DIR/checkpoints/step-N) or a "
       "TorchScript file (PATH.pt)",
       model));
-}
-
-// Collective: every rank holds the same model, or FailedPrecondition names the first that does not.
-absl::Status CheckSameModelEverywhere(Communicator& communicator, const std::string& model, int64_t identity) {
-  const auto differs = FirstRankThatDiffers(communicator, identity);
-  if (!differs.has_value()) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrFormat("--model=%s: rank %d read weights with CRC-32 %08x, rank 0 read %08x: the files differ "
-                      "between hosts",
-                      model, differs->rank, differs->value, differs->rank0_value));
 }
 
 double Ratio(int64_t part, int64_t whole) { return whole > 0 ? static_cast<double>(part) / whole : 0.0; }
@@ -157,7 +147,7 @@ int RunEvalCommand(const DistributedContext& context) {
   if (absl::Status agreed = AgreeOnStatus(comm, model.status()); !agreed.ok()) {
     return Fail(context, agreed, ExitCodeFor(agreed));
   }
-  absl::Status same = CheckSameModelEverywhere(comm, config.model.name, model->identity);
+  absl::Status same = CheckSameFileEverywhere(comm, config.model.name, model->identity);
   if (same.ok()) same = CheckTakesTheData(comm, *model->model, config.model.name, config.task, evaluated);
   if (!same.ok()) return Fail(context, same, ExitCodeFor(same));
 

@@ -42,13 +42,13 @@ absl::Status CheckTakesTheData(Communicator& communicator, Classifier& model, co
   return AgreeOnStatus(communicator, local);
 }
 
-absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScriptClassifier& model) {
-  const auto differs = FirstRankThatDiffers(communicator, model.file_crc32());
+absl::Status CheckSameFileEverywhere(Communicator& communicator, const std::string& model, uint32_t crc32) {
+  const auto differs = FirstRankThatDiffers(communicator, crc32);
   if (!differs.has_value()) return absl::OkStatus();
   return absl::FailedPreconditionError(
       absl::StrFormat("--model=%s: rank %d read a file with CRC-32 %08x, rank 0 one with %08x: the file differs "
                       "between hosts",
-                      model.path(), differs->rank, differs->value, differs->rank0_value));
+                      model, differs->rank, differs->value, differs->rank0_value));
 }
 
 absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
@@ -60,7 +60,7 @@ absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& commun
     return takes;
   }
   if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(model->get()); scripted != nullptr) {
-    if (absl::Status same = CheckSameFileEverywhere(communicator, *scripted); !same.ok()) return same;
+    if (absl::Status same = CheckSameFileEverywhere(communicator, scripted->path(), scripted->file_crc32()); !same.ok()) return same;
     if (report) std::printf("strobe: %s\n", DescribeTorchScriptModel(*scripted).c_str());
   }
   return model;

@@ -24,8 +24,9 @@ namespace strobe {
 absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& communicator, const ModelOptions& options,
                                                             const TaskOptions& task, SampleSource& data, bool report);
 
-// Collective: FailedPrecondition naming the first rank whose file of `model` differs from rank 0's (CRC-32).
-absl::Status CheckSameFileEverywhere(Communicator& communicator, const TorchScriptClassifier& model);
+// Collective: FailedPrecondition naming the first rank whose file of `model` (a TorchScript file, a checkpoint's
+// weights) differs from rank 0's, by the CRC-32 each rank read.
+absl::Status CheckSameFileEverywhere(Communicator& communicator, const std::string& model, uint32_t crc32);
 
 // Collective: InvalidArgument (agreed on every rank) unless `model` takes two of `data`'s images and returns
 // logits for its classes, or one value under a regression `task` (worker/models/model_contract.h).
