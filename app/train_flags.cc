@@ -146,8 +146,22 @@ ABSL_FLAG(double, plateau_threshold, strobe::LrOptions().plateau_threshold,
           "Plateau: relative improvement that counts, in [0, 1).");
 ABSL_FLAG(double, plateau_min_lr, strobe::LrOptions().plateau_min_lr,
           "Plateau: reductions never take the peak LR below this.");
-ABSL_FLAG(double, momentum, strobe::OptimizerOptions().momentum, "SGD momentum.");
-ABSL_FLAG(bool, nesterov, strobe::OptimizerOptions().nesterov, "Nesterov momentum.");
+ABSL_FLAG(std::string, optimizer, strobe::OptimizerOptions::OptimizerName(strobe::OptimizerOptions().optimizer),
+          "sgd (torch.optim.SGD), adamw (torch.optim.AdamW), lamb (You et al. 2019) or lars (You et al. 2017, as "
+          "timm's Lars); all share --weight_decay's and --no_decay_lr_factor's parameter groups.");
+ABSL_FLAG(double, momentum, strobe::OptimizerOptions().momentum, "Momentum of sgd and lars.");
+ABSL_FLAG(bool, nesterov, strobe::OptimizerOptions().nesterov, "Nesterov momentum (sgd, lars).");
+ABSL_FLAG(double, opt_beta1, strobe::OptimizerOptions().opt_beta1,
+          "adamw, lamb: decay of the gradient's moving average (one-cycle cycles it as it cycles SGD's momentum).");
+ABSL_FLAG(double, opt_beta2, strobe::OptimizerOptions().opt_beta2,
+          "adamw, lamb: decay of the squared gradient's moving average.");
+ABSL_FLAG(double, opt_eps, strobe::OptimizerOptions().opt_eps,
+          "adamw, lamb: added to the root of the second moment; lars: added to the trust ratio's denominator.");
+ABSL_FLAG(double, lars_trust_coefficient, strobe::OptimizerOptions().lars_trust_coefficient,
+          "lars: the trust coefficient eta of eta * ||w|| / (||g|| + weight_decay * ||w|| + eps).");
+ABSL_FLAG(bool, lars_exclude, strobe::OptimizerOptions().lars_exclude,
+          "lars, lamb: BatchNorm parameters and biases keep the plain update, without layer-wise scaling (as the "
+          "MLPerf ResNet-50 reference); false scales them too.");
 ABSL_FLAG(double, weight_decay, strobe::OptimizerOptions().weight_decay,
           "Weight decay for conv/linear weights (never BatchNorm or biases).");
 ABSL_FLAG(double, no_decay_lr_factor, strobe::OptimizerOptions().no_decay_lr_factor,

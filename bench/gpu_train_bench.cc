@@ -51,11 +51,11 @@ int Run(const DistributedContext& context) {
   sgd.momentum = 0.9;
   sgd.nesterov = true;
   sgd.weight_decay = 1e-4;
-  std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(**model, sgd);
+  std::unique_ptr<Optimizer> optimizer = MakeOptimizer(**model, sgd);
   BucketerOptions buckets;
   buckets.overlap = true;
   GradientBucketer bucketer(**comm, (*model)->parameters(), buckets);
-  TrainingStep step(**model, *optimizer, bucketer, 1.0, *amp);
+  TrainingStep step(**model, *optimizer, bucketer, *amp);
 
   const int64_t batch = absl::GetFlag(FLAGS_batch);
   const int64_t size = absl::GetFlag(FLAGS_image_size);

@@ -1,146 +1,106 @@
 #include "worker/optimizer.h"
 
+#include <ATen/ATen.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <map>
-#include <sstream>
-#include <type_traits>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "worker/optimizers/update_rules.h"
 
 namespace strobe {
 namespace {
 
-// LibTorch 1.13 keys optimizer state by the parameter's TensorImpl address printed as a string, 2.x by the
-// address itself.
-template <typename StateMap>
-typename StateMap::key_type StateKey(const StateMap&, const at::Tensor& parameter) {
-  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) {
-    std::ostringstream key;
-    key << parameter.unsafeGetTensorImpl();
-    return key.str();
-  } else {
-    return parameter.unsafeGetTensorImpl();
-  }
-}
+constexpr char kMomentumSlot[] = "momentum_buffer";
+constexpr char kStepSlot[] = "step";
 
 }  // namespace
 
-std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const OptimizerOptions& config) {
-  std::vector<torch::Tensor> decayed;
-  std::vector<torch::Tensor> not_decayed;
-  for (const torch::Tensor& parameter : model.parameters()) {
-    (parameter.dim() >= 2 ? decayed : not_decayed).push_back(parameter);
-  }
-  auto options = [&](double weight_decay) {
-    return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(/*lr=*/0.0)
-                                                          .momentum(config.momentum)
-                                                          .nesterov(config.nesterov)
-                                                          .weight_decay(weight_decay));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decayed, options(config.weight_decay));
-  groups.emplace_back(not_decayed, options(0.0));
-  return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(0.0));
-}
-
-void SgdStep(torch::optim::SGD& optimizer) {
-  torch::NoGradGuard no_grad;
-  auto& state = optimizer.state();
-  for (auto& group : optimizer.param_groups()) {
-    const auto& options = static_cast<const torch::optim::SGDOptions&>(group.options());
-    std::vector<at::Tensor> params;
-    std::vector<at::Tensor> grads;
-    for (const at::Tensor& parameter : group.params()) {
-      if (!parameter.grad().defined()) continue;
-      params.push_back(parameter);
-      grads.push_back(parameter.grad());
-    }
-    if (params.empty()) continue;
-    std::vector<at::Tensor> steps =
-        options.weight_decay() != 0 ? at::_foreach_add(grads, params, options.weight_decay()) : grads;
-    if (options.momentum() != 0) {
-      std::vector<at::Tensor> buffers;
-      std::vector<at::Tensor> running;  // buffers from earlier steps, and this step's contributions to them
-      std::vector<at::Tensor> running_steps;
-      for (size_t i = 0; i < params.size(); ++i) {
-        const auto key = StateKey(state, params[i]);
-        const auto found = state.find(key);
-        if (found == state.end()) {  // the first step: the buffer starts as the step itself
-          at::Tensor buffer = steps[i].clone().detach();
-          auto fresh = std::make_unique<torch::optim::SGDParamState>();
-          fresh->momentum_buffer(buffer);
-          state[key] = std::move(fresh);
-          buffers.push_back(buffer);
-          continue;
-        }
-        at::Tensor buffer = static_cast<torch::optim::SGDParamState&>(*found->second).momentum_buffer();
-        buffers.push_back(buffer);
-        running.push_back(buffer);
-        running_steps.push_back(steps[i]);
-      }
-      if (!running.empty()) {
-        at::_foreach_mul_(running, options.momentum());
-        at::_foreach_add_(running, running_steps, 1 - options.dampening());
-      }
-      steps = options.nesterov() ? at::_foreach_add(steps, buffers, options.momentum()) : buffers;
-    }
-    at::_foreach_add_(params, steps, -options.lr());
-  }
-}
-
-void SetLearningRate(torch::optim::SGD& optimizer, double lr, double no_decay_lr_factor) {
-  auto& groups = optimizer.param_groups();
-  for (size_t i = 0; i < groups.size(); ++i) {
-    static_cast<torch::optim::SGDOptions&>(groups[i].options()).lr(i == 1 ? lr * no_decay_lr_factor : lr);
-  }
-}
-
-void SetMomentum(torch::optim::SGD& optimizer, double momentum) {
-  for (auto& group : optimizer.param_groups()) {
-    static_cast<torch::optim::SGDOptions&>(group.options()).momentum(momentum);
-  }
-}
-
-std::vector<std::pair<std::string, at::Tensor>> MomentumBuffers(torch::optim::SGD& optimizer, Classifier& model) {
-  std::vector<std::pair<std::string, at::Tensor>> buffers;
-  auto& state = optimizer.state();
+Optimizer::Optimizer(Classifier& model, const OptimizerOptions& options, std::vector<std::string> slot_names,
+                     double initial_momentum)
+    : options_(options), slot_names_(std::move(slot_names)), momentum_(initial_momentum) {
   for (const auto& named : model.named_parameters()) {
-    const auto found = state.find(StateKey(state, named.value()));
-    if (found == state.end()) continue;
-    const auto& sgd_state = static_cast<const torch::optim::SGDParamState&>(*found->second);
-    if (sgd_state.momentum_buffer().defined()) buffers.emplace_back(named.key(), sgd_state.momentum_buffer());
+    names_.push_back(named.key());
+    params_.push_back(named.value());
   }
-  return buffers;
+  slots_.assign(slot_names_.size(), std::vector<at::Tensor>(params_.size()));
 }
 
-absl::Status RestoreMomentumBuffers(torch::optim::SGD& optimizer, Classifier& model,
-                                    const std::vector<std::pair<std::string, at::Tensor>>& buffers) {
-  const auto parameters = model.named_parameters();
-  std::map<std::string, at::Tensor> by_name(buffers.begin(), buffers.end());
-  for (const auto& [name, buffer] : by_name) {
-    const at::Tensor* parameter = parameters.find(name);
-    if (parameter == nullptr || !buffer.sizes().equals(parameter->sizes()) ||
-        buffer.scalar_type() != parameter->scalar_type()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("momentum buffer '%s' does not match a parameter of this model", name));
-    }
-  }
-  auto& state = optimizer.state();
+void Optimizer::Step(double lr, std::optional<double> momentum) {
+  if (momentum.has_value()) momentum_ = *momentum;
   torch::NoGradGuard no_grad;
-  for (const auto& named : parameters) {
-    const auto key = StateKey(state, named.value());
-    const auto buffer = by_name.find(named.key());
-    if (buffer == by_name.end()) {
-      state.erase(key);
-      continue;
+  for (int group_id : {0, 1}) {
+    Group group;
+    group.lr = group_id == 0 ? lr : lr * options_.no_decay_lr_factor;
+    group.weight_decay = group_id == 0 ? options_.weight_decay : 0.0;
+    group.layerwise = group_id == 0 || !options_.lars_exclude;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if ((params_[i].dim() >= 2) != (group_id == 0) || !params_[i].grad().defined()) continue;
+      group.params.push_back(params_[i]);
+      group.grads.push_back(params_[i].grad());
+      group.index.push_back(i);
     }
-    auto sgd_state = std::make_unique<torch::optim::SGDParamState>();
-    // On the parameter's device and in its layout (channels-last weights keep channels-last momentum).
-    sgd_state->momentum_buffer(at::empty_like(named.value()).copy_(buffer->second));
-    state[key] = std::move(sgd_state);
+    if (!group.params.empty()) StepGroup(group);
   }
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Optimizer::State() const {
+  std::vector<std::pair<std::string, at::Tensor>> state;
+  for (size_t s = 0; s < slot_names_.size(); ++s) {
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if (!slots_[s][i].defined()) continue;
+      state.emplace_back(slot_names_[s] == kMomentumSlot ? names_[i] : slot_names_[s] + "/" + names_[i],
+                         slots_[s][i]);
+    }
+  }
+  return state;
+}
+
+absl::Status Optimizer::Restore(const std::vector<std::pair<std::string, at::Tensor>>& state) {
+  std::vector<std::vector<at::Tensor>> restored(slot_names_.size(), std::vector<at::Tensor>(params_.size()));
+  torch::NoGradGuard no_grad;
+  for (const auto& [key, tensor] : state) {
+    const size_t slash = key.find('/');
+    const std::string slot_name = slash == std::string::npos ? kMomentumSlot : key.substr(0, slash);
+    const std::string param_name = slash == std::string::npos ? key : key.substr(slash + 1);
+    const auto slot = std::find(slot_names_.begin(), slot_names_.end(), slot_name);
+    if (slot == slot_names_.end()) {
+      return absl::InvalidArgumentError(absl::StrFormat("'%s' is not state of --optimizer=%s (its state: %s)", key,
+                                                        name(), absl::StrJoin(slot_names_, ", ")));
+    }
+    const auto param = std::find(names_.begin(), names_.end(), param_name);
+    const size_t s = slot - slot_names_.begin();
+    const size_t i = param - names_.begin();
+    const bool step_count = slot_name == kStepSlot;
+    if (param == names_.end() ||
+        (step_count ? tensor.numel() != 1
+                    : !tensor.sizes().equals(params_[i].sizes()) || tensor.scalar_type() != params_[i].scalar_type())) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("optimizer state '%s' does not match a parameter of this model", key));
+    }
+    // On the parameter's device and in its layout (channels-last weights keep channels-last state); step counts
+    // stay on the CPU, where the bias corrections are computed.
+    restored[s][i] = step_count ? tensor.to(at::kDouble).cpu().reshape({}).clone()
+                                : at::empty_like(params_[i]).copy_(tensor);
+  }
+  slots_ = std::move(restored);
   return absl::OkStatus();
+}
+
+std::unique_ptr<Optimizer> MakeOptimizer(Classifier& model, const OptimizerOptions& options) {
+  switch (options.optimizer) {
+    case OptimizerKind::kAdamW:
+      return MakeAdamW(model, options);
+    case OptimizerKind::kLamb:
+      return MakeLamb(model, options);
+    case OptimizerKind::kLars:
+      return MakeLars(model, options);
+    case OptimizerKind::kSgd:
+      break;
+  }
+  return MakeSgd(model, options);
 }
 
 }  // namespace strobe

@@ -1,46 +1,81 @@
 #ifndef STROBE_WORKER_OPTIMIZER_H_
 #define STROBE_WORKER_OPTIMIZER_H_
 
-#include <torch/optim/sgd.h>
+#include <ATen/core/Tensor.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
-
 #include "worker/models/classifier.h"
 #include "worker/optimizer_options.h"
 
 namespace strobe {
 
-// SGD with two parameter groups: group 0 holds weights of convolutions and linear layers and gets weight decay;
-// group 1 holds BatchNorm parameters and biases (every parameter of fewer than two dimensions) and gets none,
-// as in the standard ImageNet recipes. The LR is set per step by SetLearningRate().
-std::unique_ptr<torch::optim::SGD> MakeSgd(Classifier& model, const OptimizerOptions& options);
+// The update rule every rank applies to its averaged gradients (--optimizer; the rules are in
+// worker/optimizers/). All rules share two parameter groups: group 0 holds the weights of convolutions and linear
+// layers (every parameter of two or more dimensions) and gets weight decay; group 1 holds BatchNorm parameters and
+// biases, gets none and its LR times --no_decay_lr_factor, as in the standard ImageNet recipes.
+//
+// Each rule keeps named per-parameter state ("slots", named as torch.optim names them: momentum_buffer, step,
+// exp_avg, exp_avg_sq), which is all a checkpoint needs to continue bitwise.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
 
-// torch::optim::SGD's update (weight decay, momentum with dampening, nesterov), computed with multi-tensor
-// (foreach) kernels: a few launches per parameter group instead of several per parameter, which on a GPU keeps the
-// optimizer from being bound by kernel launches. Same state (momentum buffers), same arithmetic: on the CPU the
-// result is bitwise that of optimizer.step().
-void SgdStep(torch::optim::SGD& optimizer);
+  // --optimizer's spelling of this rule.
+  std::string name() const { return OptimizerOptions::OptimizerName(options_.optimizer); }
 
-// Group 0 gets `lr`, group 1 (BatchNorm parameters, biases) lr x no_decay_lr_factor.
-void SetLearningRate(torch::optim::SGD& optimizer, double lr, double no_decay_lr_factor = 1.0);
+  // Updates every parameter that has a gradient. `momentum` (one-cycle) replaces SGD's and LARS's momentum, or
+  // AdamW's and LAMB's beta1, from now on.
+  void Step(double lr, std::optional<double> momentum = std::nullopt);
 
-// For schedules that cycle momentum (one-cycle): every group's momentum.
-void SetMomentum(torch::optim::SGD& optimizer, double momentum);
+  // The state by name: a momentum buffer under its parameter's name (the format of every Strobe checkpoint so far),
+  // any other slot as "SLOT/PARAMETER" (e.g. "exp_avg/fc.weight"). Parameters before their first step have none.
+  std::vector<std::pair<std::string, at::Tensor>> State() const;
+  // Replaces the whole state by `state` (as State() returns it; copied in, on each parameter's device and in its
+  // layout). Every name must be a slot of this rule for a parameter of the model, with the parameter's shape and
+  // dtype (a step count: one number).
+  absl::Status Restore(const std::vector<std::pair<std::string, at::Tensor>>& state);
 
-// The optimizer's state that training depends on: each parameter's momentum buffer, keyed by the parameter's name
-// in `model` (absent before the parameter's first step). Works across LibTorch 1.13 and 2.x, whose optimizers key
-// their state differently.
-std::vector<std::pair<std::string, at::Tensor>> MomentumBuffers(torch::optim::SGD& optimizer, Classifier& model);
+ protected:
+  // The parameters of one group that have a gradient at this step.
+  struct Group {
+    std::vector<at::Tensor> params;
+    std::vector<at::Tensor> grads;
+    std::vector<size_t> index;  // each parameter's position in the model's parameters: its row in the slots
+    double lr = 0;
+    double weight_decay = 0;
+    bool layerwise = true;  // LAMB, LARS: scale this group's updates per tensor (false for --lars_exclude's group 1)
+  };
 
-// Replaces the optimizer's momentum buffers by `buffers` (as returned by MomentumBuffers, copied in); parameters
-// missing from `buffers` get none, as before their first step. Names must belong to `model` with matching shapes.
-absl::Status RestoreMomentumBuffers(torch::optim::SGD& optimizer, Classifier& model,
-                                    const std::vector<std::pair<std::string, at::Tensor>>& buffers);
+  Optimizer(Classifier& model, const OptimizerOptions& options, std::vector<std::string> slot_names,
+            double initial_momentum);
+
+  virtual void StepGroup(const Group& group) = 0;
+
+  // The tensor of slot `slot` (an index into the constructor's slot_names) of parameter `index`; undefined before
+  // the parameter's first step.
+  at::Tensor& slot(size_t slot, size_t index) { return slots_[slot][index]; }
+  // SGD's and LARS's momentum, AdamW's and LAMB's beta1.
+  double momentum() const { return momentum_; }
+
+  const OptimizerOptions options_;
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<at::Tensor> params_;
+  std::vector<std::string> slot_names_;
+  std::vector<std::vector<at::Tensor>> slots_;  // [slot][parameter]
+  double momentum_;
+};
+
+std::unique_ptr<Optimizer> MakeOptimizer(Classifier& model, const OptimizerOptions& options);
 
 }  // namespace strobe
 

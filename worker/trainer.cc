@@ -152,7 +152,7 @@ class TrainLoop {
  public:
   TrainLoop(const TrainConfig& config, const TrainData& data, Classifier& model, StepCoordinator& coordinator,
             Communicator& communicator, ProgressReporter* reporter, const TrainHooks& hooks,
-            const TrainShardPlan& plan, torch::optim::SGD& optimizer, std::unique_ptr<Mixer> mixer, ModelEma* ema)
+            const TrainShardPlan& plan, Optimizer& optimizer, std::unique_ptr<Mixer> mixer, ModelEma* ema)
       : config_(config),
         data_(data),
         communicator_(communicator),
@@ -164,7 +164,7 @@ class TrainLoop {
         placement_{model.parameters().front().device(), config.device.channels_last, config.device.amp},
         measure_gradients_(coordinator.controller().uses_gradient_statistics()),
         bucketer_(communicator, model.parameters(), BucketOptions(config.device, measure_gradients_)),
-        training_step_(model, optimizer, bucketer_, config.optimizer.no_decay_lr_factor, config.device.amp),
+        training_step_(model, optimizer, bucketer_, config.device.amp),
         mixer_(std::move(mixer)),
         state_{model, optimizer, mixer_.get(), coordinator, DataPosition{}, LossWindow{},
                training_step_.loss_scaler(), ema},
@@ -588,7 +588,7 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
                                          const TrainShardPlan& plan, Classifier& model, StepCoordinator& coordinator,
                                          Communicator& communicator, ProgressReporter* reporter,
                                          const TrainHooks& hooks) {
-  std::unique_ptr<torch::optim::SGD> optimizer = MakeSgd(model, config.optimizer);
+  std::unique_ptr<Optimizer> optimizer = MakeOptimizer(model, config.optimizer);
   absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train->num_classes(), communicator);
   if (!mixer.ok()) return mixer.status();
   std::unique_ptr<ModelEma> ema;

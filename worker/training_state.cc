@@ -95,6 +95,7 @@ Manifest SharedMetadata(const CheckpointedRun& run, int world_size, const Traini
   manifest.Set("world_size", absl::StrCat(world_size));
   manifest.Set("global_batch", absl::StrCat(run.global_batch));
   manifest.Set("model", run.model);
+  manifest.Set("optimizer", state.optimizer.name());
   manifest.Set("dataset_size", absl::StrCat(run.dataset_size));
   manifest.Set("seed", absl::StrCat(run.seed));
   manifest.Set("data_order", run.data_order);
@@ -138,7 +139,7 @@ absl::Status CheckStateFinite(Communicator& communicator, const TrainingState& s
   NamedTensors tensors = Named(state.model.named_parameters());
   for (auto& named : Named(state.model.named_buffers())) tensors.push_back(std::move(named));
   absl::Status finite = CheckFinite(tensors, "the model's");
-  if (finite.ok()) finite = CheckFinite(MomentumBuffers(state.optimizer, state.model), "the momentum of");
+  if (finite.ok()) finite = CheckFinite(state.optimizer.State(), "the optimizer state");
   return AgreeOnStatus(communicator, finite);
 }
 
@@ -156,12 +157,12 @@ absl::StatusOr<std::string> SaveTrainingState(Communicator& communicator, const 
   at::Tensor window_sum = at::full({1}, state.loss_window.sum, at::kDouble);
   communicator.AllReduce(window_sum, ReduceOp::kAverage);
 
-  const NamedTensors momentum = MomentumBuffers(state.optimizer, state.model);
+  const NamedTensors optimizer_state = state.optimizer.State();
   CheckpointContribution contribution;
   contribution.own = RankFile(state, communicator.rank());
   if (communicator.rank() == 0) {
     contribution.shared.emplace_back(kModelFile, Pickle(TensorDict(model_tensors)));
-    contribution.shared.emplace_back(kOptimizerFile, Pickle(TensorDict(momentum)));
+    contribution.shared.emplace_back(kOptimizerFile, Pickle(TensorDict(optimizer_state)));
     if (state.ema != nullptr) contribution.shared.emplace_back(kEmaFile, Pickle(TensorDict(state.ema->Averages())));
     contribution.metadata = SharedMetadata(run, communicator.world_size(), state, eval,
                                            window_sum.item<double>());
@@ -356,9 +357,18 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
   absl::StatusOr<c10::impl::GenericDict> optimizer_file = ReadDict(checkpoint, kOptimizerFile);
   if (!optimizer_file.ok()) return optimizer_file.status();
   const std::string optimizer_what = absl::StrFormat("checkpoint %s: %s", checkpoint.path, kOptimizerFile);
-  absl::StatusOr<NamedTensors> momentum = TensorsFrom(*optimizer_file, optimizer_what);
-  if (!momentum.ok()) return momentum.status();
-  if (absl::Status restored = RestoreMomentumBuffers(state.optimizer, state.model, *momentum); !restored.ok()) {
+  // Checkpoints from before the optimizer was recorded were all SGD's.
+  const std::string recorded_optimizer = checkpoint.manifest.Get("optimizer");
+  const std::string saved_optimizer = recorded_optimizer.empty() ? "sgd" : recorded_optimizer;
+  if (saved_optimizer != state.optimizer.name()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint %s was trained with --optimizer=%s, but --optimizer=%s: its optimizer state cannot continue "
+        "another rule (start a new --run_dir from its weights with --init_weights)",
+        checkpoint.path, saved_optimizer, state.optimizer.name()));
+  }
+  absl::StatusOr<NamedTensors> optimizer_state = TensorsFrom(*optimizer_file, optimizer_what);
+  if (!optimizer_state.ok()) return optimizer_state.status();
+  if (absl::Status restored = state.optimizer.Restore(*optimizer_state); !restored.ok()) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", optimizer_what, restored.message()));
   }
 

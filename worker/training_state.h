@@ -13,10 +13,7 @@
 #include "worker/mixed_precision.h"
 #include "worker/model_ema.h"
 #include "worker/models/classifier.h"
-
-namespace torch::optim {
-class SGD;
-}
+#include "worker/optimizer.h"
 
 namespace strobe {
 
@@ -51,7 +48,7 @@ struct CheckpointedRun {
 // Everything that must survive a restart, named in one place and saved and restored as one unit:
 //   shared (rank 0 writes, identical on all ranks):
 //     model.pt      parameters and rank-averaged buffers, a state_dict that Python's torch.load reads
-//     optimizer.pt  SGD momentum buffers by parameter name
+//     optimizer.pt  the optimizer's state by name (Optimizer::State); MANIFEST names the optimizer
 //     ema.pt        with --ema_decay only: the parameters' moving average by name (worker/model_ema.h)
 //     MANIFEST      data position, the LR controller's own state (its entries under "lr.", written and read by
 //                   coordinator/lr_controller.h), fp16 loss scale, configuration, versions, checksums
@@ -60,7 +57,7 @@ struct CheckpointedRun {
 //     the step is their whole stream state.
 struct TrainingState {
   Classifier& model;
-  torch::optim::SGD& optimizer;
+  Optimizer& optimizer;
   Mixer* mixer;  // null when mixing is off
   StepCoordinator& coordinator;
   DataPosition position;
@@ -69,7 +66,7 @@ struct TrainingState {
   ModelEma* ema = nullptr;                    // --ema_decay > 0 only
 };
 
-// Collective. OK when the weights, BatchNorm statistics and momentum are finite on every rank; else the same
+// Collective. OK when the weights, BatchNorm statistics and optimizer state are finite on every rank; else the same
 // FailedPrecondition on every rank, naming the first tensor that is not and its count of NaN or infinite values.
 // The trainer saves only finite states: a checkpoint of any other could only resume a diverged run.
 absl::Status CheckStateFinite(Communicator& communicator, const TrainingState& state);

@@ -2,17 +2,12 @@
 
 #include <torch/torch.h>
 
-#include "worker/optimizer.h"
 
 namespace strobe {
 
-TrainingStep::TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
-                           double no_decay_lr_factor, Precision precision)
-    : model_(model),
-      optimizer_(optimizer),
-      bucketer_(bucketer),
-      no_decay_lr_factor_(no_decay_lr_factor),
-      precision_(precision) {}
+TrainingStep::TrainingStep(Classifier& model, Optimizer& optimizer, GradientBucketer& bucketer,
+                           Precision precision)
+    : model_(model), optimizer_(optimizer), bucketer_(bucketer), precision_(precision) {}
 
 namespace {
 
@@ -45,11 +40,7 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
   Mark(timer_, StepPart::kAllReduce);
   last_step_skipped_ = scaler != nullptr && !scaler->Unscale(bucketer_.buffers());
   last_step_nonfinite_ = scaler == nullptr && !AllFinite(bucketer_.buffers());
-  if (!last_step_skipped_ && !last_step_nonfinite_) {
-    SetLearningRate(optimizer_, lr, no_decay_lr_factor_);
-    if (momentum.has_value()) SetMomentum(optimizer_, *momentum);
-    SgdStep(optimizer_);
-  }
+  if (!last_step_skipped_ && !last_step_nonfinite_) optimizer_.Step(lr, momentum);
   const double local_loss = loss.item<double>();
   Mark(timer_, StepPart::kOptimizer);
   return local_loss;

@@ -2,13 +2,13 @@
 #define STROBE_WORKER_TRAINING_STEP_H_
 
 #include <ATen/core/Tensor.h>
-#include <torch/optim/sgd.h>
 
 #include <optional>
 
 #include "ops/gradient_bucketer.h"
 #include "worker/mixed_precision.h"
 #include "worker/models/classifier.h"
+#include "worker/optimizer.h"
 #include "worker/step_breakdown.h"
 #include "worker/task_options.h"
 
@@ -25,13 +25,12 @@ namespace strobe {
 // bitwise the same on every rank, so every rank decides alike without another collective.
 class TrainingStep {
  public:
-  // `no_decay_lr_factor`: see OptimizerOptions.
-  TrainingStep(Classifier& model, torch::optim::SGD& optimizer, GradientBucketer& bucketer,
-               double no_decay_lr_factor = 1.0, Precision precision = Precision::kFloat32);
+  TrainingStep(Classifier& model, Optimizer& optimizer, GradientBucketer& bucketer,
+               Precision precision = Precision::kFloat32);
 
   // Collective. `targets`: int64 labels [N] or soft target distributions [N, classes] (label smoothing, mixing), or
   // float values [N, 1] for regression.
-  // `momentum`: set only by schedules that cycle it. Returns this rank's mean loss over its slice.
+  // `momentum`: set only by schedules that cycle it (Optimizer::Step). Returns this rank's mean loss over its slice.
   double Run(const at::Tensor& images, const at::Tensor& targets, double lr,
              std::optional<double> momentum = std::nullopt);
 
@@ -49,9 +48,8 @@ class TrainingStep {
 
  private:
   Classifier& model_;
-  torch::optim::SGD& optimizer_;
+  Optimizer& optimizer_;
   GradientBucketer& bucketer_;
-  double no_decay_lr_factor_;
   Precision precision_;
   DynamicLossScaler loss_scaler_;
   bool last_step_skipped_ = false;

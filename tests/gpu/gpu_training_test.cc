@@ -35,9 +35,9 @@ class GpuTrainingTest : public NcclTest {
     torch::manual_seed(5);
     auto model = *MakeModel("resnet20", 3, 10);
     PlaceModel(*model, placement);
-    auto sgd = MakeSgd(*model, OptimizerOptions{0.9, true, 5e-4});
+    auto sgd = MakeOptimizer(*model, OptimizerOptions{0.9, true, 5e-4});
     GradientBucketer bucketer(*comm_, model->parameters(), buckets);
-    TrainingStep step(*model, *sgd, bucketer, 1.0, placement.precision);
+    TrainingStep step(*model, *sgd, bucketer, placement.precision);
     torch::manual_seed(6);
     const at::Tensor images = placement.Images(at::randn({32, 3, 16, 16}));
     const at::Tensor labels = placement.ToDevice(at::randint(0, 10, {32}, at::kLong));

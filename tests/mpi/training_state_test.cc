@@ -46,13 +46,13 @@ class TrainingStateTest : public ::testing::Test {
 TEST_F(TrainingStateTest, ACheckpointOfAnotherShapeIsRejectedAndNothingLoads) {
   torch::manual_seed(1);
   std::shared_ptr<Classifier> ten_classes = *MakeModel("resnet20", 1, 10);
-  std::unique_ptr<torch::optim::SGD> sgd = MakeSgd(*ten_classes, OptimizerOptions{});
+  std::unique_ptr<Optimizer> sgd = MakeOptimizer(*ten_classes, OptimizerOptions{});
   TrainingState saved{*ten_classes, *sgd, nullptr, coordinator, DataPosition{3, 0, 300}, LossWindow{}};
   absl::StatusOr<std::string> path = SaveTrainingState(comm, run, saved, nullptr);
   ASSERT_TRUE(path.ok()) << path.status();
 
   std::shared_ptr<Classifier> five_classes = *MakeModel("resnet20", 1, 5);
-  std::unique_ptr<torch::optim::SGD> other_sgd = MakeSgd(*five_classes, OptimizerOptions{});
+  std::unique_ptr<Optimizer> other_sgd = MakeOptimizer(*five_classes, OptimizerOptions{});
   std::vector<at::Tensor> before;
   for (const at::Tensor& parameter : five_classes->parameters()) before.push_back(parameter.clone());
   TrainingState target{*five_classes, *other_sgd, nullptr, coordinator, DataPosition{}, LossWindow{}};
@@ -66,7 +66,7 @@ TEST_F(TrainingStateTest, ACheckpointOfAnotherShapeIsRejectedAndNothingLoads) {
 
   // The same model restores, with its data position.
   std::shared_ptr<Classifier> same = *MakeModel("resnet20", 1, 10);
-  std::unique_ptr<torch::optim::SGD> same_sgd = MakeSgd(*same, OptimizerOptions{});
+  std::unique_ptr<Optimizer> same_sgd = MakeOptimizer(*same, OptimizerOptions{});
   TrainingState again{*same, *same_sgd, nullptr, coordinator, DataPosition{}, LossWindow{}};
   restored = RestoreTrainingState(*checkpoint, run, comm, again);
   ASSERT_TRUE(restored.ok()) << restored.status();
@@ -80,7 +80,7 @@ TEST_F(TrainingStateTest, ACheckpointOfAnotherShapeIsRejectedAndNothingLoads) {
 TEST_F(TrainingStateTest, TheFp16LossScaleTravelsWithTheCheckpoint) {
   torch::manual_seed(1);
   std::shared_ptr<Classifier> model = *MakeModel("resnet20", 1, 10);
-  std::unique_ptr<torch::optim::SGD> sgd = MakeSgd(*model, OptimizerOptions{});
+  std::unique_ptr<Optimizer> sgd = MakeOptimizer(*model, OptimizerOptions{});
   DynamicLossScaler scaler;
   scaler.Restore({2048.0, 77});
   const TrainingState saved{*model, *sgd, nullptr, coordinator, DataPosition{5, 0, 500}, LossWindow{}, &scaler};

@@ -44,7 +44,7 @@ torch::Tensor FlatParameters(Classifier& model) {
 // Trains `model` for `steps` steps; each step's global batch is the same on every rank, and this rank trains on
 // its slice of it.
 void Train(Classifier& model, Communicator& comm, int steps, int64_t global_batch, int64_t cap_bytes) {
-  auto sgd = MakeSgd(model, OptimizerOptions{0.9, true, 1e-3});
+  auto sgd = MakeOptimizer(model, OptimizerOptions{0.9, true, 1e-3});
   GradientBucketer bucketer(comm, model.parameters(), BucketerOptions{cap_bytes});
   TrainingStep step(model, *sgd, bucketer);
   const int64_t local = global_batch / comm.world_size();
@@ -67,7 +67,7 @@ TEST(TrainingTest, ParametersAreBitwiseIdenticalOnAllRanksAfterSteps) {
   for (const auto& b : model->buffers()) state.push_back(b);
   BroadcastTensors(comm, state, 0);
   // Small buckets so several collectives run per step.
-  auto sgd = MakeSgd(*model, OptimizerOptions{});
+  auto sgd = MakeOptimizer(*model, OptimizerOptions{});
   GradientBucketer bucketer(comm, model->parameters(), BucketerOptions{64 * 1024});
   ASSERT_GT(bucketer.plan().size(), 2u);
   TrainingStep step(*model, *sgd, bucketer);
@@ -87,7 +87,7 @@ TEST(TrainingTest, AScriptedModelsParametersAndBuffersAreBitwiseIdenticalOnAllRa
   torch::manual_seed(31 + comm.rank());  // different initial weights on every rank: the broadcast must fix that
   TorchScriptClassifier model(testing::ScriptedConvNet(1, 5), "scripted.pt", 0);
   BroadcastInitialWeights(model, comm);
-  auto sgd = MakeSgd(model, OptimizerOptions{});
+  auto sgd = MakeOptimizer(model, OptimizerOptions{});
   GradientBucketer bucketer(comm, model.parameters(), BucketerOptions{256});
   ASSERT_GT(bucketer.plan().size(), 2u);
   TrainingStep step(model, *sgd, bucketer);
@@ -115,9 +115,9 @@ torch::Tensor TrainResNet(Communicator& comm, BucketerOptions buckets, const Pla
   torch::manual_seed(21);
   auto model = *MakeModel("resnet20", 1, 5);
   PlaceModel(*model, placement);
-  auto sgd = MakeSgd(*model, OptimizerOptions{0.9, true, 1e-4});
+  auto sgd = MakeOptimizer(*model, OptimizerOptions{0.9, true, 1e-4});
   GradientBucketer bucketer(comm, model->parameters(), buckets);
-  TrainingStep step(*model, *sgd, bucketer, 1.0, placement.precision);
+  TrainingStep step(*model, *sgd, bucketer, placement.precision);
   for (int s = 0; s < 3; ++s) {
     torch::manual_seed(100 * s + comm.rank());
     step.Run(placement.Images(torch::randn({4, 1, 12, 12})), torch::randint(0, 5, {4}, torch::kLong), 0.1);
@@ -201,11 +201,11 @@ TEST(TrainingTest, Bf16AutocastFitsAFixedBatchOnTheCpu) {
   MpiCommunicator comm;
   torch::manual_seed(21);
   auto model = *MakeModel("resnet20", 1, 5);
-  auto sgd = MakeSgd(*model, OptimizerOptions{0.9, true, 1e-4});
+  auto sgd = MakeOptimizer(*model, OptimizerOptions{0.9, true, 1e-4});
   BucketerOptions buckets;
   buckets.overlap = true;
   GradientBucketer bucketer(comm, model->parameters(), buckets);
-  TrainingStep step(*model, *sgd, bucketer, 1.0, Precision::kBFloat16);
+  TrainingStep step(*model, *sgd, bucketer, Precision::kBFloat16);
   torch::manual_seed(comm.rank());
   const torch::Tensor images = torch::randn({8, 1, 12, 12});
   const torch::Tensor labels = torch::randint(0, 5, {8}, torch::kLong);
@@ -242,7 +242,7 @@ TEST(TrainingTest, DistributedEvaluationCountsEverySampleOnceAndMatchesOneProces
   const Normalization norm = ComputeNormalization(data);
   // Train briefly so the BatchNorm statistics differ per rank, then sync them as the trainer does.
   {
-    auto sgd = MakeSgd(*model, OptimizerOptions{});
+    auto sgd = MakeOptimizer(*model, OptimizerOptions{});
     GradientBucketer bucketer(world, model->parameters(), BucketerOptions{});
     TrainingStep step(*model, *sgd, bucketer);
     torch::manual_seed(world.rank());

@@ -49,14 +49,13 @@ TEST(TorchScriptModelTest, AnOptimizerStepAndBatchNormUpdateTheModulesTensors) {
   TempDir dir;
   torch::manual_seed(2);
   auto model = SaveAndLoad(dir, ScriptedConvNet(1, 5));
-  auto sgd = MakeSgd(*model, OptimizerOptions{});
+  auto sgd = MakeOptimizer(*model, OptimizerOptions{});
   const torch::Tensor head_before = model->module().attr("head").toModule().attr("weight").toTensor().clone();
   model->train();
   const torch::Tensor loss =
       torch::cross_entropy_loss(model->forward(torch::randn({4, 1, 6, 6})), torch::tensor({0, 1, 2, 3}));
   loss.backward();
-  SetLearningRate(*sgd, 0.1, 1.0);
-  SgdStep(*sgd);
+  sgd->Step(0.1);
   const torch::jit::Module bn = model->module().attr("features").toModule().attr("bn").toModule();
   EXPECT_FALSE(torch::equal(model->module().attr("head").toModule().attr("weight").toTensor(), head_before));
   EXPECT_EQ(bn.attr("num_batches_tracked").toTensor().item<int64_t>(), 1);

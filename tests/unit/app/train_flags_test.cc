@@ -26,7 +26,7 @@ struct NonDefault {
 // Enumerations: a spelling other than the default.
 const std::map<std::string, std::string> kOtherChoice = {
     {"amp", "bf16"},         {"grad_compression", "fp16"}, {"mix_mode", "pair"}, {"mix_partners", "ring"},
-    {"task", "regression"}, {"regression_loss", "smooth_l1"}};
+    {"task", "regression"}, {"regression_loss", "smooth_l1"}, {"optimizer", "lamb"}};
 
 // Visits every setting and chooses a non-default value for it.
 class ChooseNonDefaults {
