@@ -94,6 +94,9 @@ ABSL_FLAG(std::string, run_dir, strobe::RunOptions().run_dir,
 ABSL_FLAG(int64_t, epochs, strobe::RunOptions().epochs, "Training epochs.");
 ABSL_FLAG(int64_t, batch_size, strobe::RunOptions().global_batch,
           "Global batch size over all ranks; must be divisible by the number of ranks.");
+ABSL_FLAG(int64_t, accum_steps, strobe::RunOptions().accum_steps,
+          "Gradient accumulation: each rank runs its share of the global batch as this many micro-batches and "
+          "averages gradients once per step (--batch_size stays the global batch per optimizer step).");
 ABSL_FLAG(int64_t, train_samples, strobe::DataOptions().train_samples,
           "Train on only the first N training samples (0: all). For quick runs.");
 ABSL_FLAG(int64_t, eval_samples, strobe::DataOptions().eval_samples,

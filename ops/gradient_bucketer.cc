@@ -118,10 +118,12 @@ void GradientBucketer::ZeroGrad() {
   started_during_backward_ = 0;
   communication_seconds_ = 0.0;
   in_step_ = true;
+  deferring_ = false;
 }
 
 void GradientBucketer::OnGradientReady(size_t parameter_index) {
-  if (!in_step_) return;  // backward outside a training step (a test's, say): nothing to reduce
+  // Backward outside a training step (a test's, say), or a micro-batch before the step's last: nothing to reduce.
+  if (!in_step_ || deferring_) return;
   if (parameter_ready_[parameter_index]) {
     throw std::logic_error("GradientBucketer: a gradient was accumulated twice in one step (backward ran twice "
                            "without ZeroGrad); its bucket was already being averaged");

@@ -48,6 +48,10 @@ class GradientBucketer {
   GradientBucketer& operator=(const GradientBucketer&) = delete;
 
   void ZeroGrad();
+  // Gradient accumulation (--accum_steps): while deferred, backward adds into the buckets without marking any
+  // gradient ready, so no collective starts; the backward after DeferCommunication(false) (the step's last
+  // micro-batch) starts them as usual. ZeroGrad() ends deferral.
+  void DeferCommunication(bool defer) { deferring_ = defer; }
   void AverageGradients();
   // The same, also measuring the gradients' squared norms before and after averaging (one more all-reduce of one
   // number): what AdaScale estimates gradient noise from.
@@ -81,6 +85,7 @@ class GradientBucketer {
   std::vector<int64_t> pending_in_bucket_;
   size_t next_bucket_ = 0;
   bool in_step_ = false;
+  bool deferring_ = false;
   size_t started_during_backward_ = 0;
   double communication_seconds_ = 0.0;
 };

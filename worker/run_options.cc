@@ -14,6 +14,7 @@ absl::Status RunOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrFormat("--nonfinite=%s is not one of skip, stop", nonfinite));
   }
   return FirstError({CheckPositive("epochs", epochs), CheckPositive("batch_size", global_batch),
+                     CheckPositive("accum_steps", accum_steps),
                      CheckPositive("log_every", log_every),
                      CheckNonNegative("max_skipped_steps", max_skipped_steps),
                      CheckNonNegative("stall_timeout_s", stall_timeout_s),

@@ -12,7 +12,11 @@ namespace strobe {
 struct RunOptions {
   std::string run_dir;  // config.json, metrics.jsonl, checkpoints/; required
   int64_t epochs = 1;
-  int64_t global_batch = 128;  // over all ranks
+  int64_t global_batch = 128;  // over all ranks, per optimizer step
+  // Micro-batches per optimizer step: each rank runs forward and backward on 1/accum_steps of its share of the
+  // global batch at a time and averages gradients once per step. The step, its samples, its mixing and its LR are
+  // those of accum_steps = 1; only the activations held at once shrink.
+  int64_t accum_steps = 1;
   uint64_t seed = 1;           // weight initialisation, the per-epoch sample order and the augmentation streams
   int64_t log_every = 20;      // steps between reports
   bool trace = false;          // each rank's LR and sample indices per step in RUN_DIR/trace
@@ -38,6 +42,7 @@ struct RunOptions {
     visit("run_dir", self.run_dir);
     visit("epochs", self.epochs);
     visit("batch_size", self.global_batch);
+    visit("accum_steps", self.accum_steps);
     visit("seed", self.seed);
     visit("log_every", self.log_every);
     visit("trace", self.trace);

@@ -1,5 +1,6 @@
 #include "worker/train_config.h"
 
+#include "absl/strings/str_format.h"
 #include "coordinator/shard_plan.h"
 #include "worker/output/options_json.h"
 
@@ -26,7 +27,15 @@ absl::Status TrainConfig::Validate(int world_size) const {
       return streamed;
     }
   }
-  return CheckGlobalBatch(run.global_batch, world_size);
+  if (absl::Status batch = CheckGlobalBatch(run.global_batch, world_size); !batch.ok()) return batch;
+  const int64_t rank_batch = run.global_batch / world_size;
+  if (rank_batch % run.accum_steps != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--accum_steps=%d does not divide each rank's share of the global batch (--batch_size=%d over %d ranks: %d "
+        "samples per rank); use a divisor of %d",
+        run.accum_steps, run.global_batch, world_size, rank_batch, rank_batch));
+  }
+  return absl::OkStatus();
 }
 
 EpochOrderSpec TrainConfig::SampleOrder(int world_size) const {

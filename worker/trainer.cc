@@ -173,6 +173,7 @@ class TrainLoop {
     if (measure_gradients_) training_step_.MeasureGradients();
     training_step_.TimeWith(&timer_);
     training_step_.UseTask(config.task);
+    training_step_.UseAccumulation(config.run.accum_steps);
   }
 
   absl::StatusOr<TrainSummary> Run();

@@ -363,7 +363,7 @@ absl::StatusOr<std::string> RestoreTrainingState(const VerifiedCheckpoint& check
   if (saved_optimizer != state.optimizer.name()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint %s was trained with --optimizer=%s, but --optimizer=%s: its optimizer state cannot continue "
-        "another rule (start a new --run_dir from its weights with --init_weights)",
+        "another rule (to switch, `strobe export` its weights and start a new run from them with --init_weights)",
         checkpoint.path, saved_optimizer, state.optimizer.name()));
   }
   absl::StatusOr<NamedTensors> optimizer_state = TensorsFrom(*optimizer_file, optimizer_what);

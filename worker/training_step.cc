@@ -21,15 +21,25 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
                          std::optional<double> momentum) {
   model_.train();
   bucketer_.ZeroGrad();
-  torch::Tensor logits;
-  {
-    AutocastScope autocast(images.device().type(), precision_);
-    logits = model_.forward(images);
-  }
-  const torch::Tensor loss = task_.Loss(logits.to(torch::kFloat), targets);
-  Mark(timer_, StepPart::kForward);
   DynamicLossScaler* scaler = loss_scaler();
-  (scaler != nullptr ? loss * scaler->scale() : loss).backward();
+  const std::vector<at::Tensor> image_parts = images.chunk(micro_batches_);
+  const std::vector<at::Tensor> target_parts = targets.chunk(micro_batches_);
+  torch::Tensor loss_sum;
+  for (int64_t part = 0; part < micro_batches_; ++part) {
+    bucketer_.DeferCommunication(part + 1 < micro_batches_);
+    torch::Tensor logits;
+    {
+      AutocastScope autocast(images.device().type(), precision_);
+      logits = model_.forward(image_parts[part]);
+    }
+    const torch::Tensor loss = task_.Loss(logits.to(torch::kFloat), target_parts[part]);
+    Mark(timer_, StepPart::kForward);
+    // Each micro-batch's mean loss over their number: the accumulated gradient is the gradient of the batch's mean.
+    const torch::Tensor share = micro_batches_ > 1 ? loss / static_cast<double>(micro_batches_) : loss;
+    (scaler != nullptr ? share * scaler->scale() : share).backward();
+    loss_sum = part == 0 ? loss.detach() : loss_sum + loss.detach();
+    if (part + 1 < micro_batches_) Mark(timer_, StepPart::kBackward);
+  }
   Mark(timer_, StepPart::kBackward);
   if (timer_ != nullptr) timer_->Move(StepPart::kBackward, StepPart::kAllReduce, bucketer_.communication_seconds());
   if (measure_gradients_) {
@@ -41,7 +51,7 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
   last_step_skipped_ = scaler != nullptr && !scaler->Unscale(bucketer_.buffers());
   last_step_nonfinite_ = scaler == nullptr && !AllFinite(bucketer_.buffers());
   if (!last_step_skipped_ && !last_step_nonfinite_) optimizer_.Step(lr, momentum);
-  const double local_loss = loss.item<double>();
+  const double local_loss = loss_sum.item<double>() / static_cast<double>(micro_batches_);
   Mark(timer_, StepPart::kOptimizer);
   return local_loss;
 }

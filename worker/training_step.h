@@ -30,12 +30,18 @@ class TrainingStep {
 
   // Collective. `targets`: int64 labels [N] or soft target distributions [N, classes] (label smoothing, mixing), or
   // float values [N, 1] for regression.
-  // `momentum`: set only by schedules that cycle it (Optimizer::Step). Returns this rank's mean loss over its slice.
+  // `momentum`: set only by schedules that cycle it (Optimizer::Step). Returns this rank's mean loss over its slice
+  // (the mean of its micro-batches' losses).
   double Run(const at::Tensor& images, const at::Tensor& targets, double lr,
              std::optional<double> momentum = std::nullopt);
 
   // The loss Run() trains with: cross-entropy unless `task` is regression.
   void UseTask(const TaskOptions& task) { task_ = task; }
+  // From now on Run() splits its batch into `micro_batches` equal parts (--accum_steps), runs forward and backward
+  // on one at a time with the loss divided by their number, and averages the accumulated gradients over ranks
+  // after the last: one all-reduce per step, none during the earlier micro-batches. The batch size must be a
+  // multiple of it.
+  void UseAccumulation(int64_t micro_batches) { micro_batches_ = micro_batches; }
   // From now on Run() also measures gradient statistics (costs one more all-reduce of one number per step).
   void MeasureGradients() { measure_gradients_ = true; }
   // From now on Run() marks forward, backward, all-reduce and optimizer on `timer` (which must outlive this).
@@ -57,6 +63,7 @@ class TrainingStep {
   bool measure_gradients_ = false;
   StepTimer* timer_ = nullptr;
   TaskOptions task_;
+  int64_t micro_batches_ = 1;
   GradientStatistics last_gradient_statistics_;
 };
 

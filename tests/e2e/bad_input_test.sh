@@ -69,6 +69,18 @@ expect 1 "--train_samples=70000 is more than the 60000 images of $data's trainin
   --run_dir="$work/r19"
 expect 1 "--resume: checkpoint $work/nonexistent: no such checkpoint directory" --resume="$work/nonexistent" \
   --run_dir="$work/r20"
+# Optimizers and recipes (issue 23): each bad value is one line, and no run directory is written.
+expect 2 "--optimizer=adam is not one of sgd, adamw, lamb, lars" --optimizer=adam --run_dir="$work/r21"
+expect 2 "--accum_steps must be positive, got 0" --accum_steps=0 --run_dir="$work/r22"
+expect 2 "--accum_steps=3 does not divide each rank's share of the global batch (--batch_size=128 over 2 ranks: 64" \
+  --accum_steps=3 --run_dir="$work/r23"
+expect 2 "--opt_beta1=1 must lie in \[0, 1)" --optimizer=adamw --opt_beta1=1 --run_dir="$work/r24"
+expect 2 "--lars_trust_coefficient must be > 0, got 0" --optimizer=lars --lars_trust_coefficient=0 --run_dir="$work/r25"
+expect 2 "--ema_decay=1 must lie in \[0, 1)" --ema_decay=1 --run_dir="$work/r26"
+expect 2 "--ema_warmup needs --ema_decay > 0" --ema_warmup --run_dir="$work/r27"
+for r in 21 22 23 24 25 26 27; do
+  [[ ! -e $work/r$r ]] || { echo "FAIL: a refused run wrote $work/r$r"; failures=$((failures + 1)); }
+done
 # Mixed builds across hosts: rank 1 runs another binary (the same one with a byte appended).
 cp "$strobe" "$work/strobe-other" && printf 'x' >>"$work/strobe-other"
 output=$(timeout 120 "$mpiexec" -np 1 "$strobe" train --data="$data" --train_samples=256 --run_dir="$work/r14" : \

@@ -28,6 +28,10 @@ TEST(TrainConfigTest, NamesTheBadFlag) {
       {[](TrainConfig& c) { c.run.global_batch = 129; },
        "--batch_size=129 (the global batch) is not divisible by the 2 ranks; use a multiple of 2"},
       {[](TrainConfig& c) { c.run.epochs = -1; }, "--epochs must be positive, got -1"},
+      {[](TrainConfig& c) { c.run.accum_steps = 0; }, "--accum_steps must be positive, got 0"},
+      {[](TrainConfig& c) { c.run.accum_steps = 3; },
+       "--accum_steps=3 does not divide each rank's share of the global batch (--batch_size=128 over 2 ranks: 64 "
+       "samples per rank); use a divisor of 64"},
       {[](TrainConfig& c) { c.mix.label_smoothing = 1.0; }, "--label_smoothing=1 must lie in [0, 1)"},
       {[](TrainConfig& c) { c.run.run_dir = ""; }, "--run_dir is required"},
       {[](TrainConfig& c) { c.data.dir = ""; },

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# --optimizer and --accum_steps end to end, 2 ranks on Fashion-MNIST with CutMix + Mixup:
+#  1. adamw, lamb and lars, each with 2 micro-batches per step, train (test accuracy well above chance) with the
+#     optimizer named in every checkpoint's MANIFEST and its state in optimizer.pt under torch.optim's names
+#     (read back in Python when Debian's python3-torch is there);
+#  2. each resumed from its checkpoint at step 10 ends bitwise equal to its straight run (every file of the final
+#     checkpoint: model, optimizer state, every rank's state);
+#  3. the AdamW checkpoint resumes on 1 rank with 4 micro-batches (same global batch) and finishes;
+#  4. a checkpoint resumed with another --optimizer is refused with one line naming both, and nothing is written.
+# Usage: optimizers_test.sh STROBE_BINARY MPIEXEC
+set -euo pipefail
+strobe=$1
+mpiexec=$2
+data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
+common=(train --data="$data" --train_samples=1024 --batch_size=64 --epochs=2 --log_every=8 --eval_samples=1000
+        --eval_batch=250 --checkpoint_every_steps=10 --keep_checkpoints=0 --mixup_alpha=0.2 --cutmix_alpha=1.0
+        --scale_lr=false --accum_steps=2)
+declare -A recipe=([adamw]="--optimizer=adamw --lr=0.002 --weight_decay=0.05"
+                   [lamb]="--optimizer=lamb --lr=0.01 --weight_decay=0.01"
+                   [lars]="--optimizer=lars --lr=5 --weight_decay=5e-5")
+train() {  # RANKS RUN_DIR [flags...]
+  local ranks=$1 dir=$2
+  shift 2
+  timeout 300 "$mpiexec" -np "$ranks" "$strobe" "${common[@]}" --run_dir="$dir" "$@" >"$dir.log" 2>&1 \
+    || { cat "$dir.log"; fail "$dir exited with $?"; }
+}
+files_of() { grep '^file ' "$1/MANIFEST"; }
+final=checkpoints/step-000000032
+
+for name in adamw lamb lars; do
+  read -r -a flags <<<"${recipe[$name]}"
+  train 2 "$work/$name" "${flags[@]}"
+  accuracy=$(grep -o "test accuracy [0-9.]*" "$work/$name.log" | tail -1 | awk '{print $3}')
+  awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.5) }' || fail "$name reached test accuracy $accuracy, expected >= 0.5"
+  grep -qx "optimizer $name" "$work/$name/$final/MANIFEST" \
+    || fail "the MANIFEST of $name's checkpoint lacks its optimizer"
+  train 2 "$work/$name-resumed" "${flags[@]}" --resume="$work/$name/checkpoints/step-000000010"
+  grep -q "resumed from .*step-000000010: step 10" "$work/$name-resumed.log" || fail "$name did not resume"
+  diff <(files_of "$work/$name/$final") <(files_of "$work/$name-resumed/$final") \
+    || fail "$name resumed at step 10 differs from its straight run"
+  echo "ok: $name with 2 micro-batches: test accuracy $accuracy; resumed at step 10 it is bitwise the straight run"
+done
+
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  /usr/bin/python3 - "$work/adamw/$final" <<'PY' \
+    || fail "optimizer.pt does not hold AdamW's state by torch.optim's names"
+import sys, torch
+checkpoint = sys.argv[1]
+parameters = torch.load(checkpoint + "/model.pt")
+state = torch.load(checkpoint + "/optimizer.pt")
+names = [n for n, t in parameters.items() if t.is_floating_point() and "running_" not in n]
+expected = {f"{slot}/{n}" for slot in ("step", "exp_avg", "exp_avg_sq") for n in names}
+assert set(state) == expected, sorted(set(state) ^ expected)[:5]
+assert all(state[f"step/{n}"].item() == 32 for n in names), "32 optimizer steps"
+assert all(state[f"exp_avg/{n}"].shape == parameters[n].shape for n in names)
+PY
+  echo "ok: optimizer.pt holds step, exp_avg and exp_avg_sq of every parameter, as torch.optim.AdamW names them"
+fi
+
+read -r -a flags <<<"${recipe[adamw]}"
+train 1 "$work/adamw-1-rank" "${flags[@]}" --accum_steps=4 --resume="$work/adamw/checkpoints/step-000000010"
+grep -q "world size 2 -> 1" "$work/adamw-1-rank.log" || fail "no world-size change in the 1-rank resume"
+[[ -d $work/adamw-1-rank/$final ]] || fail "the 1-rank resume with 4 micro-batches did not finish"
+echo "ok: the AdamW checkpoint resumes on 1 rank with 4 micro-batches"
+
+status=0
+output=$(timeout 120 "$mpiexec" -np 2 "$strobe" "${common[@]}" --optimizer=sgd --run_dir="$work/switched" \
+  --resume="$work/adamw/checkpoints/step-000000010" 2>&1) || status=$?
+[[ $status -ne 0 ]] || fail "an SGD run resumed an AdamW checkpoint"
+mismatch="checkpoint $work/adamw/checkpoints/step-000000010 was trained with --optimizer=adamw, but --optimizer=sgd"
+grep -q "strobe: error: .*$mismatch" <<<"$output" || { echo "$output"; fail "no optimizer mismatch error"; }
+[[ $(grep -c "^strobe: error:" <<<"$output") -eq 1 ]] || { echo "$output"; fail "more than one error line"; }
+[[ ! -e $work/switched/checkpoints/step-000000010 ]] || fail "the refused resume wrote a checkpoint"
+echo "ok: another optimizer: $(grep -m1 -o "strobe: error: .*" <<<"$output")"
