@@ -1,7 +1,8 @@
 """PyTorch eager in Python, the baseline of bench/gpu_train_bench.cc: the same model, batch, SGD, autocast and
 memory format on synthetic data already on the GPU, timed the same way (warm-up steps, then timed steps between
 device synchronisations). Loss is read every step, as Strobe's training step does.
-Run: python3 bench/gpu_train_python.py [--model resnet50] [--batch 256] [--amp bf16] [--channels_last 1]"""
+Run: python3 bench/gpu_train_python.py [--model resnet50] [--batch 256] [--amp bf16] [--channels_last 1]
+     [--optimizer sgd|adamw]"""
 import argparse
 import time
 
@@ -16,6 +17,7 @@ parser.add_argument("--amp", default="bf16", choices=["off", "bf16", "fp16"])
 parser.add_argument("--channels_last", type=int, default=1)
 parser.add_argument("--warmup_steps", type=int, default=15)
 parser.add_argument("--steps", type=int, default=40)
+parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"])
 args = parser.parse_args()
 
 torch.backends.cudnn.benchmark = True
@@ -23,7 +25,10 @@ torch.manual_seed(0)
 device = torch.device("cuda")
 memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
 model = getattr(torchvision.models, args.model)(num_classes=1000).to(device, memory_format=memory_format)
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
+if args.optimizer == "adamw":  # PyTorch's default implementation (foreach on CUDA), as Strobe's
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1, weight_decay=1e-4)
+else:
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
 images = torch.randn(args.batch, 3, args.image_size, args.image_size, device=device).contiguous(
     memory_format=memory_format)
 labels = torch.randint(0, 1000, (args.batch,), device=device)
@@ -52,5 +57,6 @@ for _ in range(args.steps):
     loss = step()
 torch.cuda.synchronize()
 seconds = time.perf_counter() - start
-print(f"pytorch {args.model} batch {args.batch} amp {args.amp}{' channels-last' if args.channels_last else ''}: "
+print(f"pytorch {args.model} batch {args.batch} amp {args.amp}{' channels-last' if args.channels_last else ''} "
+      f"{args.optimizer}: "
       f"{args.batch * args.steps / seconds:.1f} img/s ({1e3 * seconds / args.steps:.2f} ms/step, last loss {loss:.3f})")

@@ -18,7 +18,6 @@ debs=$1
 out=$2
 fashion_mnist=${3:+$(realpath "$3")}  # absolute: the runs below start in the build directory
 mkdir -p "$out"
-prefix=/opt/strobe-deps
 root=$(cd "$(dirname "$0")/../.." && pwd)
 exec > >(tee "$out/check.log") 2>&1
 
@@ -28,54 +27,9 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.versio
 nvcc --version | tail -1
 g++ --version | head -1
 
-mkdir -p "$prefix"
-for deb in "$debs"/*.deb; do dpkg -x "$deb" "$prefix"; done
-lib=$prefix/usr/lib/x86_64-linux-gnu
-export OPAL_PREFIX=$prefix/usr
-export LD_LIBRARY_PATH=$lib:$lib/openmpi/lib:${LD_LIBRARY_PATH:-}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# The Debian PMIx library must load its own plugins, not those of a PMIx the host may have in the same path.
-export PMIX_MCA_mca_base_component_path=$lib/pmix2/lib/pmix PMIX_MCA_pcompress_base_silence_warning=1
+source "$root/deploy/gpu/build_cuda.sh"
 
-printf '#define OMPI_SKIP_MPICXX 1\n#include <mpi.h>\nint main(int c, char** v) { MPI_Init(&c, &v); MPI_Finalize(); }\n' > /tmp/mpi_probe.cc
-g++ /tmp/mpi_probe.cc -I"$lib/openmpi/include" -L"$lib/openmpi/lib" -lmpi -Wl,-rpath-link,"$lib" \
-  -Wl,-rpath-link,"$lib/openmpi/lib" -o /tmp/mpi_probe && /tmp/mpi_probe && echo "MPI probe: singleton init works"
-torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-nccl_dir=$(python3 -c 'import nvidia.nccl as n; print(list(n.__path__)[0])')
-nccl_lib=$(ls "$nccl_dir"/lib/libnccl.so* | head -1)
-echo "== configure (torch $torch_prefix, nccl $nccl_lib)"
-cmake -S "$root" -B /tmp/strobe-cuda -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$torch_prefix;$lib/cmake" \
-  -DMPI_C_HEADER_DIR="$lib/openmpi/include" -DMPI_C_LIB_NAMES=mpi -DMPI_mpi_LIBRARY="$lib/openmpi/lib/libmpi.so" \
-  -DMPIEXEC_EXECUTABLE="$prefix/usr/bin/mpirun.openmpi" \
-  -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$lib -Wl,-rpath-link,$lib/openmpi/lib" \
-  -DNCCL_INCLUDE_DIR="$nccl_dir/include" -DNCCL_LIBRARY="$nccl_lib" \
-  -DProtobuf_INCLUDE_DIR="$prefix/usr/include" -DProtobuf_LIBRARY="$lib/libprotobuf.so" \
-  -DProtobuf_PROTOC_EXECUTABLE="$prefix/usr/bin/protoc" \
-  -DCMAKE_CUDA_ARCHITECTURES=90 -DTORCH_CUDA_ARCH_LIST=9.0 \
-  -DSTROBE_WITH_PMIX=OFF `# the host's own PMIx headers are not those of the Debian Open MPI used here` \
-  > "$out/configure.log" 2>&1
-rc=$?; tail -5 "$out/configure.log"; [[ $rc -eq 0 ]] || { echo "configure failed"; tail -40 "$out/configure.log"; exit 1; }
-grep "Strobe:" "$out/configure.log"
-
-echo "== build"
-start=$(date +%s)
-cmake --build /tmp/strobe-cuda -j16 > "$out/build.log" 2>&1
-rc=$?; echo "build rc=$rc in $(( $(date +%s) - start )) s"
-grep -E "error|warning: " "$out/build.log" | head -30
-[[ $rc -eq 0 ]] || { tail -40 "$out/build.log"; exit 1; }
-
-echo "== tests at world size 1 (singleton MPI)"
-cd /tmp/strobe-cuda
-./tests/strobe_unit_tests > "$out/unit.log" 2>&1; rc=$?; tail -3 "$out/unit.log"; echo "unit tests rc=$rc"
-if [[ $rc -ne 0 ]]; then  # name each failing or crashing test
-  for t in $(./tests/strobe_unit_tests --gtest_list_tests | awk '/^[^ ]/ {s=$1} /^  / {print s $1}'); do
-    ./tests/strobe_unit_tests --gtest_filter="$t" > /dev/null 2>&1 || echo "  failed: $t"
-  done
-fi
-./tests/strobe_mpi_tests > "$out/mpi.log" 2>&1; echo "mpi tests rc=$?"; tail -3 "$out/mpi.log"
-./tests/strobe_gpu_tests > "$out/gpu_tests.log" 2>&1; echo "gpu tests rc=$?"
-grep -E "^\[  |OK \]|FAILED|Failure|Expected|actual|Which is" "$out/gpu_tests.log" | tail -40
+source "$root/deploy/gpu/test_cuda_build.sh"
 
 echo "== mixing kernels on the GPU vs a device-to-device copy"
 ./bench/mix_bench --device=cuda --iterations=50
@@ -84,18 +38,7 @@ echo "== ResNet-50 training throughput, bf16 autocast, channels-last, batch 256:
 bash "$root/bench/gpu_bench.sh" /tmp/strobe-cuda 2
 
 echo "== strobe train on the GPU (world size 1, NCCL): synthetic IDX data"
-python3 - <<'PY'
-import gzip, os, struct, numpy as np
-os.makedirs("/tmp/idx", exist_ok=True)
-rng = np.random.default_rng(0)
-for split, n in (("train", 4096), ("t10k", 1024)):
-    labels = rng.integers(0, 10, n, dtype=np.uint8)
-    images = (rng.random((n, 28, 28)) * 60 + labels[:, None, None] * 19).astype(np.uint8)
-    with gzip.open(f"/tmp/idx/{split}-images-idx3-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + images.tobytes())
-    with gzip.open(f"/tmp/idx/{split}-labels-idx1-ubyte.gz", "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + labels.tobytes())
-PY
+python3 "$root/deploy/gpu/make_synthetic_idx.py" /tmp/idx
 mpirun_unbound=("$prefix/usr/bin/mpirun.openmpi" --oversubscribe)
 mpirun=("${mpirun_unbound[@]}" --bind-to none)  # mpirun -np 1 would bind the rank to one core
 "${mpirun[@]}" -np 1 ./strobe train --data=/tmp/idx --run_dir=/tmp/g1 --epochs=2 --batch_size=256 --amp=bf16 \
