@@ -89,6 +89,9 @@ ABSL_FLAG(std::string, init_weights, strobe::ModelOptions().init_weights,
 ABSL_FLAG(std::string, init_exclude, strobe::ModelOptions().init_exclude,
           "Comma-separated names of --init_weights tensors (a name covers the tensors under it) that keep their "
           "fresh initialisation, e.g. fc to fine-tune on another number of classes.");
+ABSL_FLAG(bool, sync_bn, strobe::ModelOptions().sync_bn,
+          "BatchNorm normalises with the statistics of every rank's batch together in training (as "
+          "torch.nn.SyncBatchNorm), for small per-rank batches; built-in models only.");
 ABSL_FLAG(std::string, run_dir, strobe::RunOptions().run_dir,
           "Directory for config.json and metrics.jsonl; must not hold an earlier run.");
 ABSL_FLAG(int64_t, epochs, strobe::RunOptions().epochs, "Training epochs.");

@@ -4,7 +4,8 @@
 # global batch 128, one epoch over SAMPLES training samples. Prints the img/s of every run, the medians and the
 # median of the paired ratios.
 # Usage: bench/feature_cost.sh [BUILD_DIR] [SAMPLES] [REPEATS] [FEATURE]
-#   FEATURE: ema (--ema_decay=0.9998 --ema_warmup; the default)
+#   FEATURE: ema (--ema_decay=0.9998 --ema_warmup; the default), accum2 (--accum_steps=2), accum4, syncbn
+#   (--sync_bn), or an optimizer against SGD: adamw, lamb, lars
 set -euo pipefail
 build=${1:-build}
 samples=${2:-15360}
@@ -12,7 +13,11 @@ repeats=${3:-3}
 feature=${4:-ema}
 case $feature in
   ema) feature_flags=(--ema_decay=0.9998 --ema_warmup) ;;
-  *) echo "feature_cost.sh: unknown feature '$feature' (known: ema)" >&2; exit 2 ;;
+  accum2 | accum4) feature_flags=(--accum_steps="${feature#accum}") ;;
+  syncbn) feature_flags=(--sync_bn) ;;
+  adamw | lamb | lars) feature_flags=(--optimizer="$feature") ;;
+  *) echo "feature_cost.sh: unknown feature '$feature' (known: ema, accum2, accum4, syncbn, adamw, lamb, lars)" >&2
+     exit 2 ;;
 esac
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 work=$(mktemp -d)

@@ -25,6 +25,7 @@
 #include "worker/device_placement.h"
 #include "worker/epoch_order.h"
 #include "worker/file_system.h"
+#include "worker/models/sync_batch_norm.h"
 #include "worker/optimizer.h"
 #include "worker/step_breakdown.h"
 #include "worker/training_state.h"
@@ -589,6 +590,11 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
                                          const TrainShardPlan& plan, Classifier& model, StepCoordinator& coordinator,
                                          Communicator& communicator, ProgressReporter* reporter,
                                          const TrainHooks& hooks) {
+  if (config.model.sync_bn) {
+    if (absl::Status synced = SynchroniseBatchNorm(model, communicator, config.model.name); !synced.ok()) {
+      return synced;
+    }
+  }
   std::unique_ptr<Optimizer> optimizer = MakeOptimizer(model, config.optimizer);
   absl::StatusOr<std::unique_ptr<Mixer>> mixer = MakeMixer(config, data.train->num_classes(), communicator);
   if (!mixer.ok()) return mixer.status();

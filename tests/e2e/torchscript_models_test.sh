@@ -137,6 +137,8 @@ expect_refused "returns shape [2, 1000] for a batch of 2 images; the data has 10
   "$work/classes.pt"
 expect_refused "cannot read this TorchScript file: No such file or directory" "$work/missing.pt"
 expect_refused "loads into built-in models; a TorchScript model" "$work/r18.pt" --init_weights="$work/state_dict.pt"
-echo "ok: a state_dict, no trainable parameters, integer output, wrong channels, wrong classes, a missing file and" \
-     "--init_weights are each refused with one line"
+expect_refused "--sync_bn synchronises the BatchNorm layers of the built-in models; those of a TorchScript model" \
+  "$work/r18.pt" --sync_bn
+echo "ok: a state_dict, no trainable parameters, integer output, wrong channels, wrong classes, a missing file," \
+     "--init_weights and --sync_bn are each refused with one line"
 echo "PASS: TorchScript models train, resume bitwise, export, evaluate exactly, and bad ones are refused"

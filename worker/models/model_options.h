@@ -14,6 +14,8 @@ struct ModelOptions {
   std::string name = "resnet20";  // a built-in model, or a TorchScript file (PATH.pt)
   std::string init_weights;  // a state_dict file (worker/models/initial_weights.h); empty: a fresh initialisation
   std::string init_exclude;  // comma-separated names in that file whose tensors keep their initialisation
+  // BatchNorm statistics of the global batch in training (worker/models/sync_batch_norm.h); built-in models only
+  bool sync_bn = false;
 
   absl::Status Validate() const;
   // The names of init_exclude.
@@ -24,6 +26,7 @@ struct ModelOptions {
     visit("model", self.name);
     visit("init_weights", self.init_weights);
     visit("init_exclude", self.init_exclude);
+    visit("sync_bn", self.sync_bn);
   }
 };
 

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "worker/models/sync_batch_norm.h"
+
 namespace strobe {
 namespace {
 
@@ -27,7 +29,7 @@ class ResidualBlock : public nn::Module {
       AddConvBn(width, out, 3, 1, false);
     }
     if (stride != 1 || in != out) {
-      shortcut_ = register_module("shortcut", nn::Sequential(Conv(in, out, 1, stride), nn::BatchNorm2d(out)));
+      shortcut_ = register_module("shortcut", nn::Sequential(Conv(in, out, 1, stride), SyncBatchNorm2d(out)));
     }
   }
 
@@ -39,7 +41,7 @@ class ResidualBlock : public nn::Module {
  private:
   void AddConvBn(int64_t in, int64_t out, int64_t kernel, int64_t stride, bool relu) {
     body_->push_back(Conv(in, out, kernel, stride));
-    body_->push_back(nn::BatchNorm2d(out));
+    body_->push_back(SyncBatchNorm2d(out));
     if (relu) body_->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
   }
 
@@ -54,7 +56,7 @@ class ResNet : public Classifier {
     const int64_t stem_width = spec.widths.at(0);
     stem_ = register_module("stem", nn::Sequential());
     stem_->push_back(Conv(spec.in_channels, stem_width, imagenet ? 7 : 3, imagenet ? 2 : 1));
-    stem_->push_back(nn::BatchNorm2d(stem_width));
+    stem_->push_back(SyncBatchNorm2d(stem_width));
     stem_->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
     if (imagenet) stem_->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
 
@@ -83,7 +85,7 @@ class ResNet : public Classifier {
     for (auto& module : modules(/*include_self=*/false)) {
       if (auto* conv = module->as<nn::Conv2d>()) {
         nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-      } else if (auto* bn = module->as<nn::BatchNorm2d>()) {
+      } else if (auto* bn = module->as<SyncBatchNorm2dImpl>()) {
         nn::init::ones_(bn->weight);
         nn::init::zeros_(bn->bias);
       }

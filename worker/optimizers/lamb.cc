@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <memory>
+#include <vector>
 
 #include "worker/optimizers/adam_moments.h"
 #include "worker/optimizers/update_rules.h"
@@ -19,21 +20,28 @@ class Lamb : public AdamMoments {
   Lamb(Classifier& model, const OptimizerOptions& options) : AdamMoments(model, options) {}
 
  protected:
+  // Multi-tensor kernels, as AdamW's: a few launches per group, plus one multiply per tensor for its ratio.
   void StepGroup(const Group& group) override {
     const Moments moments = UpdateMoments(group);
-    for (size_t i = 0; i < group.params.size(); ++i) {
-      const double correction1 = 1 - std::pow(beta1(), moments.step[i]);
-      const double correction2 = 1 - std::pow(beta2(), moments.step[i]);
-      at::Tensor update = (moments.exp_avg[i] / correction1) /
-                          ((moments.exp_avg_sq[i] / correction2).sqrt() + options_.opt_eps);
-      if (group.weight_decay != 0) update.add_(group.params[i], group.weight_decay);
-      if (group.layerwise) {
-        const at::Tensor w = group.params[i].norm();
-        const at::Tensor u = update.norm();
-        update.mul_(at::where(w.gt(0).logical_and(u.gt(0)), w / u, at::ones_like(w)));
-      }
-      group.params[i].add_(update, -group.lr);
+    std::vector<at::Scalar> corrections1;
+    std::vector<at::Scalar> root_corrections2;
+    for (double step : moments.step) {
+      corrections1.emplace_back(1 - std::pow(beta1(), step));
+      root_corrections2.emplace_back(std::sqrt(1 - std::pow(beta2(), step)));
     }
+    std::vector<at::Tensor> updates = at::_foreach_div(moments.exp_avg, corrections1);
+    std::vector<at::Tensor> denominators = at::_foreach_sqrt(moments.exp_avg_sq);
+    at::_foreach_div_(denominators, root_corrections2);
+    at::_foreach_add_(denominators, options_.opt_eps);
+    at::_foreach_div_(updates, denominators);
+    if (group.weight_decay != 0) at::_foreach_add_(updates, group.params, group.weight_decay);
+    if (group.layerwise) {
+      const at::Tensor w = at::stack(at::_foreach_norm(group.params));
+      const at::Tensor u = at::stack(at::_foreach_norm(updates));
+      const at::Tensor ratios = at::where(w.gt(0).logical_and(u.gt(0)), w / u, at::ones_like(w));
+      for (size_t i = 0; i < updates.size(); ++i) updates[i].mul_(ratios[i]);
+    }
+    at::_foreach_add_(group.params, updates, -group.lr);
   }
 };
 

@@ -12,7 +12,7 @@ namespace {
 // PyTorch references' form: each tensor's gradient plus weight decay is scaled by its trust ratio
 //   η ||w|| / (||g|| + wd ||w|| + eps)   (1 where ||w|| or ||g|| is 0)
 // and then follows SGD with momentum. The paper multiplies the LR into the momentum buffer instead; at a constant
-// LR the two are the same update (tests/unit/optimizers_test.cc), and keeping the LR outside lets LARS share SGD's
+// LR the two are the same update (tests/unit/optimizer_test.cc), and keeping the LR outside lets LARS share SGD's
 // momentum state and LR schedules. With --lars_exclude, BatchNorm parameters and biases get plain SGD.
 class Lars : public Sgd {
  public:
@@ -22,16 +22,11 @@ class Lars : public Sgd {
   std::vector<at::Tensor> Directions(const Group& group) override {
     std::vector<at::Tensor> directions = Sgd::Directions(group);
     if (!group.layerwise) return directions;
-    const std::vector<at::Tensor> weight_norms = at::_foreach_norm(group.params);
-    const std::vector<at::Tensor> grad_norms = at::_foreach_norm(group.grads);
-    for (size_t i = 0; i < directions.size(); ++i) {
-      const at::Tensor& w = weight_norms[i];
-      const at::Tensor& g = grad_norms[i];
-      const at::Tensor ratio =
-          options_.lars_trust_coefficient * w / (g + w * group.weight_decay + options_.opt_eps);
-      const at::Tensor trust = at::where(w.gt(0).logical_and(g.gt(0)), ratio, at::ones_like(ratio));
-      directions[i] = directions[i] * trust;
-    }
+    const at::Tensor w = at::stack(at::_foreach_norm(group.params));
+    const at::Tensor g = at::stack(at::_foreach_norm(group.grads));
+    const at::Tensor ratios = options_.lars_trust_coefficient * w / (g + w * group.weight_decay + options_.opt_eps);
+    const at::Tensor trust = at::where(w.gt(0).logical_and(g.gt(0)), ratios, at::ones_like(ratios));
+    for (size_t i = 0; i < directions.size(); ++i) directions[i] = directions[i] * trust[i];
     return directions;
   }
 };

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# --optimizer and --accum_steps end to end, 2 ranks on Fashion-MNIST with CutMix + Mixup:
+# --optimizer, --accum_steps and --sync_bn end to end, 2 ranks on Fashion-MNIST with CutMix + Mixup:
 #  1. adamw, lamb and lars, each with 2 micro-batches per step, train (test accuracy well above chance) with the
 #     optimizer named in every checkpoint's MANIFEST and its state in optimizer.pt under torch.optim's names
 #     (read back in Python when Debian's python3-torch is there);
 #  2. each resumed from its checkpoint at step 10 ends bitwise equal to its straight run (every file of the final
 #     checkpoint: model, optimizer state, every rank's state);
 #  3. the AdamW checkpoint resumes on 1 rank with 4 micro-batches (same global batch) and finishes;
-#  4. a checkpoint resumed with another --optimizer is refused with one line naming both, and nothing is written.
-# Usage: optimizers_test.sh STROBE_BINARY MPIEXEC
+#  4. a checkpoint resumed with another --optimizer is refused with one line naming both, and nothing is written;
+#  5. --sync_bn trains with 2 micro-batches, and is resumed bitwise as well.
+# Usage: recipes_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
 mpiexec=$2
@@ -75,3 +76,11 @@ grep -q "strobe: error: .*$mismatch" <<<"$output" || { echo "$output"; fail "no 
 [[ $(grep -c "^strobe: error:" <<<"$output") -eq 1 ]] || { echo "$output"; fail "more than one error line"; }
 [[ ! -e $work/switched/checkpoints/step-000000010 ]] || fail "the refused resume wrote a checkpoint"
 echo "ok: another optimizer: $(grep -m1 -o "strobe: error: .*" <<<"$output")"
+
+train 2 "$work/sync" --sync_bn
+accuracy=$(grep -o "test accuracy [0-9.]*" "$work/sync.log" | tail -1 | awk '{print $3}')
+awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.5) }' || fail "--sync_bn reached test accuracy $accuracy, expected >= 0.5"
+train 2 "$work/sync-resumed" --sync_bn --resume="$work/sync/checkpoints/step-000000010"
+diff <(files_of "$work/sync/$final") <(files_of "$work/sync-resumed/$final") \
+  || fail "--sync_bn resumed at step 10 differs from its straight run"
+echo "ok: --sync_bn with 2 micro-batches: test accuracy $accuracy; resumed at step 10 it is bitwise the straight run"

@@ -1,0 +1,50 @@
+#ifndef STROBE_WORKER_MODELS_SYNC_BATCH_NORM_H_
+#define STROBE_WORKER_MODELS_SYNC_BATCH_NORM_H_
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "ops/communicator.h"
+#include "worker/models/classifier.h"
+
+namespace strobe {
+
+// The built-in models' BatchNorm: torch::nn::BatchNorm2d's tensors under its names (weight, bias, running_mean,
+// running_var, num_batches_tracked), its defaults (eps 1e-5, momentum 0.1) and its computation, bitwise, until
+// SynchroniseOver() is called; from then on, in training mode, it normalises with the mean and
+// variance of every rank's batch together, as torch.nn.SyncBatchNorm: per channel, the sum and count are summed
+// over ranks, then the sum of squared deviations from that mean, and backward sums the gradients that reach those
+// statistics over ranks the same way. So 2 ranks x 32 images compute what 1 rank x 64 does, and the running
+// statistics, updated from the global statistics, stay identical on every rank. Two small all-reduces per layer
+// in forward and two in backward. Evaluation uses the running statistics as always.
+// (Not a subclass of torch::nn::BatchNorm2dImpl: LibTorch does not export the virtual functions a subclass needs.)
+class SyncBatchNorm2dImpl : public torch::nn::Module {
+ public:
+  explicit SyncBatchNorm2dImpl(int64_t features);
+
+  torch::Tensor forward(const torch::Tensor& input);
+  void SynchroniseOver(Communicator* communicator) { communicator_ = communicator; }
+
+  torch::Tensor weight;
+  torch::Tensor bias;
+  torch::Tensor running_mean;
+  torch::Tensor running_var;
+  torch::Tensor num_batches_tracked;
+
+ private:
+  torch::Tensor SynchronisedForward(const torch::Tensor& input);
+
+  Communicator* communicator_ = nullptr;
+};
+TORCH_MODULE(SyncBatchNorm2d);
+
+// --sync_bn: makes every SyncBatchNorm2d of `model` synchronise over `communicator`; InvalidArgument naming
+// `model_name` when it has none.
+absl::Status SynchroniseBatchNorm(Classifier& model, Communicator& communicator, const std::string& model_name);
+
+}  // namespace strobe
+
+#endif  // STROBE_WORKER_MODELS_SYNC_BATCH_NORM_H_
