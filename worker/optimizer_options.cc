@@ -20,7 +20,8 @@ absl::Status OptimizerOptions::Validate() const {
   if (nesterov && momentum <= 0 && uses_momentum()) {
     return absl::InvalidArgumentError("--nesterov needs --momentum > 0");
   }
-  if (opt_eps <= 0 && optimizer != OptimizerKind::kSgd) {
+  // Adam's denominator needs it; LARS's trust ratio is only formed where both norms are positive.
+  if (opt_eps <= 0 && (optimizer == OptimizerKind::kAdamW || optimizer == OptimizerKind::kLamb)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("--opt_eps must be > 0 with --optimizer=%s, got %g", OptimizerName(optimizer), opt_eps));
   }

@@ -7,7 +7,8 @@
 #     checkpoint: model, optimizer state, every rank's state);
 #  3. the AdamW checkpoint resumes on 1 rank with 4 micro-batches (same global batch) and finishes;
 #  4. a checkpoint resumed with another --optimizer is refused with one line naming both, and nothing is written;
-#  5. --sync_bn trains with 2 micro-batches, and is resumed bitwise as well.
+#  5. --sync_bn trains with 2 micro-batches, and is resumed bitwise as well;
+#  6. `strobe export` and `strobe eval` refuse a bad --format or --eval_split, and --ema on a checkpoint without one.
 # Usage: recipes_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -84,3 +85,30 @@ train 2 "$work/sync-resumed" --sync_bn --resume="$work/sync/checkpoints/step-000
 diff <(files_of "$work/sync/$final") <(files_of "$work/sync-resumed/$final") \
   || fail "--sync_bn resumed at step 10 differs from its straight run"
 echo "ok: --sync_bn with 2 micro-batches: test accuracy $accuracy; resumed at step 10 it is bitwise the straight run"
+
+# Bad input to `strobe export` and `strobe eval` with such a checkpoint (no EMA): one clear line, nothing written.
+refused() {  # MESSAGE COMMAND...
+  local message=$1 status=0 out
+  shift
+  out=$(timeout 120 "$strobe" "$@" 2>&1) || status=$?
+  [[ $status -ne 0 ]] || { echo "$out"; fail "accepted: $*"; }
+  grep -qF -- "$message" <<<"$out" || { echo "$out"; fail "$* gave no '$message'"; }
+  echo "ok: $1 $2: $(grep -m1 -o "strobe: error: .*" <<<"$out")"
+}
+checkpoint=$work/adamw/$final
+refused "--format=bogus is not one of auto, torchscript, state_dict" export --format=bogus "$checkpoint" "$work/x.pt"
+refused "--ema: checkpoint $checkpoint holds no moving average of the weights" export --ema "$checkpoint" "$work/x.pt"
+[[ ! -e $work/x.pt ]] || fail "a refused export wrote its output"
+refused "--eval_split=bogus is not one of test, train" eval --eval_split=bogus --model="$checkpoint" --data="$data" \
+  --train_samples=1024
+refused "--ema: checkpoint $checkpoint holds no moving average of the weights" eval --ema --model="$checkpoint" \
+  --data="$data" --train_samples=1024 --output="$work/x.json"
+[[ ! -e $work/x.json ]] || fail "a refused eval wrote its output"
+
+# deploy/recipes/imagenet_resnet50_lars.flags is accepted and plans its LR as documented: linear warmup to 17 over 5
+# epochs, then polynomial decay of power 2 towards 1e-4 (on Fashion-MNIST's 60,000 images: 7 steps per epoch).
+"$strobe" lr-plot --flagfile="$(dirname "$0")/../../deploy/recipes/imagenet_resnet50_lars.flags" \
+  --output="$work/lars.png" | grep -q "308 steps, peak LR 17)" || fail "the LARS recipe's flags were not accepted"
+awk -F, 'NR == 36 && $3 != 17 { exit 1 } NR == 309 && !($3 > 1e-4 && $3 < 1e-3) { exit 1 }' "$work/lars.csv" \
+  || fail "the LARS recipe's LR plan is not warmup to 17 then poly decay towards 1e-4"
+echo "ok: the ImageNet LARS recipe's flags are accepted, peak LR 17 after 5 epochs, decaying towards 1e-4"

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 namespace strobe {
 namespace {
 
@@ -32,6 +34,15 @@ AdamMoments::Moments AdamMoments::UpdateMoments(const Group& group) {
   at::_foreach_mul_(moments.exp_avg_sq, beta2());
   at::_foreach_addcmul_(moments.exp_avg_sq, group.grads, group.grads, 1 - beta2());
   return moments;
+}
+
+std::vector<at::Tensor> AdamMoments::Denominators(const Moments& moments) const {
+  std::vector<at::Scalar> root_corrections;
+  for (double step : moments.step) root_corrections.emplace_back(std::sqrt(1 - std::pow(beta2(), step)));
+  std::vector<at::Tensor> denominators = at::_foreach_sqrt(moments.exp_avg_sq);
+  at::_foreach_div_(denominators, root_corrections);
+  at::_foreach_add_(denominators, options_.opt_eps);
+  return denominators;
 }
 
 }  // namespace strobe

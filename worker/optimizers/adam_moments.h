@@ -23,6 +23,8 @@ class AdamMoments : public Optimizer {
 
   // Counts the step and folds the group's gradients into the averages (zeros before a parameter's first step).
   Moments UpdateMoments(const Group& group);
+  // Adam's denominators, sqrt(exp_avg_sq) / sqrt(1 - beta2^step) + eps, in torch.optim.AdamW's order.
+  std::vector<at::Tensor> Denominators(const Moments& moments) const;
   double beta1() const { return momentum(); }
   double beta2() const { return options_.opt_beta2; }
 };

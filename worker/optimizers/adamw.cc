@@ -21,15 +21,9 @@ class AdamW : public AdamMoments {
   void StepGroup(const Group& group) override {
     if (group.weight_decay != 0) at::_foreach_mul_(group.params, 1 - group.lr * group.weight_decay);
     const Moments moments = UpdateMoments(group);
-    std::vector<at::Scalar> root_corrections;
     std::vector<at::Scalar> step_sizes;
-    for (double step : moments.step) {
-      root_corrections.emplace_back(std::sqrt(1 - std::pow(beta2(), step)));
-      step_sizes.emplace_back(-group.lr / (1 - std::pow(beta1(), step)));
-    }
-    std::vector<at::Tensor> denominators = at::_foreach_sqrt(moments.exp_avg_sq);
-    at::_foreach_div_(denominators, root_corrections);
-    at::_foreach_add_(denominators, options_.opt_eps);
+    for (double step : moments.step) step_sizes.emplace_back(-group.lr / (1 - std::pow(beta1(), step)));
+    const std::vector<at::Tensor> denominators = Denominators(moments);
     at::_foreach_addcdiv_(group.params, moments.exp_avg, denominators, step_sizes);
   }
 };

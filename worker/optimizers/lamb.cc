@@ -24,16 +24,9 @@ class Lamb : public AdamMoments {
   void StepGroup(const Group& group) override {
     const Moments moments = UpdateMoments(group);
     std::vector<at::Scalar> corrections1;
-    std::vector<at::Scalar> root_corrections2;
-    for (double step : moments.step) {
-      corrections1.emplace_back(1 - std::pow(beta1(), step));
-      root_corrections2.emplace_back(std::sqrt(1 - std::pow(beta2(), step)));
-    }
+    for (double step : moments.step) corrections1.emplace_back(1 - std::pow(beta1(), step));
     std::vector<at::Tensor> updates = at::_foreach_div(moments.exp_avg, corrections1);
-    std::vector<at::Tensor> denominators = at::_foreach_sqrt(moments.exp_avg_sq);
-    at::_foreach_div_(denominators, root_corrections2);
-    at::_foreach_add_(denominators, options_.opt_eps);
-    at::_foreach_div_(updates, denominators);
+    at::_foreach_div_(updates, Denominators(moments));
     if (group.weight_decay != 0) at::_foreach_add_(updates, group.params, group.weight_decay);
     if (group.layerwise) {
       const at::Tensor w = at::stack(at::_foreach_norm(group.params));
