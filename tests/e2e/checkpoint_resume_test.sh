@@ -23,14 +23,6 @@ common=(train --data="$data" --train_samples=1024 --batch_size=64 --epochs=3 --l
         --mix_partners=previous --plateau_metric=train_loss --plateau_patience=2 --eval_samples=500
         --eval_batch=250 --trace --ema_decay=0.9 --ema_warmup)
 source "$(dirname "$0")/lib.sh"
-train() {  # RANKS RUN_DIR [flags...]
-  local ranks=$1 dir=$2
-  shift 2
-  timeout 300 "$mpiexec" -np "$ranks" "$strobe" "${common[@]}" --run_dir="$dir" "$@" >"$dir.log" 2>&1 \
-    || { cat "$dir.log"; fail "$dir exited with $?"; }
-}
-# The file table (names, sizes, CRC-32s) of a checkpoint's manifest: equal tables mean bitwise equal state.
-files_of() { grep '^file ' "$1/MANIFEST"; }
 # Training reports from step $2 on, without the fields that describe this process's window rather than the training
 # state (speed, data wait, mixing λ drawn, the step breakdown, wall time).
 reports_from() {

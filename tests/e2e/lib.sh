@@ -56,3 +56,15 @@ expect_resume_continues() {
   [[ $status -eq 75 ]] || { echo "$resumed"; fail "the resumed run exited with $status, expected 75 (stopped)"; }
   grep -q "resumed from $1/checkpoints/step-" <<<"$resumed" || { echo "$resumed"; fail "it did not resume"; }
 }
+
+# Runs `$mpiexec -np $1 $strobe "${common[@]}" --run_dir=$2 [flags...]` with its output in $2.log; fails the test,
+# showing the log, if it exits non-zero.
+train() {
+  local ranks=$1 dir=$2
+  shift 2
+  timeout 300 "$mpiexec" -np "$ranks" "$strobe" "${common[@]}" --run_dir="$dir" "$@" >"$dir.log" 2>&1 \
+    || { cat "$dir.log"; fail "$dir exited with $?"; }
+}
+
+# The file table (names, sizes, CRC-32s) of checkpoint $1's manifest: equal tables mean bitwise equal state.
+files_of() { grep '^file ' "$1/MANIFEST"; }

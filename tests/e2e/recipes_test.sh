@@ -23,13 +23,6 @@ common=(train --data="$data" --train_samples=1024 --batch_size=64 --epochs=2 --l
 declare -A recipe=([adamw]="--optimizer=adamw --lr=0.002 --weight_decay=0.05"
                    [lamb]="--optimizer=lamb --lr=0.01 --weight_decay=0.01"
                    [lars]="--optimizer=lars --lr=5 --weight_decay=5e-5")
-train() {  # RANKS RUN_DIR [flags...]
-  local ranks=$1 dir=$2
-  shift 2
-  timeout 300 "$mpiexec" -np "$ranks" "$strobe" "${common[@]}" --run_dir="$dir" "$@" >"$dir.log" 2>&1 \
-    || { cat "$dir.log"; fail "$dir exited with $?"; }
-}
-files_of() { grep '^file ' "$1/MANIFEST"; }
 final=checkpoints/step-000000032
 
 for name in adamw lamb lars; do
