@@ -126,6 +126,7 @@ EncodedImageOptions ImageOptions(const TrainConfig& config) {
   EncodedImageOptions options;
   const DataOptions& data = config.data;
   options.transform.size = static_cast<int>(data.image_size);
+  options.train_sizes = *ImageSizeSchedule::Parse(data.image_size_schedule);  // validated with the flags
   options.transform.resize_to = static_cast<int>(data.val_resize);
   options.transform.crop.scale_min = data.crop_scale_min;
   options.transform.channels_last = config.device.channels_last;
@@ -200,6 +201,12 @@ absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config, int wo
 bool IsImageFolderDataset(const std::string& dir) { return IsDirectory(JoinPath(dir, "train")); }
 
 absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config, int world_size) {
+  if (!config.data.image_size_schedule.empty() && !IsImageFolderDataset(config.data.dir)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--image_size_schedule resizes the crops of JPEG input (train/ and val/ folders or tar shards); %s holds "
+        "IDX images of one fixed size",
+        config.data.dir));
+  }
   absl::StatusOr<TrainData> data =
       IsImageFolderDataset(config.data.dir) ? LoadEncodedImageData(config, world_size) : LoadIdxData(config.data);
   if (data.ok() && config.data.streamed() && data->train->shard_sizes().empty()) {

@@ -16,6 +16,15 @@ absl::Status TrainConfig::Validate(int world_size) const {
     return absl::InvalidArgumentError(
         "--label_smoothing applies to classification: --task=regression trains on the label's value");
   }
+  // Under these the partner of a sample is in the batch before, which has another size at a schedule's change.
+  const bool previous_batch_partners =
+      mix.partners == PartnerPolicy::kPrevious || (mix.partners == PartnerPolicy::kRing && world_size == 1);
+  if (!data.image_size_schedule.empty() && mix.enabled() && previous_batch_partners) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--image_size_schedule changes the batches' image size between epochs, so --mix_partners=%s (partners from "
+        "the previous batch%s) could pair images of two sizes; use --mix_partners=flip, roll or permute",
+        PartnerPolicyName(mix.partners), world_size == 1 ? " at 1 rank" : ""));
+  }
   if (device.amp == Precision::kFloat16 && lr.adascale) {
     return absl::InvalidArgumentError(
         "--amp=fp16 and --lr_adascale do not go together: AdaScale would measure loss-scaled gradients");

@@ -25,6 +25,7 @@
 #include "worker/device_placement.h"
 #include "worker/epoch_order.h"
 #include "worker/file_system.h"
+#include "worker/imagenet/image_size_schedule.h"
 #include "worker/models/sync_batch_norm.h"
 #include "worker/optimizer.h"
 #include "worker/step_breakdown.h"
@@ -201,6 +202,9 @@ class TrainLoop {
   // event; beyond it, or with --nonfinite=stop, the later checkpoints are set aside and the run ends with an error.
   absl::Status OnNonFiniteStep(double local_loss);
   absl::Status CheckIdenticalWeights();
+  // With --image_size_schedule: an event when this epoch's training crops differ in size from the last epoch's
+  // (or the run starts).
+  void AnnounceImageSize();
   void Event(const std::string& kind, const std::string& message) {
     if (reporter_ != nullptr) reporter_->Event(kind, state_.position.step, message);
   }
@@ -233,6 +237,7 @@ class TrainLoop {
   int64_t skipped_steps_ = 0;         // non-finite steps of this run (since its start or resume)
   int64_t first_nonfinite_step_ = -1;  // -1: none yet
   int64_t resumed_step_ = -1;          // the step of the checkpoint this run resumed from; -1: a new run
+  int announced_image_size_ = 0;       // the training crop side of the last AnnounceImageSize event
 };
 
 absl::Status TrainLoop::Start() {
@@ -562,10 +567,22 @@ void TrainLoop::EvaluateBoth() {
                                                 placement_, config_.task);
 }
 
+void TrainLoop::AnnounceImageSize() {
+  const ImageSizeSchedule schedule = *ImageSizeSchedule::Parse(config_.data.image_size_schedule);  // validated
+  if (schedule.empty()) return;
+  const int64_t epoch = state_.position.epoch;
+  const int size = schedule.SizeAt(epoch, static_cast<int>(config_.data.image_size));
+  if (announced_image_size_ == size) return;
+  announced_image_size_ = size;
+  Event("data", absl::StrFormat("epoch %d trains on %d x %d crops (--image_size_schedule; evaluation at %d)", epoch,
+                                size, size, config_.data.image_size));
+}
+
 absl::StatusOr<TrainSummary> TrainLoop::Run() {
   if (absl::Status started = Start(); !started.ok()) return started;
   while (state_.position.epoch < config_.run.epochs) {
     const torch::Tensor order = EpochOrder(order_, *data_.train, state_.position.epoch);
+    AnnounceImageSize();
     window_start_ = Clock::now();
     if (absl::Status trained = TrainEpoch(order); !trained.ok()) return trained;
     if (summary_.stopped || summary_.ended_by_hook) break;

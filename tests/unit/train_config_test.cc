@@ -70,6 +70,22 @@ TEST(TrainConfigTest, ChecksBetweenModules) {
   c.task.task = Task::kRegression;
   c.mix.label_smoothing = 0.1;
   EXPECT_EQ(Problem(c), "--label_smoothing applies to classification: --task=regression trains on the label's value");
+  c = Valid();
+  c.data.image_size_schedule = "32@0,48@1";
+  c.mix.cutmix_alpha = 1.0;
+  c.mix.partners = PartnerPolicy::kRing;
+  EXPECT_TRUE(c.Validate(2).ok());
+  EXPECT_EQ(Problem(c, 1),
+            "--image_size_schedule changes the batches' image size between epochs, so --mix_partners=ring (partners "
+            "from the previous batch at 1 rank) could pair images of two sizes; use --mix_partners=flip, roll or "
+            "permute");
+  c.mix.partners = PartnerPolicy::kPrevious;
+  EXPECT_FALSE(c.Validate(2).ok());
+  c.data.image_size_schedule = "32@0,24@1";
+  EXPECT_EQ(Problem(c), "--image_size_schedule=32@0,24@1: '24@1' does not increase both the epoch and the size over "
+                        "the entry before it");
+  c = Valid();
+  c.task.task = Task::kRegression;
   c.mix.label_smoothing = 0;
   c.task.smooth_l1_beta = -1;
   EXPECT_EQ(Problem(c), "--smooth_l1_beta=-1 must lie in [0, 1e+09]");

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_format.h"
 #include "ops/option_checks.h"
+#include "worker/imagenet/image_size_schedule.h"
 
 namespace strobe {
 
@@ -13,6 +14,9 @@ absl::Status DataOptions::Validate() const {
   if (image_size < 8 || val_resize < image_size) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--image_size (%d) must be >= 8 and --val_resize (%d) at least --image_size", image_size, val_resize));
+  }
+  if (absl::StatusOr<ImageSizeSchedule> schedule = ImageSizeSchedule::Parse(image_size_schedule); !schedule.ok()) {
+    return schedule.status();
   }
   if (order != "shuffled" && order != "streamed") {
     return absl::InvalidArgumentError(absl::StrFormat("--data_order=%s is not one of shuffled, streamed", order));

@@ -19,6 +19,9 @@ struct DataOptions {
   // ImageNet-layout datasets (worker/imagenet); the IDX path ignores these.
   int64_t image_size = 224;      // training crop and validation centre crop
   int64_t val_resize = 256;      // validation: shorter side resized to this before the centre crop
+  // Progressive resizing of the training crops by epoch, "SIZE@EPOCH,..." (worker/imagenet/image_size_schedule.h);
+  // empty: image_size throughout
+  std::string image_size_schedule;
   double crop_scale_min = 0.08;  // RandomResizedCrop area fraction range [crop_scale_min, 1]
   int decode_threads = 0;        // 0: as many as the step's threads (DeviceOptions::threads)
   int64_t prefetch_batches = 2;  // batches decoded ahead of the training step
@@ -43,6 +46,7 @@ struct DataOptions {
     visit("eval_batch", self.eval_batch);
     visit("image_size", self.image_size);
     visit("val_resize", self.val_resize);
+    visit("image_size_schedule", self.image_size_schedule);
     visit("crop_scale_min", self.crop_scale_min);
     visit("decode_threads", self.decode_threads);
     visit("prefetch_batches", self.prefetch_batches);

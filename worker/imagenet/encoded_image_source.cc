@@ -64,17 +64,23 @@ void EncodedImageSource::CountRead(int64_t image, const absl::Status& status) {
   std::fprintf(stderr, "strobe: skipping an unreadable image, replaced by the next readable one: %s\n", what.c_str());
 }
 
+SampleTransform EncodedImageSource::TransformFor(const BatchDraw& draw) const {
+  SampleTransform transform = options_.transform;
+  if (draw.augment) transform.size = options_.train_sizes.SizeAt(draw.epoch, transform.size);
+  return transform;
+}
+
 template <typename T>
 void EncodedImageSource::DecodeInto(int64_t index, const BatchDraw& draw, T* pixels, int64_t* label) {
+  const SampleTransform transform = TransformFor(draw);
   for (int64_t attempt = 0; attempt < kReplacementTries; ++attempt) {
     const int64_t sample = samples_[(index + attempt) % size()];
     absl::StatusOr<std::string> data = images_->Read(sample);
     absl::Status status = data.status();
     if (data.ok()) {
       const auto* bytes = reinterpret_cast<const uint8_t*>(data->data());
-      status = draw.augment ? TransformTrainSample(bytes, data->size(), options_.transform, SampleSeed(draw, index),
-                                                   pixels)
-                            : TransformEvalSample(bytes, data->size(), options_.transform, pixels);
+      status = draw.augment ? TransformTrainSample(bytes, data->size(), transform, SampleSeed(draw, index), pixels)
+                            : TransformEvalSample(bytes, data->size(), transform, pixels);
     }
     CountRead(sample, status);
     if (status.ok()) {
@@ -112,7 +118,7 @@ absl::Status EncodedImageSource::CheckUnreadable() const {
 std::shared_ptr<EncodedImageSource::PendingBatch> EncodedImageSource::Start(const at::Tensor& indices,
                                                                           const BatchDraw& draw) {
   const int64_t n = indices.numel();
-  const int64_t size = options_.transform.size;
+  const int64_t size = TransformFor(draw).size;
   at::TensorOptions options = at::TensorOptions().dtype(options_.transform.uint8_output ? at::kByte : at::kFloat);
 #if STROBE_WITH_CUDA
   // Page-locked, so the copy to the GPU is a DMA that can overlap compute.
@@ -134,7 +140,7 @@ std::shared_ptr<EncodedImageSource::PendingBatch> EncodedImageSource::Start(cons
 
 template <typename T>
 void EncodedImageSource::DecodeAll(const std::shared_ptr<PendingBatch>& pending, T* pixels) {
-  const int64_t size = options_.transform.size;
+  const int64_t size = TransformFor(pending->draw).size;
   const int64_t* index = pending->indices.data_ptr<int64_t>();
   int64_t* labels = pending->batch.labels.data_ptr<int64_t>();
   for (int64_t i = 0; i < pending->indices.numel(); ++i) {

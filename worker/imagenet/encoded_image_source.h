@@ -9,12 +9,15 @@
 #include "worker/data/sample_source.h"
 #include "worker/data/worker_pool.h"
 #include "worker/imagenet/encoded_images.h"
+#include "worker/imagenet/image_size_schedule.h"
 #include "worker/imagenet/sample_transform.h"
 
 namespace strobe {
 
 struct EncodedImageOptions {
   SampleTransform transform;
+  // Training draws' crop side by epoch (progressive resizing); evaluation draws use transform.size.
+  ImageSizeSchedule train_sizes;
   int decode_threads = 1;
   int64_t max_unreadable = 100;  // more distinct unreadable images than this on a rank end the run
   // A larger share of failed reads on a rank ends it too, once it has read min(1000, the split's size) times.
@@ -55,6 +58,8 @@ class EncodedImageSource : public SampleSource {
   // Fills one slot of a batch with sample `index` or, when it cannot be read, the next readable sample.
   template <typename T>
   void DecodeInto(int64_t index, const BatchDraw& draw, T* pixels, int64_t* label);
+  // The transform of `draw`'s samples: the schedule's crop side for a training draw's epoch.
+  SampleTransform TransformFor(const BatchDraw& draw) const;
   // Counts a read; an unreadable file is reported the first time (on stderr, by name) and counted once.
   void CountRead(int64_t image, const absl::Status& status);
   // The error that ends the run once the unreadable images pass a limit; OK below them.
