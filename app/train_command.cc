@@ -118,10 +118,15 @@ int RunTrainCommand(const DistributedContext& context) {
 
   std::unique_ptr<ProgressReporter> reporter;
   if (context.rank == 0) {
-    std::printf("strobe: training %s on %d samples, %d rank(s) x %d on %s (amp %s%s), %d thread(s) per rank, run "
+    const std::string micro_batches =
+        config.run.accum_steps > 1
+            ? absl::StrFormat(" (%d micro-batches of %d)", config.run.accum_steps,
+                              plan->local_batch() / config.run.accum_steps)
+            : "";
+    std::printf("strobe: training %s on %d samples, %d rank(s) x %d%s on %s (amp %s%s), %d thread(s) per rank, run "
                 "dir %s\n",
                 config.model.name.c_str(), static_cast<int>(data->train->size()), context.world_size,
-                static_cast<int>(plan->local_batch()), device->is_cpu() ? "cpu" : "cuda",
+                static_cast<int>(plan->local_batch()), micro_batches.c_str(), device->is_cpu() ? "cpu" : "cuda",
                 PrecisionName(config.device.amp).c_str(), config.device.channels_last ? ", channels-last" : "",
                 at::get_num_threads(), run_dir.c_str());
     reporter = std::make_unique<ProgressReporter>(stdout, LiveProgress(config.run, context),

@@ -28,6 +28,7 @@ final=checkpoints/step-000000032
 for name in adamw lamb lars; do
   read -r -a flags <<<"${recipe[$name]}"
   train 2 "$work/$name" "${flags[@]}"
+  grep -q "2 rank(s) x 32 (2 micro-batches of 16) on cpu" "$work/$name.log" || fail "the start line lacks the micro-batches"
   accuracy=$(grep -o "test accuracy [0-9.]*" "$work/$name.log" | tail -1 | awk '{print $3}')
   awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.5) }' || fail "$name reached test accuracy $accuracy, expected >= 0.5"
   grep -qx "optimizer $name" "$work/$name/$final/MANIFEST" \
