@@ -119,6 +119,21 @@ def mix_batch(x, labels, rng, args, num_classes=10):
     return x, onehot.mul(lam).add_(onehot.flip(0).mul_(1 - lam))
 
 
+def evaluate(model, xte, yte, rank, ranks):
+    """Test accuracy of the same weights, each rank counting its contiguous share of the test set."""
+    model.eval()
+    n = len(xte)
+    lo, hi = rank * n // ranks, (rank + 1) * n // ranks
+    correct = torch.zeros(1, dtype=torch.int64)
+    with torch.no_grad():
+        for b in range(lo, hi, 100):  # small batches: 500 spends 10 s of page faults here
+            e = min(hi, b + 100)
+            x = (xte[b:e].unsqueeze(1).float() / 255 - MEAN) / STD
+            correct += (model(x).argmax(1) == yte[b:e]).sum()
+    dist.all_reduce(correct)
+    return round(correct.item() / n, 4)
+
+
 def worker(rank, args):
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(args.port)
@@ -168,24 +183,22 @@ def worker(rank, args):
             opt.step()
             step += 1
             images += args.batch_size
+        if args.eval_each_epoch and epoch + 1 < args.epochs:  # the last epoch's evaluation follows below
+            accuracy = evaluate(model, xte, yte, rank, args.ranks)
+            if rank == 0:
+                print(json.dumps({"epoch": epoch, "time": round(time.time(), 3), "test_accuracy": accuracy}),
+                      flush=True)
     dist.barrier()
     elapsed = time.perf_counter() - start
-    # Evaluate the same weights on this rank's contiguous share of the test set.
-    ddp.eval()
-    n = len(xte)
-    lo, hi = rank * n // args.ranks, (rank + 1) * n // args.ranks
-    correct = torch.zeros(1, dtype=torch.int64)
-    with torch.no_grad():
-        for b in range(lo, hi, 100):  # small batches: 500 spends 10 s of page faults here (not timed)
-            e = min(hi, b + 100)
-            x = (xte[b:e].unsqueeze(1).float() / 255 - MEAN) / STD
-            correct += (model(x).argmax(1) == yte[b:e]).sum()
-    dist.all_reduce(correct)
+    accuracy = evaluate(model, xte, yte, rank, args.ranks)
+    if rank == 0 and args.eval_each_epoch:
+        print(json.dumps({"epoch": args.epochs - 1, "time": round(time.time(), 3), "test_accuracy": accuracy}),
+              flush=True)
     if rank == 0:
         print(json.dumps({"impl": "pytorch-ddp-gloo", "model": args.model, "ranks": args.ranks, "threads_per_rank": args.threads,
                           "global_batch": args.batch_size, "mix": args.mix, "steps": step, "seconds": round(elapsed, 3),
                           "images_per_s": round(images / elapsed, 1),
-                          "test_accuracy": round(correct.item() / n, 4)}), flush=True)
+                          "test_accuracy": accuracy}), flush=True)
     dist.destroy_process_group()
 
 
@@ -209,6 +222,8 @@ def main():
     p.add_argument("--mix_switch_prob", type=float, default=0.5)
     p.add_argument("--label_smoothing", type=float, default=0.1)
     p.add_argument("--port", type=int, default=29517)
+    p.add_argument("--eval_each_epoch", action="store_true",
+                   help="also print {epoch, time, test_accuracy} after every epoch (time-to-accuracy)")
     args = p.parse_args()
     if "OMPI_COMM_WORLD_SIZE" in os.environ:  # started by mpirun: this process is one rank
         if int(os.environ["OMPI_COMM_WORLD_SIZE"]) != args.ranks:
