@@ -11,7 +11,8 @@ shift $(( $# >= 2 ? 2 : $# ))
 sides=("$@")
 [[ ${#sides[@]} -gt 0 ]] || sides=(128 160 192 224)
 photos=${STROBE_PHOTO_SET:-$build/photo-set}
-[[ -d $photos ]] || { echo "resize_decode_cost.sh: no photo set at $photos (bash bench/jpeg_bench.sh makes it)" >&2; exit 1; }
+[[ -d $photos ]] ||
+  { echo "resize_decode_cost.sh: no photo set at $photos (bash bench/jpeg_bench.sh makes it)" >&2; exit 1; }
 declare -A runs
 for ((r = 1; r <= repeats; ++r)); do
   for side in "${sides[@]}"; do
@@ -20,7 +21,9 @@ for ((r = 1; r <= repeats; ++r)); do
   done
 done
 last=${sides[-1]}
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+median() {
+  printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
+}
 reference=$(median "${runs[$last]}")
 for side in "${sides[@]}"; do
   m=$(median "${runs[$side]}")

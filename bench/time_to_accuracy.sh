@@ -50,5 +50,8 @@ if [[ ${#strobe_times[@]} -gt 0 && ${#ddp_times[@]} -gt 0 ]]; then
   s=$(best "${strobe_times[@]}"); d=$(best "${ddp_times[@]}")
   awk -v s="$s" -v d="$d" 'BEGIN { printf "best: strobe %.1f s, ddp %.1f s: ddp / strobe = %.2fx\n", s, d, d / s }'
 else
-  echo "best: the target was not reached by $([[ ${#strobe_times[@]} -eq 0 ]] && echo strobe) $([[ ${#ddp_times[@]} -eq 0 ]] && echo ddp)"
+  missing=()
+  [[ ${#strobe_times[@]} -gt 0 ]] || missing+=(strobe)
+  [[ ${#ddp_times[@]} -gt 0 ]] || missing+=(ddp)
+  echo "best: the target was not reached by ${missing[*]}"
 fi
