@@ -30,8 +30,16 @@ strobe_run() {  # SEED
 ddp_run() {  # SEED
   local start
   start=$(date +%s.%N)
+  # A gloo rank once kept spinning after its last line (2026-12-05): its final line ends the wait, not its exit.
   mpirun -np 2 /usr/bin/python3 "$here/ddp_baseline.py" --ranks=2 --epochs="$epochs" --seed="$1" --eval_each_epoch \
-    >"$work/ddp-$1.log" 2>&1 || { cat "$work/ddp-$1.log" >&2; exit 1; }
+    >"$work/ddp-$1.log" 2>&1 &
+  local launcher=$!
+  until grep -q '"impl"' "$work/ddp-$1.log"; do
+    kill -0 "$launcher" 2>/dev/null || { cat "$work/ddp-$1.log" >&2; exit 1; }
+    sleep 1
+  done
+  sleep 5
+  kill "$launcher" 2>/dev/null || true
   grep '^{"epoch"' "$work/ddp-$1.log" |
     sed -E 's/.*"epoch": ([0-9]+), "time": ([0-9.]+), "test_accuracy": ([0-9.]+).*/\1 \2 \3/' | first_reaching "$start"
 }
