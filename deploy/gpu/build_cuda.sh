@@ -1,8 +1,14 @@
 # Sourced by the GPU check scripts (deploy/gpu/check_*.sh): unpacks Debian 12's MPI, Abseil, GoogleTest and
 # protobuf .debs from $debs into a private prefix, points the environment at them, and configures and builds
 # Strobe's CUDA configuration against the host's PyTorch (LibTorch 2.x) and pip's NCCL in /tmp/strobe-cuda, logging
-# to $out. Exits the calling script if configuring or building fails. Needs: $debs, $out, $root.
+# to $out, after naming the host's GPU, PyTorch and compilers. Exits the calling script if configuring or building
+# fails. Needs: $debs, $out, $root.
 prefix=/opt/strobe-deps
+echo "== host"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
+nvcc --version | tail -1
+g++ --version | head -1
 mkdir -p "$prefix"
 for deb in "$debs"/*.deb; do dpkg -x "$deb" "$prefix"; done
 lib=$prefix/usr/lib/x86_64-linux-gnu

@@ -21,11 +21,6 @@ mkdir -p "$out"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 exec > >(tee "$out/check.log") 2>&1
 
-echo "== host"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))'
-nvcc --version | tail -1
-g++ --version | head -1
 
 source "$root/deploy/gpu/build_cuda.sh"
 
