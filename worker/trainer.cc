@@ -124,6 +124,7 @@ CheckpointedRun DescribeRun(const TrainConfig& config, const TrainShardPlan& pla
   run.global_batch = config.run.global_batch;
   run.data_order = config.SampleOrder(world_size).Name();
   run.mix_partners = config.mix.enabled() ? PartnerPolicyName(config.mix.partners) : "none";
+  run.image_size_schedule = ImageSizeSchedule::Parse(config.data.image_size_schedule)->ToString();  // validated
   run.dataset_size = dataset_size;
   run.steps_per_epoch = plan.steps_per_epoch();
   run.config_json = config.Json(world_size);
@@ -533,9 +534,10 @@ absl::Status TrainLoop::EndEpoch() {
   evaluated_ = true;
   const EvalResult& eval = summary_.final_eval;
   if (reporter_ != nullptr) {
-    EvalProgress progress{state_.position.epoch, state_.position.step, eval.samples, config_.task.regression(),
-                          Scores(eval)};
-    if (summary_.final_ema_eval.has_value()) progress.ema = Scores(*summary_.final_ema_eval);
+    std::optional<EvalScores> ema;
+    if (summary_.final_ema_eval.has_value()) ema = Scores(*summary_.final_ema_eval);
+    const EvalProgress progress{state_.position.epoch, state_.position.step, eval.samples,
+                                config_.task.regression(), Scores(eval), ema};
     reporter_->Eval(progress);
   }
   StepCoordinator& coordinator = state_.coordinator;

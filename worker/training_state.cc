@@ -100,6 +100,7 @@ Manifest SharedMetadata(const CheckpointedRun& run, int world_size, const Traini
   manifest.Set("seed", absl::StrCat(run.seed));
   manifest.Set("data_order", run.data_order);
   manifest.Set("mix_partners", run.mix_partners);
+  if (!run.image_size_schedule.empty()) manifest.Set("image_size_schedule", run.image_size_schedule);
   if (eval != nullptr) {
     manifest.Set("val_accuracy", Exact(eval->accuracy()));
     manifest.Set("val_loss", Exact(eval->mean_loss()));
@@ -209,6 +210,16 @@ absl::StatusOr<SavedRun> CheckCompatible(const VerifiedCheckpoint& checkpoint, c
     return absl::InvalidArgumentError(absl::StrFormat(
         "checkpoint %s was trained with --seed=%s, this run has --seed=%d: the sample order would not continue",
         path, m.Get("seed"), run_now.seed));
+  }
+  // The crop sizes of the epochs still to come, and of the rest of this one, follow the schedule; a run that
+  // switched it would end with weights no straight run has.
+  if (m.Get("image_size_schedule") != run_now.image_size_schedule) {
+    const auto shown = [](const std::string& schedule) {
+      return schedule.empty() ? std::string("no --image_size_schedule") : "--image_size_schedule=" + schedule;
+    };
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "checkpoint %s was trained with %s, but this run has %s: resume with the checkpoint's schedule",
+        path, shown(m.Get("image_size_schedule")), shown(run_now.image_size_schedule)));
   }
   // Checkpoints from before the streamed order were all shuffled. At an epoch's end any order may follow.
   const std::string saved_order = m.Get("data_order").empty() ? "shuffled" : m.Get("data_order");

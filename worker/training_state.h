@@ -40,6 +40,7 @@ struct CheckpointedRun {
   int64_t global_batch = 0;
   std::string data_order;    // EpochOrderSpec::Name(): a mid-epoch checkpoint continues only under the same one
   std::string mix_partners;  // "none" without mixing
+  std::string image_size_schedule;  // ImageSizeSchedule::ToString(); a resume must follow the same one
   int64_t dataset_size = 0;  // training samples
   int64_t steps_per_epoch = 0;
   std::string config_json;  // the resolved configuration, kept for `strobe inspect`

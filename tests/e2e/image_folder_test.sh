@@ -71,13 +71,17 @@ out=$("$strobe" train --data="$work/cut-shard" --image_size=32 --run_dir="$work/
 [[ $status -ne 0 ]] && grep -q "shard-000003.tar: truncated" <<<"$out" || { echo "$out"; fail "a truncated shard (exit $status)"; }
 echo "ok: truncated shard: $(grep -m1 error <<<"$out")"
 
-# Unreadable images: truncated, empty, not an image at all.
-broken=("$work/fm/train/class_03/"*.JPEG)
+# Unreadable images (truncated, empty, not an image at all) and layout mistakes, on small copies: 60 training
+# images, 12 per step so that an epoch reads every one.
+"$strobe" make-image-folder "$work/small" --data="$data" --train_samples=60 --eval_samples=20 --folder_image_size=16
+cp -r "$work/small" "$work/broken"
+broken=("$work/broken/train/"*/*.JPEG)
 head -c 300 "${broken[0]}" >"$work/cut" && mv "$work/cut" "${broken[0]}"
 : >"${broken[1]}"
 echo "not a picture" >"${broken[2]}"
-bad=$(timeout 300 "$mpiexec" -np 2 "$strobe" train --data="$work/fm" --image_size=32 --val_resize=32 --epochs=1 \
-  --run_dir="$work/bad" 2>&1) || { echo "$bad"; fail "a run with 3 unreadable images exited with $?"; }
+small_flags=(--data="$work/broken" --image_size=16 --val_resize=16 --batch_size=12 --epochs=1)
+bad=$(timeout 300 "$mpiexec" -np 2 "$strobe" train "${small_flags[@]}" --run_dir="$work/bad" 2>&1) ||
+  { echo "$bad"; fail "a run with 3 unreadable images exited with $?"; }
 for file in "${broken[@]:0:3}"; do
   grep -q "skipping an unreadable image, replaced by the next readable one: $file: " <<<"$bad" \
     || { echo "$bad"; fail "$file was not reported"; }
@@ -85,14 +89,12 @@ done
 grep -q "3 unreadable images replaced by readable ones so far" <<<"$bad" || { echo "$bad"; fail "no count at epoch end"; }
 echo "ok: 3 unreadable images replaced and reported: $(grep -m1 'skipping an unreadable' <<<"$bad")"
 status=0
-limited=$(timeout 300 "$mpiexec" -np 2 "$strobe" train --data="$work/fm" --image_size=32 --val_resize=32 \
-  --epochs=1 --max_bad_images=0 --run_dir="$work/limited" 2>&1) || status=$?
-[[ $status -ne 0 ]] && grep -q "could not be read, more than --max_bad_images=0 allows; the first: $work/fm/train" <<<"$limited" \
+limited=$(timeout 300 "$mpiexec" -np 2 "$strobe" train "${small_flags[@]}" --max_bad_images=0 --run_dir="$work/limited" \
+  2>&1) || status=$?
+[[ $status -ne 0 ]] && grep -q "could not be read, more than --max_bad_images=0 allows; the first: $work/broken/train" <<<"$limited" \
   || { echo "$limited"; fail "--max_bad_images=0 did not stop the run (exit $status)"; }
 echo "ok: past --max_bad_images the run stops (exit $status): $(grep -m1 -o '[0-9]* images of .* allows' <<<"$limited")"
 
-# Layout mistakes, on a small copy.
-"$strobe" make-image-folder "$work/small" --data="$data" --train_samples=60 --eval_samples=20 --folder_image_size=16
 expect_error() {  # DIR MESSAGE
   local out code=0
   out=$(timeout 120 "$strobe" train --data="$1" --image_size=16 --val_resize=16 --batch_size=8 --run_dir="$work/r$RANDOM" 2>&1) || code=$?
@@ -148,10 +150,22 @@ grep -q "epoch 1 trains on 24 x 24 crops" <<<"$from_epoch1" || fail "the resume 
 [[ -n $(weights "$straight") && $(weights "$straight") == "$(weights "$from_epoch0")" &&
    $(weights "$straight") == "$(weights "$from_epoch1")" ]] \
   || fail "progressive resizing: resumed weights differ from the straight run's"
+# The schedule is part of the resume state: another one, or none, is refused before anything is written.
+for other in "--image_size_schedule=16@0,24@2" ""; do
+  status=0
+  out=$(timeout 60 "$strobe" train --data="$work/small" --image_size=24 --val_resize=24 --mix_partners=flip \
+    --cutmix_alpha=1 --batch_size=8 --epochs=2 $other --resume="$work/p1/checkpoints/step-000000005" \
+    --run_dir="$work/p4" 2>&1) || status=$?
+  expected="was trained with --image_size_schedule=16@0,24@1, but this run has ${other:-no --image_size_schedule}"
+  [[ $status -ne 0 ]] && grep -qF -- "$expected: resume with the checkpoint's schedule" <<<"$out" &&
+    [[ $(grep -c "^strobe: error:" <<<"$out") -eq 1 && ! -e $work/p4/checkpoints ]] ||
+    { echo "$out"; fail "a resume with '${other:-no schedule}' (exit $status)"; }
+done
 out=$(timeout 60 "$strobe" train --data="$data" --image_size_schedule=16@0,24@1 --run_dir="$work/idx" 2>&1) \
   && fail "IDX data accepted --image_size_schedule"
 grep -q "image_size_schedule resizes the crops of JPEG input" <<<"$out" || { echo "$out"; fail "no IDX refusal"; }
-echo "ok: progressive resizing 16 -> 24 announced by epoch, resumed in either epoch bitwise; refused for IDX data"
+echo "ok: progressive resizing 16 -> 24 announced by epoch, resumed in either epoch bitwise, another schedule" \
+     "refused at resume; refused for IDX data"
 
 # The ImageNet recipe's flag file is accepted (its LR plan for 8 GPUs x 256).
 "$strobe" lr-plot --flagfile="$(dirname "$0")/../../deploy/recipes/imagenet_resnet50.flags" --batch_size=2048 \

@@ -106,5 +106,32 @@ TEST_F(TrainingStateTest, TheFp16LossScaleTravelsWithTheCheckpoint) {
   EXPECT_EQ(fresh.state().scale, DynamicLossScaler::State{}.scale);
 }
 
+TEST_F(TrainingStateTest, TheImageSizeScheduleIsPartOfTheResumeState) {
+  torch::manual_seed(1);
+  std::shared_ptr<Classifier> model = *MakeModel("resnet20", 1, 10);
+  std::unique_ptr<Optimizer> sgd = MakeOptimizer(*model, OptimizerOptions{});
+  run.image_size_schedule = "16@0,24@1";
+  const TrainingState saved{*model, *sgd, nullptr, coordinator, DataPosition{5, 0, 500}, LossWindow{}};
+  absl::StatusOr<std::string> path = SaveTrainingState(comm, run, saved, nullptr);
+  ASSERT_TRUE(path.ok()) << path.status();
+  absl::StatusOr<VerifiedCheckpoint> checkpoint = VerifyCheckpoint(*path);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->manifest.Get("image_size_schedule"), "16@0,24@1");
+
+  TrainingState target{*model, *sgd, nullptr, coordinator, DataPosition{}, LossWindow{}};
+  CheckpointedRun other = run;
+  other.image_size_schedule = "16@0,32@1";
+  EXPECT_EQ(RestoreTrainingState(*checkpoint, other, comm, target).status().message(),
+            "checkpoint " + *path + " was trained with --image_size_schedule=16@0,24@1, but this run has "
+            "--image_size_schedule=16@0,32@1: resume with the checkpoint's schedule");
+  other.image_size_schedule = "";
+  EXPECT_EQ(RestoreTrainingState(*checkpoint, other, comm, target).status().message(),
+            "checkpoint " + *path + " was trained with --image_size_schedule=16@0,24@1, but this run has no "
+            "--image_size_schedule: resume with the checkpoint's schedule");
+  EXPECT_EQ(target.position.step, 0);
+  ASSERT_TRUE(RestoreTrainingState(*checkpoint, run, comm, target).ok());
+  EXPECT_EQ(target.position.step, 5);
+}
+
 }  // namespace
 }  // namespace strobe

@@ -145,6 +145,8 @@ TEST(ImageSizeScheduleTest, ParsesAndRefusesByEntry) {
   EXPECT_EQ(schedule.SizeAt(10, 224), 192);
   EXPECT_EQ(schedule.SizeAt(100, 224), 224);
   EXPECT_EQ(ImageSizeSchedule::Parse("")->SizeAt(3, 224), 224);
+  EXPECT_EQ(ImageSizeSchedule::Parse("0160@0,192@010")->ToString(), "160@0,192@10");
+  EXPECT_EQ(ImageSizeSchedule::Parse("")->ToString(), "");
   EXPECT_EQ(ImageSizeSchedule::Parse("160@0,152@4").status().message(),
             "--image_size_schedule=160@0,152@4: '152@4' does not increase both the epoch and the size over the entry "
             "before it");

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace strobe {
@@ -33,6 +34,12 @@ absl::StatusOr<ImageSizeSchedule> ImageSizeSchedule::Parse(const std::string& te
     schedule.steps_.emplace_back(epoch, size);
   }
   return schedule;
+}
+
+std::string ImageSizeSchedule::ToString() const {
+  return absl::StrJoin(steps_, ",", [](std::string* out, const std::pair<int64_t, int>& step) {
+    absl::StrAppendFormat(out, "%d@%d", step.second, step.first);
+  });
 }
 
 int ImageSizeSchedule::SizeAt(int64_t epoch, int otherwise) const {

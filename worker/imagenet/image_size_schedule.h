@@ -19,6 +19,8 @@ class ImageSizeSchedule {
   static absl::StatusOr<ImageSizeSchedule> Parse(const std::string& text);
 
   bool empty() const { return steps_.empty(); }
+  // The canonical SIZE@EPOCH form ("" when empty): what checkpoints record, so "0160@0" and "160@0" compare equal.
+  std::string ToString() const;
   // The training crop side at `epoch`; `otherwise` when the schedule is empty.
   int SizeAt(int64_t epoch, int otherwise) const;
 
