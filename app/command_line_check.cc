@@ -26,6 +26,16 @@ absl::Status CheckFlagFiles(absl::string_view files) {
   return absl::OkStatus();
 }
 
+// Abseil's own usage flags (--help, --helpfull, ...) are not in its flag registry: absl::ParseCommandLine
+// recognises them by name, prints and exits.
+bool IsAbseilUsageFlag(const std::string& name) {
+  for (const char* usage : {"help", "helpfull", "helpshort", "helppackage", "helpon", "helpmatch", "version",
+                            "only_check_args"}) {
+    if (name == usage) return true;
+  }
+  return false;
+}
+
 // The flags named by --undefok=a,b: Abseil ignores them when unknown, and so does the check.
 std::vector<std::string> UndefinedOk(int argc, char** argv) {
   std::vector<std::string> names;
@@ -51,6 +61,7 @@ absl::Status CheckCommandLine(int argc, char** argv) {
     const std::string name(arg.substr(0, equals));
     const bool has_value = equals != absl::string_view::npos;
     absl::string_view value = has_value ? arg.substr(equals + 1) : absl::string_view();
+    if (IsAbseilUsageFlag(name)) continue;
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr && absl::StartsWith(name, "no") && !has_value) {  // --noFLAG sets a boolean to false
       absl::CommandLineFlag* negated = absl::FindCommandLineFlag(name.substr(2));

@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include <torch/version.h>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "app/checkpoint_commands.h"
 #include "app/command_line_check.h"
 #include "app/eval_command.h"
@@ -104,6 +107,12 @@ int RunDistributed(int argc, char** argv, int (*command)(const strobe::Distribut
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  absl::FlagsUsageConfig usage_config;
+  // Abseil's own --version line describes how Abseil was compiled ("Debug build"), not this program.
+  usage_config.version_string = [] {
+    return std::string("strobe " STROBE_VERSION " (LibTorch " TORCH_VERSION ")\n");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   if (absl::Status checked = strobe::CheckCommandLine(argc, argv); !checked.ok()) {
     if (LaunchedAsRankZero()) std::fprintf(stderr, "strobe: error: %s\n", std::string(checked.message()).c_str());
     return kExitUsage;

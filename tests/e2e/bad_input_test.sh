@@ -28,6 +28,16 @@ expect() {
   fi
 }
 
+# Help and version are not bad input, but the same command-line check sees them first: they must get through.
+help=$("$strobe" --helpfull 2>&1)
+version=$("$strobe" --version 2>&1)
+if ! grep -q -- "--ema_decay" <<<"$help" || ! grep -q -- "--image_size_schedule" <<<"$help" ||
+   [[ ! $version =~ ^strobe\ [0-9.]+\ \(LibTorch\ [0-9.]+ ]]; then
+  echo "FAIL: strobe --helpfull / --version:"; echo "$help" | head -5 | sed 's/^/    /'; echo "    $version"
+  failures=$((failures + 1))
+else
+  echo "ok: strobe --helpfull lists every flag ($(grep -c -- '^ *--' <<<"$help") flags); --version: $version"
+fi
 expect 1 "strobe: error: rank 0: --data=$work/none is not a directory" --data="$work/none" --run_dir="$work/r1"
 mkdir -p "$work/corrupt"
 cp "$data"/* "$work/corrupt/"
