@@ -1,3 +1,6 @@
+#include <cmath>
+#include <string>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -90,7 +93,9 @@ TEST(GradientAccumulationTest, NoCollectiveRunsBeforeTheLastMicroBatchAndTheSumI
   for (int part = 0; part < 4; ++part) {
     parts_bucketer.DeferCommunication(part < 3);
     (torch::cross_entropy_loss(parts.forward(image_parts[part]), label_parts[part]) / 4).backward();
-    if (part < 3) EXPECT_EQ(comm.all_reduces, 0) << "after micro-batch " << part;
+    if (part < 3) {
+      EXPECT_EQ(comm.all_reduces, 0) << "after micro-batch " << part;
+    }
   }
   // The last backward started every bucket, as a step without accumulation does.
   EXPECT_EQ(comm.all_reduces, static_cast<int64_t>(parts_bucketer.plan().size()));
@@ -139,6 +144,55 @@ TEST(GradientAccumulationTest, KMicroBatchesTrainAsTheWholeBatchWithTheSameColle
       EXPECT_TRUE(torch::allclose(weights[i], weights[0], 1e-4, 1e-6))
           << name << " K=" << (1 << i) << " max difference " << (weights[i] - weights[0]).abs().max().item<double>();
       EXPECT_EQ(collectives[i], collectives[0]) << name;
+    }
+  }
+}
+
+// A step whose averaged gradients are not finite (one rank's batch holds a NaN) changes nothing on any rank, for
+// every optimizer, with and without accumulation: the weights and the optimizer's state (Adam's step counts and
+// moments included) stay bitwise as they were, so the run continues exactly as if that step had never come.
+TEST(GradientAccumulationTest, ANonFiniteStepLeavesTheWeightsAndEveryOptimizersStateUntouched) {
+  MpiCommunicator comm;
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdamW, OptimizerKind::kLamb, OptimizerKind::kLars}) {
+    for (int64_t k : {1, 2}) {
+      const std::string what = OptimizerOptions::OptimizerName(kind) + " K=" + std::to_string(k);
+      OptimizerOptions options;
+      options.optimizer = kind;
+      std::vector<torch::Tensor> finals;
+      for (bool with_nan_step : {false, true}) {
+        SmallNet model;
+        auto optimizer = MakeOptimizer(model, options);
+        GradientBucketer bucketer(comm, model.parameters(), BucketerOptions(512));
+        TrainingStep step(model, *optimizer, bucketer);
+        step.UseAccumulation(k);
+        for (int s = 0; s < 2; ++s) step.Run(RankBatch(comm, s).first, RankBatch(comm, s).second, 0.05);
+        if (with_nan_step) {
+          auto [images, labels] = RankBatch(comm, 7);
+          images = images.clone();
+          if (comm.rank() == comm.world_size() - 1) images[0][0][0][0] = std::nan("");
+          const auto state_before = optimizer->State();
+          std::vector<torch::Tensor> weights_before;
+          for (const auto& p : model.parameters()) weights_before.push_back(p.detach().clone());
+          step.Run(images, labels, 0.05);
+          EXPECT_TRUE(step.last_step_nonfinite()) << what << " on rank " << comm.rank();
+          for (size_t i = 0; i < weights_before.size(); ++i) {
+            EXPECT_TRUE(torch::equal(model.parameters()[i], weights_before[i])) << what << ": weight " << i;
+          }
+          const auto state_after = optimizer->State();
+          ASSERT_EQ(state_after.size(), state_before.size()) << what;
+          for (size_t i = 0; i < state_after.size(); ++i) {
+            EXPECT_EQ(state_after[i].first, state_before[i].first) << what;
+            EXPECT_TRUE(torch::equal(state_after[i].second, state_before[i].second))
+                << what << ": " << state_after[i].first;
+          }
+        }
+        step.Run(RankBatch(comm, 2).first, RankBatch(comm, 2).second, 0.05);
+        EXPECT_FALSE(step.last_step_nonfinite()) << what;
+        std::vector<torch::Tensor> flat;
+        for (const auto& p : model.parameters()) flat.push_back(p.detach().reshape({-1}));
+        finals.push_back(torch::cat(flat));
+      }
+      EXPECT_TRUE(torch::equal(finals[0], finals[1])) << what << ": the run after the skipped step differs";
     }
   }
 }
