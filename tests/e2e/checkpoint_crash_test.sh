@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Crash safety: a 2-rank job that checkpoints every step is killed with SIGKILL (every process, no warning) at a
-# random moment, 20 times in a row, each time relaunched with --resume=auto in the same run directory. After every
+# random moment, 12 times in a row, each time relaunched with --resume=auto in the same run directory. After every
 # kill each committed checkpoint must verify (a kill during a write leaves only a step-N.partial, never a torn
 # step-N), and every relaunch after the first checkpoint must resume from the newest one and make progress.
 # Usage: checkpoint_crash_test.sh STROBE_BINARY MPIEXEC [TRIALS]
 set -euo pipefail
 strobe=$1
 mpiexec=$2
-trials=${3:-20}
+trials=${3:-12}
 data=${STROBE_TEST_DATA:-/usr/share/datasets/fashion-mnist}
 work=$(mktemp -d)
 trap 'pkill -9 -f -- "--run_dir=$work/" 2>/dev/null || true; rm -rf "$work"' EXIT
