@@ -5,7 +5,8 @@
 # an evaluation of the whole test set after every epoch, runs alternating per seed. STROBE_ACCURACY=ema_test_accuracy
 # reads Strobe's EMA weights (with --ema_decay). For each run: the wall-clock seconds from launch to the end of the
 # first epoch whose evaluation reached TARGET ("not-reached" otherwise; a run is stopped once it reached it), and the
-# last accuracy read; then the best of the seeds on each side and their ratio. SIDES=strobe (or ddp) runs one side.
+# last accuracy read; then the best of the seeds on each side and their ratio. SIDES=strobe (or ddp) runs one side;
+# FIRST_SEED=K starts at seed K (to add seeds to an earlier run).
 # Usage: [STROBE_FLAGS=...] [DDP_FLAGS=...] [SIDES=...] bench/time_to_accuracy.sh [BUILD_DIR] [TARGET] [EPOCHS] [SEEDS]
 #   e.g. build 0.93 12 3
 set -euo pipefail
@@ -67,7 +68,7 @@ echo "time to test accuracy $target, resnet20 / Fashion-MNIST, 2 ranks x 1 threa
      "${extra[*]:-(the same recipe)}, reading $field; DDP flags: ${ddp_extra[*]:-(none)}"
 sides=${SIDES:-strobe ddp}
 declare -A times=([strobe]="" [ddp]="")
-for ((seed = 1; seed <= seeds; ++seed)); do
+for ((seed = ${FIRST_SEED:-1}; seed <= seeds; ++seed)); do
   for side in $sides; do
     read -r seconds last <<<"$("${side}_run" "$seed")"
     echo "seed $seed: $side $seconds s (last accuracy read $last); by epoch:" \
