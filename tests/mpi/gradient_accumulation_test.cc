@@ -70,6 +70,13 @@ std::pair<torch::Tensor, torch::Tensor> RankBatch(const Communicator& comm, int 
   return {images.slice(0, begin, begin + local), labels.slice(0, begin, begin + local)};
 }
 
+// Every parameter of `model`, flattened into one tensor.
+torch::Tensor FlatWeights(const torch::nn::Module& model) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& p : model.parameters()) flat.push_back(p.detach().reshape({-1}));
+  return torch::cat(flat);
+}
+
 TEST(GradientAccumulationTest, NoCollectiveRunsBeforeTheLastMicroBatchAndTheSumIsTheWholeBatchs) {
   MpiCommunicator mpi;
   CountingCommunicator comm(mpi);
@@ -131,15 +138,11 @@ TEST(GradientAccumulationTest, KMicroBatchesTrainAsTheWholeBatchWithTheSameColle
         const auto [images, labels] = RankBatch(comm, s);
         step.Run(images, labels, 0.05);
       }
-      std::vector<torch::Tensor> flat;
-      for (const auto& p : model.parameters()) flat.push_back(p.detach().reshape({-1}));
-      weights.push_back(torch::cat(flat));
+      weights.push_back(FlatWeights(model));
       collectives.push_back(comm.all_reduces);
     }
     const std::string name = OptimizerOptions::OptimizerName(kind);
-    std::vector<torch::Tensor> initial;
-    for (const auto& p : SmallNet().parameters()) initial.push_back(p.detach().reshape({-1}));
-    EXPECT_GT((weights[0] - torch::cat(initial)).abs().max().item<double>(), 1e-3) << name << ": training moved";
+    EXPECT_GT((weights[0] - FlatWeights(SmallNet())).abs().max().item<double>(), 1e-3) << name << ": training moved";
     for (size_t i = 1; i < weights.size(); ++i) {
       EXPECT_TRUE(torch::allclose(weights[i], weights[0], 1e-4, 1e-6))
           << name << " K=" << (1 << i) << " max difference " << (weights[i] - weights[0]).abs().max().item<double>();
@@ -165,19 +168,21 @@ TEST(GradientAccumulationTest, ANonFiniteStepLeavesTheWeightsAndEveryOptimizersS
         GradientBucketer bucketer(comm, model.parameters(), BucketerOptions(512));
         TrainingStep step(model, *optimizer, bucketer);
         step.UseAccumulation(k);
-        for (int s = 0; s < 2; ++s) step.Run(RankBatch(comm, s).first, RankBatch(comm, s).second, 0.05);
+        for (int s : {0, 1}) {
+          const auto [images, labels] = RankBatch(comm, s);
+          step.Run(images, labels, 0.05);
+        }
         if (with_nan_step) {
           auto [images, labels] = RankBatch(comm, 7);
           images = images.clone();
           if (comm.rank() == comm.world_size() - 1) images[0][0][0][0] = std::nan("");
-          const auto state_before = optimizer->State();
-          std::vector<torch::Tensor> weights_before;
-          for (const auto& p : model.parameters()) weights_before.push_back(p.detach().clone());
+          // State() hands out the live tensors, which a step updates in place: compare against copies.
+          auto state_before = optimizer->State();
+          for (auto& entry : state_before) entry.second = entry.second.clone();
+          const torch::Tensor weights_before = FlatWeights(model);
           step.Run(images, labels, 0.05);
           EXPECT_TRUE(step.last_step_nonfinite()) << what << " on rank " << comm.rank();
-          for (size_t i = 0; i < weights_before.size(); ++i) {
-            EXPECT_TRUE(torch::equal(model.parameters()[i], weights_before[i])) << what << ": weight " << i;
-          }
+          EXPECT_TRUE(torch::equal(FlatWeights(model), weights_before)) << what << ": the weights changed";
           const auto state_after = optimizer->State();
           ASSERT_EQ(state_after.size(), state_before.size()) << what;
           for (size_t i = 0; i < state_after.size(); ++i) {
@@ -186,11 +191,10 @@ TEST(GradientAccumulationTest, ANonFiniteStepLeavesTheWeightsAndEveryOptimizersS
                 << what << ": " << state_after[i].first;
           }
         }
-        step.Run(RankBatch(comm, 2).first, RankBatch(comm, 2).second, 0.05);
+        const auto [images, labels] = RankBatch(comm, 2);
+        step.Run(images, labels, 0.05);
         EXPECT_FALSE(step.last_step_nonfinite()) << what;
-        std::vector<torch::Tensor> flat;
-        for (const auto& p : model.parameters()) flat.push_back(p.detach().reshape({-1}));
-        finals.push_back(torch::cat(flat));
+        finals.push_back(FlatWeights(model));
       }
       EXPECT_TRUE(torch::equal(finals[0], finals[1])) << what << ": the run after the skipped step differs";
     }
