@@ -126,7 +126,7 @@ EncodedImageOptions ImageOptions(const TrainConfig& config) {
   EncodedImageOptions options;
   const DataOptions& data = config.data;
   options.transform.size = static_cast<int>(data.image_size);
-  options.train_sizes = *ImageSizeSchedule::Parse(data.image_size_schedule);  // validated with the flags
+  options.train_sizes = data.TrainSizeSchedule();
   options.transform.resize_to = static_cast<int>(data.val_resize);
   options.transform.crop.scale_min = data.crop_scale_min;
   options.transform.channels_last = config.device.channels_last;

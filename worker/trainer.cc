@@ -124,7 +124,7 @@ CheckpointedRun DescribeRun(const TrainConfig& config, const TrainShardPlan& pla
   run.global_batch = config.run.global_batch;
   run.data_order = config.SampleOrder(world_size).Name();
   run.mix_partners = config.mix.enabled() ? PartnerPolicyName(config.mix.partners) : "none";
-  run.image_size_schedule = ImageSizeSchedule::Parse(config.data.image_size_schedule)->ToString();  // validated
+  run.image_size_schedule = config.data.TrainSizeSchedule().ToString();
   run.dataset_size = dataset_size;
   run.steps_per_epoch = plan.steps_per_epoch();
   run.config_json = config.Json(world_size);
@@ -570,7 +570,7 @@ void TrainLoop::EvaluateBoth() {
 }
 
 void TrainLoop::AnnounceImageSize() {
-  const ImageSizeSchedule schedule = *ImageSizeSchedule::Parse(config_.data.image_size_schedule);  // validated
+  const ImageSizeSchedule schedule = config_.data.TrainSizeSchedule();
   if (schedule.empty()) return;
   const int64_t epoch = state_.position.epoch;
   const int size = schedule.SizeAt(epoch, static_cast<int>(config_.data.image_size));

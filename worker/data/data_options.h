@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "coordinator/streamed_order.h"
+#include "worker/imagenet/image_size_schedule.h"
 
 namespace strobe {
 
@@ -33,6 +34,8 @@ struct DataOptions {
   bool uint8_batches = false;      // ImageNet layout: decode into bytes, normalised on the training device
 
   absl::Status Validate() const;
+  // image_size_schedule parsed; only after Validate() accepted it.
+  ImageSizeSchedule TrainSizeSchedule() const { return *ImageSizeSchedule::Parse(image_size_schedule); }
 
   bool streamed() const { return order == "streamed"; }
   // The streamed order's parameters at this world size (--data_streams=0 means one stream per rank).
