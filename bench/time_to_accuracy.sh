@@ -24,45 +24,47 @@ field=${STROBE_ACCURACY:-test_accuracy}  # ema_test_accuracy: the EMA weights' a
 # "SECONDS_TO_TARGET LAST_ACCURACY" from lines "EPOCH TIME ACCURACY" after launch time $1.
 first_reaching() { awk -v start="$1" -v t="$target" '{ last = $3 } !done && $3 >= t { s = $2 - start; done = 1 }
                    END { printf "%s %s\n", done ? sprintf("%.1f", s) : "not-reached", last }'; }
-strobe_evals() {  # RUN_DIR: "EPOCH TIME ACCURACY" per evaluation so far
-  grep -s '"kind":"eval"' "$1/metrics.jsonl" |
+# Each side: its launch command for a seed (into the array `launch`), its evaluations so far as lines
+# "EPOCH TIME ACCURACY", and the line its log ends with.
+strobe_command() {  # SEED
+  launch=(mpirun -np 2 "$build/strobe" train --epochs="$epochs" --batch_size=128 --threads=1 --seed="$1"
+           --log_every=1000 --run_dir="$work/strobe-$1" "${extra[@]}")
+}
+strobe_evals() {  # SEED
+  grep -s '"kind":"eval"' "$work/strobe-$1/metrics.jsonl" |
     sed -E "s/.*\"epoch\":([0-9]+).*\"$field\":([0-9.]+).*\"time\":([0-9.]+).*/\1 \3 \2/"
 }
-ddp_evals() {  # LOG
-  grep -s '^{"epoch"' "$1" | sed -E 's/.*"epoch": ([0-9]+), "time": ([0-9.]+), "test_accuracy": ([0-9.]+).*/\1 \2 \3/'
+ddp_command() {  # SEED
+  launch=(mpirun -np 2 /usr/bin/python3 "$here/ddp_baseline.py" --ranks=2 --epochs="$epochs" --seed="$1"
+           --eval_each_epoch "${ddp_extra[@]}")
 }
-# Follows a job launched in its own process group (setsid) until it reaches the target, which fixes its time (the
-# epochs after it cannot change it, so the job is stopped there), or ends, or prints DONE_PATTERN to LOG (a gloo rank
-# once kept spinning after DDP's last line, 2026-12-05). Then no process of the job is left.
-follow() {  # PGID LOG DONE_PATTERN EVALS_COMMAND...
-  local job=$1 log=$2 done_pattern=$3
-  shift 3
-  while kill -0 "$job" 2>/dev/null && ! grep -q "$done_pattern" "$log"; do
-    "$@" | awk -v t="$target" '$3 >= t { found = 1 } END { exit !found }' && break
+ddp_evals() {  # SEED
+  grep -s '^{"epoch"' "$work/ddp-$1.log" |
+    sed -E 's/.*"epoch": ([0-9]+), "time": ([0-9.]+), "test_accuracy": ([0-9.]+).*/\1 \2 \3/'
+}
+# A gloo rank once kept spinning after DDP's last line (2026-12-05): that line, not its exit, ends a DDP run.
+declare -A last_line=([strobe]='^strobe: done:' [ddp]='"impl"')
+# Runs SIDE's job for SEED in its own process group until it reaches the target, which fixes its time (the epochs
+# after it cannot change it, so the job is stopped there), or prints its last line, or ends; then, and after a
+# Ctrl-C, no process of the job is left. Prints "SECONDS_TO_TARGET LAST_ACCURACY".
+timed_run() {  # SIDE SEED
+  local side=$1 seed=$2 log=$work/$1-$2.log start job
+  "${side}_command" "$seed"
+  start=$(date +%s.%N)
+  setsid "${launch[@]}" >"$log" 2>&1 &
+  job=$!
+  # Its own session does not see a Ctrl-C: take it along.
+  trap "kill -KILL -- -$job 2>/dev/null; exit 130" INT TERM
+  while kill -0 "$job" 2>/dev/null && ! grep -q "${last_line[$side]}" "$log"; do
+    "${side}_evals" "$seed" | awk -v t="$target" '$3 >= t { found = 1 } END { exit !found }' && break
     sleep 1
   done
   kill -TERM -- "-$job" 2>/dev/null || true
   for _ in $(seq 20); do kill -0 -- "-$job" 2>/dev/null || break; sleep 0.5; done
   kill -KILL -- "-$job" 2>/dev/null || true
   wait "$job" 2>/dev/null || true
-}
-strobe_run() {  # SEED
-  local start
-  start=$(date +%s.%N)
-  setsid mpirun -np 2 "$build/strobe" train --epochs="$epochs" --batch_size=128 --threads=1 --seed="$1" \
-    --log_every=1000 --run_dir="$work/strobe-$1" "${extra[@]}" >"$work/strobe-$1.log" 2>&1 &
-  follow $! "$work/strobe-$1.log" '^strobe: done:' strobe_evals "$work/strobe-$1"
-  [[ -n $(strobe_evals "$work/strobe-$1") ]] || { cat "$work/strobe-$1.log" >&2; exit 1; }
-  strobe_evals "$work/strobe-$1" | first_reaching "$start"
-}
-ddp_run() {  # SEED
-  local start
-  start=$(date +%s.%N)
-  setsid mpirun -np 2 /usr/bin/python3 "$here/ddp_baseline.py" --ranks=2 --epochs="$epochs" --seed="$1" \
-    --eval_each_epoch "${ddp_extra[@]}" >"$work/ddp-$1.log" 2>&1 &
-  follow $! "$work/ddp-$1.log" '"impl"' ddp_evals "$work/ddp-$1.log"
-  [[ -n $(ddp_evals "$work/ddp-$1.log") ]] || { cat "$work/ddp-$1.log" >&2; exit 1; }
-  ddp_evals "$work/ddp-$1.log" | first_reaching "$start"
+  [[ -n $("${side}_evals" "$seed") ]] || { cat "$log" >&2; exit 1; }
+  "${side}_evals" "$seed" | first_reaching "$start"
 }
 echo "time to test accuracy $target, resnet20 / Fashion-MNIST, 2 ranks x 1 thread, $epochs epochs; Strobe flags:" \
      "${extra[*]:-(the same recipe)}, reading $field; DDP flags: ${ddp_extra[*]:-(none)}"
@@ -70,10 +72,10 @@ sides=${SIDES:-strobe ddp}
 declare -A times=([strobe]="" [ddp]="")
 for ((seed = ${FIRST_SEED:-1}; seed <= seeds; ++seed)); do
   for side in $sides; do
-    read -r seconds last <<<"$("${side}_run" "$seed")"
+    read -r seconds last <<<"$(timed_run "$side" "$seed")"
+    [[ -n $seconds ]] || exit 1  # timed_run printed why
     echo "seed $seed: $side $seconds s (last accuracy read $last); by epoch:" \
-         "$(if [[ $side == strobe ]]; then strobe_evals "$work/strobe-$seed"; else ddp_evals "$work/ddp-$seed.log"; fi |
-            awk '{ printf "%s ", $3 }')"
+         "$("${side}_evals" "$seed" | awk '{ printf "%s ", $3 }')"
     [[ $seconds != not-reached ]] && times[$side]+="$seconds "
   done
 done
