@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "ops/background_communicator.h"
 #include "ops/mpi_communicator.h"
 #ifdef STROBE_WITH_CUDA
 #include "ops/nccl_communicator.h"
@@ -27,7 +28,8 @@ absl::StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(CommBackend backe
                                                                const DistributedContext& context) {
   switch (backend) {
     case CommBackend::kMpi:
-      return std::unique_ptr<Communicator>(std::make_unique<MpiCommunicator>());
+      return std::unique_ptr<Communicator>(
+          std::make_unique<BackgroundCommunicator>(std::make_unique<MpiCommunicator>()));
     case CommBackend::kNccl:
 #ifdef STROBE_WITH_CUDA
       try {

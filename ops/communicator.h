@@ -48,7 +48,8 @@ class Communicator {
 
 enum class CommBackend { kMpi, kNccl };
 
-// Every rank must call this collectively. kMpi: CPU tensors over MPI. kNccl (CUDA builds only): CUDA tensors over
+// Every rank must call this collectively. kMpi: CPU tensors over MPI, started all-reduces on a thread of their own
+// (ops/background_communicator.h). kNccl (CUDA builds only): CUDA tensors over
 // NCCL and CPU tensors over MPI (ops/routed_communicator.h).
 absl::StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(CommBackend backend,
                                                                const DistributedContext& context);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# End to end: --threads=N means N threads per rank use CPU while training steps run (ATen's intra-op threads,
+# End to end: --threads=N means N threads per rank compute while training steps run (ATen's intra-op threads,
 # OpenMP, oneDNN and Strobe's mixing kernels together), without OMP_NUM_THREADS' help and with the rank free to
-# use every core (--bind-to none); Open MPI's and Strobe's helper threads stay idle. For each rank it counts the
-# threads whose CPU time grew by 0.1 s or more over 3 s of training, then stops the run through its control file.
+# use every core (--bind-to none); Open MPI's and Strobe's helper threads stay idle, except the communication
+# thread "strobe-comm" of a multi-rank run, which all-reduces gradient buckets while backward computes. For each
+# rank it counts the threads whose CPU time grew by 0.1 s or more over 3 s of training, then stops the run through
+# its control file.
 # Needs 2 or more cores: exits 77 (skipped) on one.
 # Usage: thread_budget_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
@@ -16,11 +18,17 @@ launcher=
 trap '[[ -n $launcher ]] && kill -9 $launcher 2>/dev/null; rm -rf "$work"' EXIT
 ticks_per_s=$(getconf CLK_TCK)
 
-# CPU ticks (user + system) per thread of process $1: "TID TICKS" lines.
+# CPU ticks (user + system) per computing thread of process $1: "TID TICKS" lines; the communication thread's
+# ticks go to $2.
 thread_ticks() {
-  for stat in /proc/"$1"/task/*/stat; do
+  local task
+  for task in /proc/"$1"/task/*; do
+    if [[ $(cat "$task/comm" 2>/dev/null) == strobe-comm ]]; then
+      sed 's/^\([0-9]*\) (.*) /\1 /' "$task/stat" 2>/dev/null | awk '{ print $13 + $14 }' >"$2"
+      continue
+    fi
     # Fields after the command name, which is in parentheses and may contain spaces: 12 and 13 are utime, stime.
-    sed 's/^\([0-9]*\) (.*) /\1 /' "$stat" 2>/dev/null | awk '{ print $1, $13 + $14 }'
+    sed 's/^\([0-9]*\) (.*) /\1 /' "$task/stat" 2>/dev/null | awk '{ print $1, $13 + $14 }'
   done
 }
 
@@ -44,10 +52,12 @@ busy_threads_per_rank() {
     [[ $(cat /proc/"$pid"/comm 2>/dev/null) == strobe ]] && pids+=("$pid")
   done
   [[ ${#pids[@]} -eq $ranks ]] || fail "$3: found ${#pids[@]} rank processes, expected $ranks"
-  for pid in "${pids[@]}"; do thread_ticks "$pid" >"$work/before.$pid"; done
+  for pid in "${pids[@]}"; do rm -f "$work/comm.$pid"; thread_ticks "$pid" "$work/comm.$pid" >"$work/before.$pid"; done
   sleep 3
   for pid in "${pids[@]}"; do
-    thread_ticks "$pid" >"$work/after.$pid"
+    thread_ticks "$pid" /dev/null >"$work/after.$pid"
+    if ((ranks > 1)) && [[ ! -e $work/comm.$pid ]]; then fail "$3: rank process $pid has no strobe-comm thread"; fi
+    if ((ranks == 1)) && [[ -e $work/comm.$pid ]]; then fail "$3: a one-rank run started a strobe-comm thread"; fi
     grep -q '"kind":"eval"' "$run/metrics.jsonl" && fail "$3: the window reached the evaluation; train longer"
     awk -v min=$((ticks_per_s / 10)) 'NR == FNR { before[$1] = $2; next }
                                       $2 - before[$1] >= min { busy++ } END { print busy + 0 }' \

@@ -6,6 +6,7 @@
 #include <functional>
 #include <thread>
 
+#include "ops/background_communicator.h"
 #include "ops/gradient_bucketer.h"
 #include "ops/mpi_communicator.h"
 #include "ops/mpi_wait.h"
@@ -106,6 +107,57 @@ TEST_F(CommunicatorTest, WaitingForALateRankCostsLittleCpu) {
     EXPECT_GT(wall_s, 0.4) << name;
     EXPECT_LT(cpu_s, 0.1 * wall_s) << name << ": " << cpu_s << " s on the CPU while waiting " << wall_s << " s";
   }
+}
+
+// Started all-reduces return at once, even while a peer is late, and give bitwise what the blocking calls give; a
+// blocking collective after them is ordered behind them.
+TEST_F(CommunicatorTest, BackgroundAllReducesReturnAtOnceAndMatchTheBlockingOnes) {
+  if (world_ < 2) GTEST_SKIP() << "one rank has nothing to send";
+  BackgroundCommunicator background(std::make_unique<MpiCommunicator>());
+  auto inputs = [&] {
+    return std::vector<at::Tensor>{at::full({10}, 0.1 * (rank_ + 1), at::kDouble),    // small: non-blocking
+                                   at::randn({1 << 20}).add_(rank_),  // large: blocking
+                                   at::arange(1000, at::kFloat) * (rank_ + 1)};
+  };
+  at::manual_seed(5);
+  std::vector<at::Tensor> expected = inputs();
+  for (at::Tensor& t : expected) comm_.AllReduce(t, ReduceOp::kAverage);
+  at::Tensor expected_after = at::full({3}, 1.0 + rank_);
+  comm_.AllReduce(expected_after, ReduceOp::kMax);
+
+  at::manual_seed(5);
+  std::vector<at::Tensor> started = inputs();
+  comm_.Barrier();
+  if (rank_ == world_ - 1) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  for (at::Tensor& t : started) background.StartAllReduce(t, ReduceOp::kAverage, t.scalar_type());
+  const double start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (rank_ != world_ - 1) EXPECT_LT(start_s, 0.1) << "starting waited for the late rank";
+  at::Tensor after = at::full({3}, 1.0 + rank_);
+  background.AllReduce(after, ReduceOp::kMax);
+  EXPECT_TRUE(at::equal(after, expected_after));
+  for (size_t i = 0; i < started.size(); ++i) EXPECT_TRUE(at::equal(started[i], expected[i])) << "tensor " << i;
+}
+
+// An all-reduce that fails on the background thread fails FinishAllReduces() with its own error; what was queued
+// behind it does not run (the ranks' collectives would be out of step), and later collectives work.
+TEST_F(CommunicatorTest, ABackgroundAllReducesErrorSurfacesAtFinish) {
+  if (world_ < 2) GTEST_SKIP() << "one rank runs started all-reduces at once";
+  BackgroundCommunicator background(std::make_unique<MpiCommunicator>());
+  at::Tensor unsupported = at::ones({4}, at::kShort);
+  at::Tensor queued = at::ones({4});
+  background.StartAllReduce(unsupported, ReduceOp::kSum, at::kShort);
+  background.StartAllReduce(queued, ReduceOp::kSum, at::kFloat);
+  try {
+    background.FinishAllReduces();
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_STREQ(error.what(), "MpiCommunicator: dtype Short is not supported");
+  }
+  EXPECT_TRUE(at::equal(queued, at::ones({4})));
+  at::Tensor later = at::ones({4});
+  background.AllReduce(later, ReduceOp::kSum);
+  EXPECT_TRUE(at::equal(later, at::full({4}, static_cast<float>(world_))));
 }
 
 TEST(PollPauseTest, SpinsBrieflyThenSleepsAShareOfTheWaitUpToACap) {

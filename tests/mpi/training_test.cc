@@ -4,6 +4,7 @@
 #include "augment/soft_targets.h"
 #include "coordinator/lr_schedule.h"
 #include "coordinator/step_control.h"
+#include "ops/background_communicator.h"
 #include "ops/gradient_bucketer.h"
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
@@ -137,6 +138,9 @@ TEST(TrainingTest, BucketsStartedDuringBackwardGiveTheSameWeights) {
   const torch::Tensor after = TrainResNet(comm, BucketerOptions(16 * 1024), Placement{});
   const torch::Tensor overlapped = TrainResNet(comm, during, Placement{}, &started);
   EXPECT_TRUE(torch::equal(after, overlapped));
+  // What the trainer's CPU communicator does: the started buckets travel while backward computes.
+  BackgroundCommunicator background(std::make_unique<MpiCommunicator>());
+  EXPECT_TRUE(torch::equal(after, TrainResNet(background, during, Placement{})));
   GradientBucketer probe(comm, (*MakeModel("resnet20", 1, 5))->parameters(), BucketerOptions(16 * 1024));
   EXPECT_EQ(started, probe.plan().size());  // every parameter takes part, so every bucket starts in backward
   const torch::Tensor all = comm.AllGather(overlapped);
