@@ -10,10 +10,10 @@ namespace strobe {
 // Collectives on CPU tensors over a private duplicate of `base` (MPI_COMM_WORLD by default), so other MPI traffic
 // cannot interleave with Strobe's.
 // Supports float32/64, int32/64 and uint8 tensors; counts above INT_MAX are split into several calls.
-// A rank that waits for late peers sleeps (WaitWithoutSpinning) instead of polling: every collective starts with a
-// non-blocking barrier, so the collective after it starts with every rank present and awake. Collectives of up to
-// 64 KiB are non-blocking too, so a peer stopped inside one leaves the others asleep; larger ones (gradient
-// buckets) block, for speed, and a peer stopped inside one, or at its barrier, still makes the others poll.
+// A rank that waits for late peers sleeps (WaitWithoutSpinning) instead of polling: collectives of up to 64 KiB
+// are non-blocking, so a peer stopped inside one leaves the others asleep; larger ones (gradient buckets) block,
+// for speed, after a non-blocking barrier, so that they start with every rank present and awake; a peer stopped
+// inside one still makes the others poll.
 class MpiCommunicator final : public Communicator {
  public:
   explicit MpiCommunicator(MPI_Comm base = MPI_COMM_WORLD);
