@@ -16,8 +16,8 @@
 namespace strobe {
 
 enum StepFlag : uint32_t {
-  kStepFlagCheckpoint = 1u << 0,  // save a checkpoint before this step
-  kStepFlagStop = 1u << 1,        // save a checkpoint before this step, then exit
+  kStepFlagCheckpoint = 1u << 0,  // save a checkpoint at the step boundary after this step
+  kStepFlagStop = 1u << 1,        // save a checkpoint at the step boundary after this step, then exit
 };
 
 // What every rank must agree on before a step runs.
@@ -39,20 +39,36 @@ struct CheckpointCadence {
 // Design:
 //  1. Only rank 0 consults the LR controller, the operator's control file and the checkpoint cadence, so dynamic
 //     state fed by globally reduced statistics exists once and cannot drift between ranks.
-//  2. Every rank calls Decide(step, local_requests) once per step, in step order, before its forward pass: it is a
-//     collective. `local_requests` carries what only this rank may know (a SIGTERM delivered to it alone).
+//  2. Every rank calls Begin(step, local_requests) once per step, in step order, before its forward pass, and
+//     Finish() before its optimizer: together a collective. `local_requests` carries what only this rank may know (a
+//     SIGTERM delivered to it alone).
 //  3. The control word is four float64 slots [lr, momentum, stop, checkpoint] combined with one all-reduce(max)
 //     through the communicator (NCCL in CUDA builds, MPI on CPU): rank 0 alone fills the LR and momentum slots
 //     (others put 0 and -1, below any valid value; -1 from rank 0 too means "no momentum from the schedule"), so
 //     every rank applies bit-identical values, and a request raised on any rank reaches all of them in the same
 //     step. One collective, the same cost as a broadcast.
+//  4. The word travels while the step computes: Begin() starts its all-reduce ahead of the step's gradient buckets
+//     and Finish() collects it after them, so it adds no round trip of its own to a step. Hence the LR is known
+//     only at the optimizer, and a checkpoint or stop is for the step boundary after the step it was decided in:
+//     a request is carried out one step after it was seen (AtStart() covers those made before the first step).
 class StepCoordinator {
  public:
   // `control_device`: where the control word travels from (the training device: on GPUs it goes over NCCL).
   StepCoordinator(Communicator& communicator, LrController controller, CheckpointCadence cadence,
                   std::optional<ControlFileWatcher> control_file, c10::Device control_device = c10::kCPU);
 
-  StepControl Decide(int64_t step, uint32_t local_requests);
+  // Fills and starts this step's control word.
+  void Begin(int64_t step, uint32_t local_requests);
+  // Waits for every all-reduce started since Begin() (the step's gradient buckets too) and returns the word.
+  StepControl Finish();
+  // Begin() and Finish() at once, for callers with nothing to overlap.
+  StepControl Decide(int64_t step, uint32_t local_requests) {
+    Begin(step, local_requests);
+    return Finish();
+  }
+  // Collective, once as a run starts at `step`: what was requested before it (a control file written for the
+  // resume, a signal during start-up), for the boundary the run starts from; no checkpoint falls due by cadence.
+  StepControl AtStart(int64_t step, uint32_t local_requests);
 
   // Every rank reports global metrics (identical on all ranks); rank 0's controller acts on them. Returns true
   // on rank 0 when the LR was reduced.
@@ -69,7 +85,11 @@ class StepCoordinator {
 
  private:
   using Clock = std::chrono::steady_clock;
-  uint32_t RankZeroRequests(int64_t step, std::string& notice);
+  // Fills and starts the word for `step`; `cadence_boundary`: where the checkpoint cadence is judged (the
+  // checkpoint's step number), none for AtStart().
+  void StartWord(int64_t step, uint32_t local_requests, std::optional<int64_t> cadence_boundary);
+  uint32_t ControlFileRequests(int64_t step, std::string& notice);
+  bool CheckpointDue(int64_t boundary) const;
 
   Communicator& communicator_;
   LrController controller_;  // consulted on rank 0 only
@@ -78,6 +98,8 @@ class StepCoordinator {
   int64_t last_checkpoint_step_ = -1;
   Clock::time_point last_checkpoint_time_ = Clock::now();
   at::Tensor word_;  // on the host, where rank 0 fills it and every rank reads it
+  at::Tensor on_wire_;  // the word on the control device while its all-reduce runs (word_ itself on the CPU)
+  std::string notice_;  // rank 0's notice for the step begun
   c10::Device control_device_;
 };
 

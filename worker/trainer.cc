@@ -183,6 +183,8 @@ class TrainLoop {
 
  private:
   absl::Status Start();
+  absl::Status ActOnRequestsAtStart();
+  absl::Status SaveUnlessSaved();
   absl::Status TrainEpoch(const torch::Tensor& order);
   // This rank's sample indices for the global batch that starts `epoch_samples_done` samples into `order`.
   torch::Tensor RankIndices(const torch::Tensor& order, int64_t epoch_samples_done) const;
@@ -228,6 +230,8 @@ class TrainLoop {
   StepTimer timer_;
   LambdaSums window_lambdas_;
   TrainSummary summary_;
+  uint32_t requested_ = 0;  // the flags of the last step's control word, acted on at the next step boundary
+  int64_t last_saved_step_ = -1;
   double training_seconds_ = 0.0;
   int64_t steps_timed_ = 0;
   double last_lr_ = 0.0;
@@ -265,6 +269,7 @@ absl::Status TrainLoop::Save(const EvalResult* eval) {
   absl::StatusOr<std::string> committed = SaveTrainingState(communicator_, run_, state_, eval);
   if (!committed.ok()) return committed.status();
   state_.coordinator.CheckpointSaved(state_.position.step);
+  last_saved_step_ = state_.position.step;
   summary_.last_checkpoint = *committed;
   std::string message = absl::StrFormat("checkpoint saved: %s (%.0f ms)", *committed, 1e3 * SecondsSince(start));
   if (communicator_.rank() == 0) {
@@ -432,21 +437,21 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
   while (plan_.HasBatchAt(position.epoch_samples_done)) {
     if (progress != nullptr) progress->SetStep(position.step);
     timer_.BeginStep(/*sampled=*/(position.step + 1) % config_.run.log_every == 0);
-    const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
-    PhaseScope control_phase(progress, RunPhase::kStepControl);
-    const StepControl control = state_.coordinator.Decide(position.step, local);
-    timer_.Mark(StepPart::kControl);
-    if (!control.notice.empty()) Event("control", control.notice);
-    if ((control.flags & (kStepFlagCheckpoint | kStepFlagStop)) != 0) {
-      if (absl::Status saved = Save(nullptr); !saved.ok()) return saved;
+    // What the last step's control word asked for, at this step boundary.
+    if ((requested_ & (kStepFlagCheckpoint | kStepFlagStop)) != 0) {
+      if (absl::Status saved = SaveUnlessSaved(); !saved.ok()) return saved;
       timer_.Mark(StepPart::kCheckpoint);
-      if ((control.flags & kStepFlagStop) != 0) {
+      if ((requested_ & kStepFlagStop) != 0) {
         summary_.stopped = true;
         return absl::OkStatus();
       }
+      requested_ = 0;
     }
+    const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
+    PhaseScope control_phase(progress, RunPhase::kStepControl);
+    state_.coordinator.Begin(position.step, local);
+    timer_.Mark(StepPart::kControl);
     const torch::Tensor indices = RankIndices(order, position.epoch_samples_done);
-    trace_.Record(position.step, control.lr, indices);
     const BatchDraw draw{config_.run.seed, position.epoch, /*augment=*/true};
     // The next batches are decoded while this one trains (sources that decode; others ignore the hint).
     for (int64_t ahead = 1; ahead <= config_.data.prefetch_batches; ++ahead) {
@@ -471,7 +476,11 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     if (communicator_.rank() == config_.run.inject_delay_rank) {
       std::this_thread::sleep_for(std::chrono::milliseconds(config_.run.inject_delay_ms));
     }
-    const double loss = training_step_.Run(placement_.Images(images), targets, control.lr, control.momentum);
+    const double loss = training_step_.ComputeGradients(placement_.Images(images), targets);
+    const StepControl control = state_.coordinator.Finish();  // arrived with the gradients
+    if (!control.notice.empty()) Event("control", control.notice);
+    trace_.Record(position.step, control.lr, indices);
+    training_step_.Update(control.lr, control.momentum);
     if (training_step_.last_step_skipped()) {
       Event("amp", absl::StrFormat("fp16 gradients overflowed: update skipped, loss scale now %g",
                                    training_step_.loss_scaler()->scale()));
@@ -494,6 +503,7 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       if (absl::Status reported = ReportWindow(); !reported.ok()) return reported;
       if (summary_.ended_by_hook) return absl::OkStatus();
     }
+    requested_ = control.flags;
   }
   return absl::OkStatus();
 }
@@ -580,9 +590,26 @@ void TrainLoop::AnnounceImageSize() {
                                 size, size, config_.data.image_size));
 }
 
+// What was asked before the first step (a control file written for the resume, a signal during start-up) is done
+// at the boundary the run starts from, before a step changes the state.
+absl::Status TrainLoop::ActOnRequestsAtStart() {
+  const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
+  const StepControl control = state_.coordinator.AtStart(state_.position.step, local);
+  if (!control.notice.empty()) Event("control", control.notice);
+  if ((control.flags & (kStepFlagCheckpoint | kStepFlagStop)) == 0) return absl::OkStatus();
+  summary_.stopped = (control.flags & kStepFlagStop) != 0;
+  return Save(nullptr);
+}
+
+// A request decided in an epoch's last step reaches its boundary after the epoch-end checkpoint, at the same step.
+absl::Status TrainLoop::SaveUnlessSaved() {
+  return last_saved_step_ == state_.position.step ? absl::OkStatus() : Save(nullptr);
+}
+
 absl::StatusOr<TrainSummary> TrainLoop::Run() {
   if (absl::Status started = Start(); !started.ok()) return started;
-  while (state_.position.epoch < config_.run.epochs) {
+  if (absl::Status requested = ActOnRequestsAtStart(); !requested.ok()) return requested;
+  while (!summary_.stopped && state_.position.epoch < config_.run.epochs) {
     const torch::Tensor order = EpochOrder(order_, *data_.train, state_.position.epoch);
     AnnounceImageSize();
     window_start_ = Clock::now();

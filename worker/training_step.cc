@@ -17,8 +17,7 @@ void Mark(StepTimer* timer, StepPart part) {
 
 }  // namespace
 
-double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, double lr,
-                         std::optional<double> momentum) {
+double TrainingStep::ComputeGradients(const at::Tensor& images, const at::Tensor& targets) {
   model_.train();
   bucketer_.ZeroGrad();
   DynamicLossScaler* scaler = loss_scaler();
@@ -50,10 +49,12 @@ double TrainingStep::Run(const at::Tensor& images, const at::Tensor& targets, do
   Mark(timer_, StepPart::kAllReduce);
   last_step_skipped_ = scaler != nullptr && !scaler->Unscale(bucketer_.buffers());
   last_step_nonfinite_ = scaler == nullptr && !AllFinite(bucketer_.buffers());
+  return loss_sum.item<double>() / static_cast<double>(micro_batches_);
+}
+
+void TrainingStep::Update(double lr, std::optional<double> momentum) {
   if (!last_step_skipped_ && !last_step_nonfinite_) optimizer_.Step(lr, momentum);
-  const double local_loss = loss_sum.item<double>() / static_cast<double>(micro_batches_);
   Mark(timer_, StepPart::kOptimizer);
-  return local_loss;
 }
 
 }  // namespace strobe

@@ -33,7 +33,16 @@ class TrainingStep {
   // `momentum`: set only by schedules that cycle it (Optimizer::Step). Returns this rank's mean loss over its slice
   // (the mean of its micro-batches' losses).
   double Run(const at::Tensor& images, const at::Tensor& targets, double lr,
-             std::optional<double> momentum = std::nullopt);
+             std::optional<double> momentum = std::nullopt) {
+    const double loss = ComputeGradients(images, targets);
+    Update(lr, momentum);
+    return loss;
+  }
+  // Run() in two halves, for a caller that learns the LR only once the gradients are averaged (the trainer, whose
+  // control word travels with the gradient buckets): forward, backward and averaging; then the optimizer, unless
+  // the step was skipped or non-finite.
+  double ComputeGradients(const at::Tensor& images, const at::Tensor& targets);
+  void Update(double lr, std::optional<double> momentum);
 
   // The loss Run() trains with: cross-entropy unless `task` is regression.
   void UseTask(const TaskOptions& task) { task_ = task; }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "coordinator/step_control.h"
+#include "ops/background_communicator.h"
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
 #include "worker/checkpoint/checkpoint_commit.h"
@@ -88,15 +89,55 @@ TEST(CoordinatorTest, AStopRaisedOnOneRankReachesEveryRankAtTheSameStep) {
   }
 }
 
+// The trainer's order: Begin() before the step, the gradient buckets started during backward, Finish() before the
+// optimizer. On the CPU communicator all of them run on its communication thread, in that order on every rank.
+TEST(CoordinatorTest, TheControlWordTravelsAheadOfTheStepsBuckets) {
+  BackgroundCommunicator comm(std::make_unique<MpiCommunicator>());
+  StepCoordinator coordinator(comm, LrController(std::make_unique<StepLinearSchedule>(), std::nullopt),
+                              CheckpointCadence{}, std::nullopt);
+  const int last = comm.world_size() - 1;
+  for (int64_t step = 0; step < 4; ++step) {
+    coordinator.Begin(step, comm.rank() == last && step == 2 ? static_cast<uint32_t>(kStepFlagStop) : 0u);
+    at::Tensor large = at::full({100000}, static_cast<float>(comm.rank() + 1));  // over 64 KiB: blocking MPI
+    at::Tensor small = at::full({10}, static_cast<float>(comm.rank() + 1));
+    comm.StartAllReduce(large, ReduceOp::kSum, at::kFloat);
+    comm.StartAllReduce(small, ReduceOp::kAverage, at::kFloat);
+    const StepControl control = coordinator.Finish();
+    EXPECT_EQ(control.lr, 0.1 + 0.01 * step) << "step " << step;
+    EXPECT_EQ((control.flags & kStepFlagStop) != 0, step == 2) << "step " << step;
+    const float world = static_cast<float>(comm.world_size());
+    EXPECT_TRUE(at::equal(large, at::full({100000}, world * (world + 1) / 2))) << "step " << step;
+    EXPECT_TRUE(at::equal(small, at::full({10}, (world + 1) / 2))) << "step " << step;
+  }
+}
+
 TEST(CoordinatorTest, CheckpointCadenceInStepsAndAfterASave) {
   MpiCommunicator comm;
   StepCoordinator coordinator(comm, LrController(std::make_unique<StepLinearSchedule>(), std::nullopt),
                               CheckpointCadence{4, 0.0}, std::nullopt);
-  for (int64_t step = 0; step < 10; ++step) {
-    if (step == 8) coordinator.CheckpointSaved(8);  // e.g. a resume at step 8: no second save there
+  // The flag decided at a step asks for a checkpoint after it, at the boundary step + 1.
+  for (int64_t step = 0; step < 6; ++step) {
     const bool flagged = (coordinator.Decide(step, 0).flags & kStepFlagCheckpoint) != 0;
-    EXPECT_EQ(flagged, step == 4) << "step " << step;
+    EXPECT_EQ(flagged, step == 3) << "step " << step;
   }
+  coordinator.CheckpointSaved(8);  // e.g. a resume at step 8: the cadence counts from there
+  for (int64_t step = 8; step < 13; ++step) {
+    const bool flagged = (coordinator.Decide(step, 0).flags & kStepFlagCheckpoint) != 0;
+    EXPECT_EQ(flagged, step == 11) << "step " << step;
+  }
+}
+
+// As a run starts, requests made before it count for the starting boundary; the cadence does not.
+TEST(CoordinatorTest, RequestsWaitingAtTheStartAreForTheStartingBoundary) {
+  MpiCommunicator comm;
+  StepCoordinator coordinator(comm, LrController(std::make_unique<StepLinearSchedule>(), std::nullopt),
+                              CheckpointCadence{4, 0.0}, std::nullopt);
+  const StepControl quiet = coordinator.AtStart(3, 0);  // resumed at step 3
+  EXPECT_EQ(quiet.flags, 0u);
+  EXPECT_EQ(quiet.lr, 0.1 + 0.01 * 3);
+  const bool raiser = comm.rank() == comm.world_size() - 1;
+  EXPECT_NE(coordinator.AtStart(3, raiser ? static_cast<uint32_t>(kStepFlagStop) : 0u).flags & kStepFlagStop, 0u);
+  EXPECT_NE(coordinator.Decide(3, 0).flags & kStepFlagCheckpoint, 0u);  // the cadence, for boundary 4
 }
 
 TEST(CoordinatorTest, CheckpointCadenceInTime) {
@@ -106,7 +147,7 @@ TEST(CoordinatorTest, CheckpointCadenceInTime) {
   EXPECT_EQ(coordinator.Decide(1, 0).flags & kStepFlagCheckpoint, 0u);
   ::usleep(600 * 1000);
   EXPECT_NE(coordinator.Decide(2, 0).flags & kStepFlagCheckpoint, 0u);  // rank 0's clock decides for everyone
-  coordinator.CheckpointSaved(2);
+  coordinator.CheckpointSaved(3);  // after step 2
   EXPECT_EQ(coordinator.Decide(3, 0).flags & kStepFlagCheckpoint, 0u);
 }
 
