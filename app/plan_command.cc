@@ -13,6 +13,7 @@
 #include "app/gnuplot.h"
 #include "app/train_flags.h"
 #include "ops/allreduce_cost.h"
+#include "ops/bucket_plan.h"
 #include "worker/file_system.h"
 #include "worker/models/model_zoo.h"
 
@@ -87,14 +88,16 @@ int RunPlanCommand() {
   step.compute_seconds = Override(absl::GetFlag(FLAGS_plan_compute_ms), preset->compute_ms) * 1e-3;
   step.backward_fraction = Override(absl::GetFlag(FLAGS_plan_backward_fraction), preset->backward_fraction);
   step.gradient_bytes = 4.0 * static_cast<double>(parameters);
-  step.bucket_bytes = static_cast<double>(config->device.bucket_cap_bytes());
+  // The buckets training will use: --bucket_cap_mb, or smaller for a small model (at least kTrainingMinBuckets).
+  step.bucket_bytes = static_cast<double>(BucketCapFor(4 * parameters, config->device.bucket_cap_bytes(),
+                                                       kTrainingMinBuckets));
   step.overlap = absl::GetFlag(FLAGS_plan_overlap);
   if (!(step.bucket_bytes > 0) || !(step.backward_fraction > 0 && step.backward_fraction <= 1) ||
       absl::GetFlag(FLAGS_plan_max_gpus) < 1) {
     return Fail("--bucket_cap_mb and --plan_max_gpus must be positive, --plan_backward_fraction in (0, 1]");
   }
 
-  std::printf("strobe plan: %s, %lld parameters (%.1f MB of fp32 gradients), buckets of %.0f MiB, overlap %s\n"
+  std::printf("strobe plan: %s, %lld parameters (%.1f MB of fp32 gradients), buckets of %.2f MiB, overlap %s\n"
               "  per node: %d GPUs; intra-node %.0f GB/s bus bandwidth, %.0f us/step; inter-node %.2f GB/s, %.0f us/step;"
               " compute %.0f ms/step (backward %.0f%%) [preset %s]\n",
               model_name.c_str(), static_cast<long long>(parameters), step.gradient_bytes / 1e6,

@@ -1,5 +1,6 @@
 #include "ops/bucket_plan.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace strobe {
@@ -26,6 +27,12 @@ std::vector<Bucket> PlanBuckets(const std::vector<int64_t>& numels, const std::v
   }
   if (!current.slots.empty()) buckets.push_back(std::move(current));
   return buckets;
+}
+
+int64_t BucketCapFor(int64_t total_bytes, int64_t cap_bytes, int64_t min_buckets) {
+  if (min_buckets <= 1) return cap_bytes;
+  const int64_t share = (total_bytes + min_buckets - 1) / min_buckets;
+  return std::max<int64_t>(1, std::min(cap_bytes, share));
 }
 
 }  // namespace strobe

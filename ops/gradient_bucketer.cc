@@ -73,7 +73,10 @@ GradientBucketer::GradientBucketer(Communicator& communicator, std::vector<at::T
     numels.push_back(parameter.numel());
   }
   wire_dtype_ = options_.wire_dtype.value_or(parameters_[0].scalar_type());
-  plan_ = PlanBuckets(numels, ReverseOrder(parameters_.size()), parameters_[0].element_size(), options_.cap_bytes);
+  const int64_t element_size = parameters_[0].element_size();
+  const int64_t total_bytes = std::accumulate(numels.begin(), numels.end(), int64_t{0}) * element_size;
+  plan_ = PlanBuckets(numels, ReverseOrder(parameters_.size()), element_size,
+                      BucketCapFor(total_bytes, options_.cap_bytes, options_.min_buckets));
   bucket_of_parameter_.resize(parameters_.size());
   for (size_t b = 0; b < plan_.size(); ++b) {
     at::Tensor buffer = at::zeros({plan_[b].numel}, parameters_[0].options());

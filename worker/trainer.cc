@@ -109,6 +109,7 @@ class StepTrace {
 // Buckets start during backward unless the LR controller needs the local gradients' statistics.
 BucketerOptions BucketOptions(const DeviceOptions& device, bool measure_gradients) {
   BucketerOptions options(device.bucket_cap_bytes());
+  options.min_buckets = kTrainingMinBuckets;
   options.overlap = !measure_gradients;
   if (device.grad_compression != Precision::kFloat32) options.wire_dtype = PrecisionDtype(device.grad_compression);
   return options;

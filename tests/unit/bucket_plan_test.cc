@@ -57,6 +57,23 @@ TEST(BucketPlanTest, IsDeterministic) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].numel, b[i].numel);
 }
 
+TEST(BucketPlanTest, ASmallModelStillGetsTheMinimumNumberOfBuckets) {
+  // resnet20's 272,474 float gradients (1.09 MB) under the default 25 MiB cap: two buckets of at most half.
+  const int64_t resnet20 = 272474 * 4;
+  EXPECT_EQ(BucketCapFor(resnet20, 25 << 20, 2), resnet20 / 2);
+  EXPECT_EQ(BucketCapFor(resnet20 + 1, 25 << 20, 2), resnet20 / 2 + 1);  // rounded up: never a third bucket of 1 byte
+  // ResNet-50's 102 MB already make four buckets: the cap stands.
+  EXPECT_EQ(BucketCapFor(102'228'128, 25 << 20, 2), 25 << 20);
+  EXPECT_EQ(BucketCapFor(resnet20, 25 << 20, 1), 25 << 20);
+  EXPECT_EQ(BucketCapFor(3, 25 << 20, 8), 1);
+  // The plan made with it: buckets split where the cap falls, no bucket over it.
+  const std::vector<int64_t> numels{100, 100, 100, 100};
+  const std::vector<Bucket> plan = PlanBuckets(numels, {3, 2, 1, 0}, 4, BucketCapFor(1600, 1 << 20, 2));
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].numel, 200);
+  EXPECT_EQ(plan[1].numel, 200);
+}
+
 TEST(BucketPlanTest, RejectsBadArguments) {
   EXPECT_THROW(PlanBuckets({1}, {0}, 4, 0), std::invalid_argument);
   EXPECT_THROW(PlanBuckets({1}, {1}, 4, 64), std::invalid_argument);
