@@ -38,6 +38,16 @@ void MpiFailure(int code, const char* call, const char* file, int line) {
 }  // namespace internal
 
 DistributedContext InitDistributed(int* argc, char*** argv) {
+  // Gradient buckets are all-reduced on a thread of their own while backward computes (BackgroundCommunicator),
+  // in Open MPI's blocking all-reduce, whose wait polls. Yielding the core while nothing arrives lets backward
+  // keep it: across two hosts with 5 ms links, resnet20's backward took 136 ms with a bucket in flight (95 ms
+  // with none), and 100 ms when the wait yields. An operator's own setting wins.
+  setenv("OMPI_MCA_mpi_yield_when_idle", "1", /*overwrite=*/0);
+  // A TCP message above the eager limit (Open MPI: 64 KiB) waits one round trip for the receiver's go-ahead before
+  // its data leaves; up to 4 MiB a small model's gradient buckets go at once. Across two hosts with 5 ms links
+  // this cut the step's exposed all-reduce from 195 to 38 ms (resnet20 in 4 buckets). The receiver buffers such a
+  // message if it arrives early, which costs memory, not time. Neither setting changes what is computed.
+  setenv("OMPI_MCA_btl_tcp_eager_limit", "4194304", /*overwrite=*/0);
   int provided = 0;
   STROBE_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided));
   if (provided < MPI_THREAD_SERIALIZED) {
