@@ -29,6 +29,8 @@ ABSL_FLAG(double, plan_inter_latency_us, 0, "Inter-node latency per all-reduce s
 ABSL_FLAG(double, plan_compute_ms, 0, "Forward + backward + update per GPU and step, ms (0: the preset's).");
 ABSL_FLAG(double, plan_backward_fraction, 0, "Share of the compute that is the backward pass (0: the preset's).");
 ABSL_FLAG(bool, plan_overlap, true, "All-reduce buckets during the backward pass (Strobe's bucketer does).");
+ABSL_FLAG(int, plan_classes, 1000, "Classes of the model's head (ImageNet's 1000; Fashion-MNIST: 10).");
+ABSL_FLAG(int, plan_in_channels, 3, "Input channels of the model (3 for RGB; Fashion-MNIST: 1).");
 
 namespace strobe {
 namespace {
@@ -72,7 +74,12 @@ int RunPlanCommand() {
   const std::string& model_name = config->model.name;
   const std::string& png_path = files->png_path;
   const std::string& csv_path = files->csv_path;
-  absl::StatusOr<std::shared_ptr<Classifier>> model = MakeModel(model_name, 3, 1000);
+  if (absl::GetFlag(FLAGS_plan_classes) < 1 || absl::GetFlag(FLAGS_plan_in_channels) < 1) {
+    return Fail(absl::StrFormat("--plan_classes and --plan_in_channels must be positive, got %d and %d",
+                                absl::GetFlag(FLAGS_plan_classes), absl::GetFlag(FLAGS_plan_in_channels)));
+  }
+  absl::StatusOr<std::shared_ptr<Classifier>> model =
+      MakeModel(model_name, absl::GetFlag(FLAGS_plan_in_channels), absl::GetFlag(FLAGS_plan_classes));
   if (!model.ok()) return Fail(std::string(model.status().message()));
   int64_t parameters = 0;
   for (const at::Tensor& parameter : (*model)->parameters()) parameters += parameter.numel();

@@ -21,4 +21,11 @@ expect_error() {  # MESSAGE ARGS...
 expect_error "--plan_preset=tpu is not one of a100, goyal2017" --plan_preset=tpu --output="$work/x.png"
 expect_error "already exists; not overwriting it" --model=resnet50 --output="$work/goyal.png"
 expect_error "--model=vgg16 is not" --model=vgg16 --output="$work/y.png"
+expect_error "--plan_classes and --plan_in_channels must be positive, got 0 and 3" --plan_classes=0 \
+  --output="$work/z.png"
+# A small model on Fashion-MNIST's shape gets buckets of at most half its gradients (training's minimum of two).
+small=$("$strobe" plan --model=resnet20 --plan_classes=10 --plan_in_channels=1 --plan_max_gpus=2 \
+        --output="$work/small.png") || { echo "$small"; fail "plan of resnet20 failed"; }
+grep -q "resnet20, 272186 parameters (1.1 MB of fp32 gradients), buckets of 0.52 MiB" <<<"$small" ||
+  { echo "$small"; fail "resnet20's gradients or buckets"; }
 echo "PASS: strobe plan"

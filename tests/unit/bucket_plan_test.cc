@@ -58,8 +58,9 @@ TEST(BucketPlanTest, IsDeterministic) {
 }
 
 TEST(BucketPlanTest, ASmallModelStillGetsTheMinimumNumberOfBuckets) {
-  // resnet20's 272,474 float gradients (1.09 MB) under the default 25 MiB cap: two buckets of at most half.
-  const int64_t resnet20 = 272474 * 4;
+  // resnet20's 272,186 float gradients (Fashion-MNIST's shape, 1.09 MB) under the default 25 MiB cap: buckets of at
+  // most half.
+  const int64_t resnet20 = 272186 * 4;
   EXPECT_EQ(BucketCapFor(resnet20, 25 << 20, 2), resnet20 / 2);
   EXPECT_EQ(BucketCapFor(resnet20 + 1, 25 << 20, 2), resnet20 / 2 + 1);  // rounded up: never a third bucket of 1 byte
   // ResNet-50's 102 MB already make four buckets: the cap stands.
