@@ -120,7 +120,8 @@ void MpiCommunicator::Broadcast(at::Tensor& tensor, int root) {
   if (world_size_ == 1) return;
   ForEachChunk(tensor, [&](void* data, int count) {
     RunCollective(
-        count * tensor.element_size(), [&] { AwaitEveryRank(); }, [&] { STROBE_MPI_CHECK(MPI_Bcast(data, count, type, root, comm_)); },
+        count * tensor.element_size(), [&] { AwaitEveryRank(); },
+        [&] { STROBE_MPI_CHECK(MPI_Bcast(data, count, type, root, comm_)); },
         [&](MPI_Request* request) { STROBE_MPI_CHECK(MPI_Ibcast(data, count, type, root, comm_, request)); });
   });
 }
