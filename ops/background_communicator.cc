@@ -26,7 +26,9 @@ void BackgroundCommunicator::Serve() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     work_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, with nothing left to run
+    // Destroyed with all-reduces still queued (the caller left the step on an error): the job is ending, and
+    // peers that are gone would hold this thread, and the destructor's join, forever.
+    if (stopping_) return;
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
     busy_ = true;

@@ -20,7 +20,7 @@ namespace strobe {
 // The background thread makes exactly the calls the caller would have made, in the same order, with the same
 // tensors, so results are bitwise those of the blocking communicator. The inner communicator is used by one thread
 // at a time (MPI_THREAD_SERIALIZED suffices): every other collective first waits for the started ones, which also
-// keeps the order of collectives the same on every rank.
+// keeps the order of collectives the same on every rank. Destruction drops all-reduces still queued.
 class BackgroundCommunicator final : public Communicator {
  public:
   explicit BackgroundCommunicator(std::unique_ptr<Communicator> inner);
