@@ -109,8 +109,8 @@ class StepTrace {
 // Buckets start during backward unless the LR controller needs the local gradients' statistics.
 BucketerOptions BucketOptions(const DeviceOptions& device, bool measure_gradients) {
   BucketerOptions options(device.bucket_cap_bytes());
-  options.min_buckets = kTrainingMinBuckets;
   options.overlap = !measure_gradients;
+  if (options.overlap) options.min_buckets = kTrainingMinBuckets;  // without overlap a bucket more only costs
   if (device.grad_compression != Precision::kFloat32) options.wire_dtype = PrecisionDtype(device.grad_compression);
   return options;
 }
@@ -185,7 +185,7 @@ class TrainLoop {
  private:
   absl::Status Start();
   absl::Status ActOnRequestsAtStart();
-  absl::Status SaveUnlessSaved();
+  absl::Status ActOnRequests(bool epoch_end_checkpoint_follows);
   absl::Status TrainEpoch(const torch::Tensor& order);
   // This rank's sample indices for the global batch that starts `epoch_samples_done` samples into `order`.
   torch::Tensor RankIndices(const torch::Tensor& order, int64_t epoch_samples_done) const;
@@ -232,7 +232,6 @@ class TrainLoop {
   LambdaSums window_lambdas_;
   TrainSummary summary_;
   uint32_t requested_ = 0;  // the flags of the last step's control word, acted on at the next step boundary
-  int64_t last_saved_step_ = -1;
   double training_seconds_ = 0.0;
   int64_t steps_timed_ = 0;
   double last_lr_ = 0.0;
@@ -270,7 +269,6 @@ absl::Status TrainLoop::Save(const EvalResult* eval) {
   absl::StatusOr<std::string> committed = SaveTrainingState(communicator_, run_, state_, eval);
   if (!committed.ok()) return committed.status();
   state_.coordinator.CheckpointSaved(state_.position.step);
-  last_saved_step_ = state_.position.step;
   summary_.last_checkpoint = *committed;
   std::string message = absl::StrFormat("checkpoint saved: %s (%.0f ms)", *committed, 1e3 * SecondsSince(start));
   if (communicator_.rank() == 0) {
@@ -438,15 +436,10 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
   while (plan_.HasBatchAt(position.epoch_samples_done)) {
     if (progress != nullptr) progress->SetStep(position.step);
     timer_.BeginStep(/*sampled=*/(position.step + 1) % config_.run.log_every == 0);
-    // What the last step's control word asked for, at this step boundary.
-    if ((requested_ & (kStepFlagCheckpoint | kStepFlagStop)) != 0) {
-      if (absl::Status saved = SaveUnlessSaved(); !saved.ok()) return saved;
+    if (requested_ != 0) {
+      if (absl::Status acted = ActOnRequests(/*epoch_end_checkpoint_follows=*/false); !acted.ok()) return acted;
       timer_.Mark(StepPart::kCheckpoint);
-      if ((requested_ & kStepFlagStop) != 0) {
-        summary_.stopped = true;
-        return absl::OkStatus();
-      }
-      requested_ = 0;
+      if (summary_.stopped) return absl::OkStatus();
     }
     const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
     PhaseScope control_phase(progress, RunPhase::kStepControl);
@@ -506,7 +499,8 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     }
     requested_ = control.flags;
   }
-  return absl::OkStatus();
+  // The epoch's last step asked: a stop is carried out before the evaluation, a checkpoint is the epoch-end one.
+  return ActOnRequests(/*epoch_end_checkpoint_follows=*/config_.checkpoint.at_epoch_end);
 }
 
 int64_t TrainLoop::CountUnreadableOnAllRanks(const UnreadableSamples& local) {
@@ -602,9 +596,14 @@ absl::Status TrainLoop::ActOnRequestsAtStart() {
   return Save(nullptr);
 }
 
-// A request decided in an epoch's last step reaches its boundary after the epoch-end checkpoint, at the same step.
-absl::Status TrainLoop::SaveUnlessSaved() {
-  return last_saved_step_ == state_.position.step ? absl::OkStatus() : Save(nullptr);
+// At a step boundary, what the last step's control word asked for: a checkpoint (unless the epoch-end one follows at
+// this very step), or a checkpoint and a stop (summary_.stopped).
+absl::Status TrainLoop::ActOnRequests(bool epoch_end_checkpoint_follows) {
+  const uint32_t requested = std::exchange(requested_, 0u);
+  const bool stop = (requested & kStepFlagStop) != 0;
+  if (!stop && ((requested & kStepFlagCheckpoint) == 0 || epoch_end_checkpoint_follows)) return absl::OkStatus();
+  summary_.stopped = stop;
+  return Save(nullptr);
 }
 
 absl::StatusOr<TrainSummary> TrainLoop::Run() {

@@ -104,4 +104,15 @@ grep -q "the EMA of the weights starts from the resumed weights (the checkpoint 
 grep -q '^file ema.pt ' "$work/E1/$final/MANIFEST" || fail "the run that turned the EMA on saved none"
 echo "ok: the EMA is evaluated each epoch, eval --ema gives the run's $ema_accuracy, export --ema, dropped or"\
      "started at a resume"
-echo "PASS: exact resume (2 ranks), elastic sample order (1, 4 ranks), SIGTERM stop and resume, the EMA"
+# A cadence checkpoint due at an epoch's end (16 steps per epoch): the epoch-end checkpoint, saved once; without
+# epoch-end checkpoints, saved by the cadence at that boundary.
+for at_end in true false; do
+  train 2 "$work/C$at_end" --checkpoint_every_steps=16 --checkpoint_at_epoch_end="$at_end"
+  for step in 16 32 48; do
+    [[ $(grep -c "checkpoint saved: .*/step-0000000$step " "$work/C$at_end.log") -eq 1 ]] ||
+      { cat "$work/C$at_end.log"; fail "--checkpoint_at_epoch_end=$at_end: step $step not saved exactly once"; }
+  done
+done
+echo "ok: a cadence checkpoint at an epoch's end is saved once, with or without epoch-end checkpoints"
+echo "PASS: exact resume (2 ranks), elastic sample order (1, 4 ranks), SIGTERM stop and resume, the EMA, cadence at"\
+     "epoch ends"
