@@ -41,7 +41,8 @@ DistributedContext InitDistributed(int* argc, char*** argv) {
   // Gradient buckets are all-reduced on a thread of their own while backward computes (BackgroundCommunicator),
   // in Open MPI's blocking all-reduce, whose wait polls. Yielding the core while nothing arrives lets backward
   // keep it: across two hosts with 5 ms links, resnet20's backward took 136 ms with a bucket in flight (95 ms
-  // with none), and 100 ms when the wait yields. An operator's own setting wins.
+  // with none), and 100 ms when the wait yields. An operator's own setting in the environment (or mpirun --mca)
+  // wins; one in an mca-params.conf file does not, as the environment outranks those.
   setenv("OMPI_MCA_mpi_yield_when_idle", "1", /*overwrite=*/0);
   // A TCP message above the eager limit (Open MPI: 64 KiB) waits one round trip for the receiver's go-ahead before
   // its data leaves; up to 4 MiB a small model's gradient buckets go at once. Across two hosts with 5 ms links
