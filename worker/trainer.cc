@@ -591,9 +591,8 @@ absl::Status TrainLoop::ActOnRequestsAtStart() {
   const uint32_t local = hooks_.local_requests ? hooks_.local_requests() : 0;
   const StepControl control = state_.coordinator.AtStart(state_.position.step, local);
   if (!control.notice.empty()) Event("control", control.notice);
-  if ((control.flags & (kStepFlagCheckpoint | kStepFlagStop)) == 0) return absl::OkStatus();
-  summary_.stopped = (control.flags & kStepFlagStop) != 0;
-  return Save(nullptr);
+  requested_ = control.flags;
+  return ActOnRequests(/*epoch_end_checkpoint_follows=*/false);
 }
 
 // At a step boundary, what the last step's control word asked for: a checkpoint (unless the epoch-end one follows at
