@@ -29,7 +29,7 @@ void BackgroundCommunicator::Serve() {
     // Destroyed with all-reduces still queued (the caller left the step on an error): the job is ending, and
     // peers that are gone would hold this thread, and the destructor's join, forever.
     if (stopping_) return;
-    std::function<void()> task = std::move(queue_.front());
+    Started started = std::move(queue_.front());
     queue_.pop_front();
     busy_ = true;
     // After an error the ranks' collectives are out of step: run nothing more, report the first error.
@@ -37,7 +37,7 @@ void BackgroundCommunicator::Serve() {
       lock.unlock();
       std::exception_ptr error;
       try {
-        task();
+        inner_->StartAllReduce(started.tensor, started.op, started.wire);
       } catch (...) {
         error = std::current_exception();
       }
@@ -56,7 +56,7 @@ void BackgroundCommunicator::StartAllReduce(at::Tensor& tensor, ReduceOp op, at:
   }
   {
     const std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back([this, tensor, op, wire]() mutable { inner_->StartAllReduce(tensor, op, wire); });
+    queue_.push_back(Started{tensor, op, wire});
   }
   work_ready_.notify_one();
 }

@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -41,14 +40,19 @@ class BackgroundCommunicator final : public Communicator {
   void FinishAllReduces() override;
 
  private:
+  struct Started {
+    at::Tensor tensor;
+    ReduceOp op;
+    at::ScalarType wire;
+  };
   void Serve();
 
   std::unique_ptr<Communicator> inner_;
   std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable work_done_;
-  std::deque<std::function<void()>> queue_;  // guarded by mutex_, as are the three below
-  bool busy_ = false;                        // the thread is running a task taken off the queue
+  std::deque<Started> queue_;  // guarded by mutex_, as are the three below
+  bool busy_ = false;          // the thread is running an all-reduce taken off the queue
   bool stopping_ = false;
   std::exception_ptr error_;
   std::thread thread_;  // last: started once the members it uses exist
