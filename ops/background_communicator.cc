@@ -3,98 +3,133 @@
 #include <ATen/core/Tensor.h>
 #include <pthread.h>
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <utility>
 
 namespace strobe {
 
-BackgroundCommunicator::BackgroundCommunicator(std::unique_ptr<Communicator> inner) : inner_(std::move(inner)) {
-  if (inner_->world_size() > 1) thread_ = std::thread([this] { Serve(); });
+struct BackgroundCommunicator::Queue {
+  struct Started {
+    at::Tensor tensor;
+    ReduceOp op;
+    at::ScalarType wire;
+  };
+
+  explicit Queue(std::unique_ptr<Communicator> communicator) : inner(std::move(communicator)) {}
+
+  const std::unique_ptr<Communicator> inner;
+  std::mutex mutex;
+  std::condition_variable work_ready;
+  std::condition_variable work_done;
+  std::deque<Started> started;  // guarded by mutex, as are the three below
+  bool busy = false;            // the thread is running an all-reduce taken off the queue
+  bool stopping = false;
+  std::exception_ptr error;
+};
+
+BackgroundCommunicator::BackgroundCommunicator(std::unique_ptr<Communicator> inner)
+    : queue_(std::make_shared<Queue>(std::move(inner))) {
+  if (queue_->inner->world_size() > 1) {
+    thread_ = std::thread([queue = queue_] { Serve(*queue); });
+  }
 }
 
 BackgroundCommunicator::~BackgroundCommunicator() {
   if (!thread_.joinable()) return;
+  bool in_collective = false;
   {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    const std::lock_guard<std::mutex> lock(queue_->mutex);
+    queue_->stopping = true;
+    in_collective = queue_->busy;
   }
-  work_ready_.notify_one();
-  thread_.join();
+  queue_->work_ready.notify_one();
+  // Joining would hold the caller's error here for as long as a stopped peer keeps the collective open.
+  if (in_collective) {
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
 }
 
-void BackgroundCommunicator::Serve() {
+void BackgroundCommunicator::Serve(Queue& queue) {
   pthread_setname_np(pthread_self(), "strobe-comm");  // what top -H and the thread-budget test show
-  std::unique_lock<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(queue.mutex);
   while (true) {
-    work_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    // Destroyed with all-reduces still queued (the caller left the step on an error): the job is ending, and
-    // peers that are gone would hold this thread, and the destructor's join, forever.
-    if (stopping_) return;
-    Started started = std::move(queue_.front());
-    queue_.pop_front();
-    busy_ = true;
+    queue.work_ready.wait(lock, [&queue] { return queue.stopping || !queue.started.empty(); });
+    if (queue.stopping) return;
+    Queue::Started started = std::move(queue.started.front());
+    queue.started.pop_front();
+    queue.busy = true;
     // After an error the ranks' collectives are out of step: run nothing more, report the first error.
-    if (error_ == nullptr) {
+    if (queue.error == nullptr) {
       lock.unlock();
       std::exception_ptr error;
       try {
-        inner_->StartAllReduce(started.tensor, started.op, started.wire);
+        queue.inner->StartAllReduce(started.tensor, started.op, started.wire);
       } catch (...) {
         error = std::current_exception();
       }
       lock.lock();
-      if (error != nullptr) error_ = error;
+      if (error != nullptr) queue.error = error;
     }
-    busy_ = false;
-    if (queue_.empty()) work_done_.notify_all();
+    queue.busy = false;
+    if (queue.started.empty()) queue.work_done.notify_all();
   }
 }
 
+int BackgroundCommunicator::rank() const { return queue_->inner->rank(); }
+
+int BackgroundCommunicator::world_size() const { return queue_->inner->world_size(); }
+
 void BackgroundCommunicator::StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) {
   if (!thread_.joinable()) {
-    inner_->StartAllReduce(tensor, op, wire);
+    queue_->inner->StartAllReduce(tensor, op, wire);
     return;
   }
   {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(Started{tensor, op, wire});
+    const std::lock_guard<std::mutex> lock(queue_->mutex);
+    queue_->started.push_back(Queue::Started{tensor, op, wire});
   }
-  work_ready_.notify_one();
+  queue_->work_ready.notify_one();
 }
 
 void BackgroundCommunicator::FinishAllReduces() {
   std::exception_ptr error;
   {
-    std::unique_lock<std::mutex> lock(mutex_);
-    work_done_.wait(lock, [this] { return queue_.empty() && !busy_; });
-    error = std::exchange(error_, nullptr);
+    std::unique_lock<std::mutex> lock(queue_->mutex);
+    queue_->work_done.wait(lock, [this] { return queue_->started.empty() && !queue_->busy; });
+    error = std::exchange(queue_->error, nullptr);
   }
   if (error != nullptr) std::rethrow_exception(error);
-  inner_->FinishAllReduces();
+  queue_->inner->FinishAllReduces();
 }
 
 void BackgroundCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
   FinishAllReduces();
-  inner_->AllReduce(tensor, op);
+  queue_->inner->AllReduce(tensor, op);
 }
 
 void BackgroundCommunicator::Broadcast(at::Tensor& tensor, int root) {
   FinishAllReduces();
-  inner_->Broadcast(tensor, root);
+  queue_->inner->Broadcast(tensor, root);
 }
 
 at::Tensor BackgroundCommunicator::AllGather(const at::Tensor& tensor) {
   FinishAllReduces();
-  return inner_->AllGather(tensor);
+  return queue_->inner->AllGather(tensor);
 }
 
 at::Tensor BackgroundCommunicator::SendReceive(const at::Tensor& tensor, int destination, int source) {
   FinishAllReduces();
-  return inner_->SendReceive(tensor, destination, source);
+  return queue_->inner->SendReceive(tensor, destination, source);
 }
 
 void BackgroundCommunicator::Barrier() {
   FinishAllReduces();
-  inner_->Barrier();
+  queue_->inner->Barrier();
 }
 
 }  // namespace strobe

@@ -1,11 +1,7 @@
 #ifndef STROBE_OPS_BACKGROUND_COMMUNICATOR_H_
 #define STROBE_OPS_BACKGROUND_COMMUNICATOR_H_
 
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "ops/communicator.h"
@@ -19,7 +15,12 @@ namespace strobe {
 // The background thread makes exactly the calls the caller would have made, in the same order, with the same
 // tensors, so results are bitwise those of the blocking communicator. The inner communicator is used by one thread
 // at a time (MPI_THREAD_SERIALIZED suffices): every other collective first waits for the started ones, which also
-// keeps the order of collectives the same on every rank. Destruction drops all-reduces still queued.
+// keeps the order of collectives the same on every rank.
+//
+// Destruction drops the all-reduces still queued. It does not wait for one that is running: the caller only leaves
+// a step with a collective in flight on an error, and the peers that collective waits for may never come (a
+// stopped rank), so the error goes on to the top, which ends the whole job; the thread keeps the inner communicator
+// alive until its collective returns or the job ends.
 class BackgroundCommunicator final : public Communicator {
  public:
   explicit BackgroundCommunicator(std::unique_ptr<Communicator> inner);
@@ -27,8 +28,8 @@ class BackgroundCommunicator final : public Communicator {
   BackgroundCommunicator(const BackgroundCommunicator&) = delete;
   BackgroundCommunicator& operator=(const BackgroundCommunicator&) = delete;
 
-  int rank() const override { return inner_->rank(); }
-  int world_size() const override { return inner_->world_size(); }
+  int rank() const override;
+  int world_size() const override;
   void AllReduce(at::Tensor& tensor, ReduceOp op) override;
   void Broadcast(at::Tensor& tensor, int root) override;
   at::Tensor AllGather(const at::Tensor& tensor) override;
@@ -40,22 +41,12 @@ class BackgroundCommunicator final : public Communicator {
   void FinishAllReduces() override;
 
  private:
-  struct Started {
-    at::Tensor tensor;
-    ReduceOp op;
-    at::ScalarType wire;
-  };
-  void Serve();
+  struct Queue;  // shared with the thread, which may outlive this object
 
-  std::unique_ptr<Communicator> inner_;
-  std::mutex mutex_;
-  std::condition_variable work_ready_;
-  std::condition_variable work_done_;
-  std::deque<Started> queue_;  // guarded by mutex_, as are the three below
-  bool busy_ = false;          // the thread is running an all-reduce taken off the queue
-  bool stopping_ = false;
-  std::exception_ptr error_;
-  std::thread thread_;  // last: started once the members it uses exist
+  static void Serve(Queue& queue);
+
+  std::shared_ptr<Queue> queue_;
+  std::thread thread_;
 };
 
 }  // namespace strobe

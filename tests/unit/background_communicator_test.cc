@@ -1,0 +1,80 @@
+#include "ops/background_communicator.h"
+
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+namespace strobe {
+namespace {
+
+using std::chrono::seconds;
+
+// Two ranks, of which the other one has stopped: a started all-reduce waits until the test lets it return.
+class StoppedPeerCommunicator : public Communicator {
+ public:
+  struct Signals {
+    std::promise<void> entered;  // the first all-reduce is waiting for the peer
+    std::shared_future<void> peer_resumed;
+    std::promise<void> destroyed;
+    std::atomic<int> all_reduces{0};
+  };
+  // Shared, because the communication thread may destroy this communicator after the test has moved on.
+  explicit StoppedPeerCommunicator(std::shared_ptr<Signals> signals) : signals_(std::move(signals)) {}
+  ~StoppedPeerCommunicator() override { signals_->destroyed.set_value(); }
+
+  int rank() const override { return 0; }
+  int world_size() const override { return 2; }
+  void StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) override {
+    if (signals_->all_reduces++ == 0) signals_->entered.set_value();
+    signals_->peer_resumed.wait();
+  }
+  void AllReduce(at::Tensor& tensor, ReduceOp op) override { ADD_FAILURE() << "unexpected collective"; }
+  void Broadcast(at::Tensor& tensor, int root) override { ADD_FAILURE() << "unexpected collective"; }
+  at::Tensor AllGather(const at::Tensor& tensor) override {
+    ADD_FAILURE() << "unexpected collective";
+    return tensor;
+  }
+  at::Tensor SendReceive(const at::Tensor& tensor, int destination, int source) override {
+    ADD_FAILURE() << "unexpected collective";
+    return tensor;
+  }
+  void Barrier() override { ADD_FAILURE() << "unexpected collective"; }
+
+ private:
+  const std::shared_ptr<Signals> signals_;
+};
+
+// An exception that leaves a step while a bucket waits for a stopped peer must reach the top (which ends the job)
+// instead of waiting in the communicator's destructor for a peer that may never come.
+TEST(BackgroundCommunicatorTest, DestructionDoesNotWaitForACollectiveWhosePeerHasStopped) {
+  auto signals = std::make_shared<StoppedPeerCommunicator::Signals>();
+  std::promise<void> resume_peer;
+  signals->peer_resumed = resume_peer.get_future().share();
+  std::future<void> destroyed = signals->destroyed.get_future();
+  std::future<void> entered = signals->entered.get_future();
+  auto background = std::make_unique<BackgroundCommunicator>(std::make_unique<StoppedPeerCommunicator>(signals));
+  at::Tensor waiting = at::ones({4});
+  at::Tensor queued = at::ones({4});
+  background->StartAllReduce(waiting, ReduceOp::kSum, at::kFloat);
+  background->StartAllReduce(queued, ReduceOp::kSum, at::kFloat);
+  entered.wait();
+
+  auto destroy = std::async(std::launch::async, [&background] { background.reset(); });
+  const bool returned_at_once = destroy.wait_for(seconds(5)) == std::future_status::ready;
+  const bool inner_kept = destroyed.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout;
+  resume_peer.set_value();  // before any assertion returns, so that a failing destructor cannot hang the test
+  EXPECT_TRUE(returned_at_once) << "the destructor waited for the stopped peer";
+  EXPECT_TRUE(inner_kept) << "the inner communicator was destroyed while its collective ran";
+  ASSERT_EQ(destroyed.wait_for(seconds(5)), std::future_status::ready)
+      << "the communication thread did not end once its collective returned";
+  EXPECT_EQ(signals->all_reduces.load(), 1) << "an all-reduce queued behind the running one ran after destruction";
+}
+
+}  // namespace
+}  // namespace strobe
