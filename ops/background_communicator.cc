@@ -1,7 +1,11 @@
 #include "ops/background_communicator.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <pthread.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <condition_variable>
 #include <deque>
@@ -54,8 +58,23 @@ BackgroundCommunicator::~BackgroundCommunicator() {
   }
 }
 
+namespace {
+
+// ATen's arithmetic here (the average's division, the wire format's conversions) would otherwise start an OpenMP
+// team of --threads for this thread, busy beside the training thread's own team. Each element's result does not
+// depend on how the loop is split, so the bits are the same.
+void RunAloneOnThisThread() {
+#ifdef _OPENMP
+  at::get_num_threads();  // ATen sizes a thread's team on its first use: let it, then size it to one
+  omp_set_num_threads(1);
+#endif
+}
+
+}  // namespace
+
 void BackgroundCommunicator::Serve(Queue& queue) {
   pthread_setname_np(pthread_self(), "strobe-comm");  // what top -H and the thread-budget test show
+  RunAloneOnThisThread();
   std::unique_lock<std::mutex> lock(queue.mutex);
   while (true) {
     queue.work_ready.wait(lock, [&queue] { return queue.stopping || !queue.started.empty(); });

@@ -1,6 +1,7 @@
 #include "ops/background_communicator.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <atomic>
 #include <chrono>
@@ -74,6 +75,39 @@ TEST(BackgroundCommunicatorTest, DestructionDoesNotWaitForACollectiveWhosePeerHa
   ASSERT_EQ(destroyed.wait_for(seconds(5)), std::future_status::ready)
       << "the communication thread did not end once its collective returned";
   EXPECT_EQ(signals->all_reduces.load(), 1) << "an all-reduce queued behind the running one ran after destruction";
+}
+
+// Records how many threads ATen would give a loop where the started all-reduces run.
+class ThreadCountingCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int world_size() const override { return 2; }
+  void StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) override {
+    aten_threads = at::get_num_threads();
+  }
+  void AllReduce(at::Tensor& tensor, ReduceOp op) override {}
+  void Broadcast(at::Tensor& tensor, int root) override {}
+  at::Tensor AllGather(const at::Tensor& tensor) override { return tensor; }
+  at::Tensor SendReceive(const at::Tensor& tensor, int destination, int source) override { return tensor; }
+  void Barrier() override {}
+
+  int aten_threads = 0;  // written by the communication thread, read after FinishAllReduces()
+};
+
+// --threads counts the compute threads of a rank: the communication thread's arithmetic (an average's division)
+// must not start an OpenMP team of its own beside the training thread's.
+TEST(BackgroundCommunicatorTest, StartedAllReducesComputeOnTheCommunicationThreadAlone) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  auto inner = std::make_unique<ThreadCountingCommunicator>();
+  ThreadCountingCommunicator& counting = *inner;
+  BackgroundCommunicator background(std::move(inner));
+  at::Tensor bucket = at::ones({4});
+  background.StartAllReduce(bucket, ReduceOp::kAverage, at::kFloat);
+  background.FinishAllReduces();
+  EXPECT_EQ(counting.aten_threads, 1);
+  EXPECT_EQ(at::get_num_threads(), 2) << "the training thread's team changed";
+  at::set_num_threads(threads);
 }
 
 }  // namespace
