@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -82,7 +83,11 @@ int RunPlanCommand() {
       MakeModel(model_name, absl::GetFlag(FLAGS_plan_in_channels), absl::GetFlag(FLAGS_plan_classes));
   if (!model.ok()) return Fail(std::string(model.status().message()));
   int64_t parameters = 0;
-  for (const at::Tensor& parameter : (*model)->parameters()) parameters += parameter.numel();
+  std::vector<int64_t> numels;
+  for (const at::Tensor& parameter : (*model)->parameters()) {
+    numels.push_back(parameter.numel());
+    parameters += parameter.numel();
+  }
 
   ClusterModel cluster;
   cluster.gpus_per_node = absl::GetFlag(FLAGS_plan_gpus_per_node) > 0 ? absl::GetFlag(FLAGS_plan_gpus_per_node)
@@ -94,21 +99,24 @@ int RunPlanCommand() {
   StepModel step;
   step.compute_seconds = Override(absl::GetFlag(FLAGS_plan_compute_ms), preset->compute_ms) * 1e-3;
   step.backward_fraction = Override(absl::GetFlag(FLAGS_plan_backward_fraction), preset->backward_fraction);
-  step.gradient_bytes = 4.0 * static_cast<double>(parameters);
-  // The buckets training will use: --bucket_cap_mb, or smaller for a small model (at least kTrainingMinBuckets).
-  step.bucket_bytes = static_cast<double>(BucketCapFor(4 * parameters, config->device.bucket_cap_bytes(),
-                                                       kTrainingMinBuckets));
   step.overlap = absl::GetFlag(FLAGS_plan_overlap);
-  if (!(step.bucket_bytes > 0) || !(step.backward_fraction > 0 && step.backward_fraction <= 1) ||
+  if (config->device.bucket_cap_bytes() <= 0 || !(step.backward_fraction > 0 && step.backward_fraction <= 1) ||
       absl::GetFlag(FLAGS_plan_max_gpus) < 1) {
     return Fail("--bucket_cap_mb and --plan_max_gpus must be positive, --plan_backward_fraction in (0, 1]");
   }
+  // The buckets training will fill: --bucket_cap_mb, and with overlap at least kTrainingMinBuckets of them.
+  double largest_bucket_bytes = 0.0;
+  for (const Bucket& bucket : PlanGradientBuckets(numels, 4, config->device.bucket_cap_bytes(),
+                                                  step.overlap ? kTrainingMinBuckets : 1)) {
+    step.bucket_bytes.push_back(4.0 * static_cast<double>(bucket.numel));
+    largest_bucket_bytes = std::max(largest_bucket_bytes, step.bucket_bytes.back());
+  }
 
-  std::printf("strobe plan: %s, %lld parameters (%.1f MB of fp32 gradients), buckets of %.2f MiB, overlap %s\n"
+  std::printf("strobe plan: %s, %lld parameters (%.1f MB of fp32 gradients), %zu buckets of at most %.2f MiB, overlap %s\n"
               "  per node: %d GPUs; intra-node %.0f GB/s bus bandwidth, %.0f us/step; inter-node %.2f GB/s, %.0f us/step;"
               " compute %.0f ms/step (backward %.0f%%) [preset %s]\n",
-              model_name.c_str(), static_cast<long long>(parameters), step.gradient_bytes / 1e6,
-              step.bucket_bytes / (1024 * 1024), step.overlap ? "on" : "off", cluster.gpus_per_node,
+              model_name.c_str(), static_cast<long long>(parameters), 4e-6 * static_cast<double>(parameters),
+              step.bucket_bytes.size(), largest_bucket_bytes / (1024 * 1024), step.overlap ? "on" : "off", cluster.gpus_per_node,
               cluster.intra_node.bus_gigabytes_per_s, cluster.intra_node.step_latency_us,
               cluster.inter_node.bus_gigabytes_per_s, cluster.inter_node.step_latency_us,
               step.compute_seconds * 1e3, 100 * step.backward_fraction, preset->name);

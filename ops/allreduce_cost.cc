@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace strobe {
 
@@ -17,21 +18,18 @@ double AllreduceSeconds(double bytes, const ClusterModel& cluster) {
 
 StepProjection ProjectStep(const StepModel& step, const ClusterModel& cluster) {
   StepProjection projection;
-  const int buckets = std::max(1, static_cast<int>(std::ceil(step.gradient_bytes / step.bucket_bytes)));
-  const double bucket_bytes = step.gradient_bytes / buckets;
-  const double per_bucket = AllreduceSeconds(bucket_bytes, cluster);
-  projection.communication_seconds = per_bucket * buckets;
+  const double total_bytes = std::accumulate(step.bucket_bytes.begin(), step.bucket_bytes.end(), 0.0);
   const double backward = step.compute_seconds * step.backward_fraction;
-  if (step.overlap) {
-    // Bucket k is ready at (k+1)/K of the backward pass; the communicator all-reduces them one at a time.
-    double finished = 0.0;
-    for (int k = 0; k < buckets; ++k) {
-      finished = std::max(finished, backward * (k + 1) / buckets) + per_bucket;
-    }
-    projection.exposed_seconds = std::max(0.0, finished - backward);
-  } else {
-    projection.exposed_seconds = projection.communication_seconds;
+  double ready_bytes = 0.0;
+  double finished = 0.0;  // the communicator all-reduces the buckets one at a time, in order
+  for (const double bytes : step.bucket_bytes) {
+    const double seconds = AllreduceSeconds(bytes, cluster);
+    ready_bytes += bytes;
+    projection.communication_seconds += seconds;
+    finished = std::max(finished, backward * ready_bytes / total_bytes) + seconds;
   }
+  projection.exposed_seconds =
+      step.overlap ? std::max(0.0, finished - backward) : projection.communication_seconds;
   projection.step_seconds = step.compute_seconds + projection.exposed_seconds;
   projection.efficiency = step.compute_seconds / projection.step_seconds;
   return projection;

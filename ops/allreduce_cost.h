@@ -2,6 +2,7 @@
 #define STROBE_OPS_ALLREDUCE_COST_H_
 
 #include <cstdint>
+#include <vector>
 
 namespace strobe {
 
@@ -28,12 +29,13 @@ struct ClusterModel {
 double AllreduceSeconds(double bytes, const ClusterModel& cluster);
 
 // One synchronous data-parallel step of a model: `compute_seconds` (forward, backward, optimizer) per GPU, of which
-// `backward_fraction` is the backward pass during which gradients become ready, bucket by bucket, evenly in time.
+// `backward_fraction` is the backward pass, during which the gradients become ready at an even rate in bytes.
 struct StepModel {
   double compute_seconds = 0.0;
   double backward_fraction = 2.0 / 3.0;
-  double gradient_bytes = 0.0;
-  double bucket_bytes = 25.0 * 1024 * 1024;
+  // The gradient buckets in the order backward fills them (PlanGradientBuckets): bucket k is ready once the bytes
+  // of buckets 0..k are.
+  std::vector<double> bucket_bytes;
   bool overlap = true;  // all-reduce a bucket as soon as it is ready, during the rest of the backward pass
 };
 

@@ -1,6 +1,7 @@
 #include "ops/bucket_plan.h"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 namespace strobe {
@@ -33,6 +34,14 @@ int64_t BucketCapFor(int64_t total_bytes, int64_t cap_bytes, int64_t min_buckets
   if (min_buckets <= 1) return cap_bytes;
   const int64_t share = (total_bytes + min_buckets - 1) / min_buckets;
   return std::max<int64_t>(1, std::min(cap_bytes, share));
+}
+
+std::vector<Bucket> PlanGradientBuckets(const std::vector<int64_t>& numels, int64_t element_size, int64_t cap_bytes,
+                                        int64_t min_buckets) {
+  std::vector<int> reverse(numels.size());
+  std::iota(reverse.rbegin(), reverse.rend(), 0);  // backward produces the last layers' gradients first
+  const int64_t total_bytes = std::accumulate(numels.begin(), numels.end(), int64_t{0}) * element_size;
+  return PlanBuckets(numels, reverse, element_size, BucketCapFor(total_bytes, cap_bytes, min_buckets));
 }
 
 }  // namespace strobe

@@ -31,6 +31,11 @@ std::vector<Bucket> PlanBuckets(const std::vector<int64_t>& numels, const std::v
 // backward computes, instead of one bucket that is ready only when backward ends.
 int64_t BucketCapFor(int64_t total_bytes, int64_t cap_bytes, int64_t min_buckets);
 
+// The buckets of a model's gradients (`numels`: its parameters in registration order), as the gradient bucketer
+// fills them and `strobe plan` projects them: reverse order, the cap from BucketCapFor.
+std::vector<Bucket> PlanGradientBuckets(const std::vector<int64_t>& numels, int64_t element_size, int64_t cap_bytes,
+                                        int64_t min_buckets);
+
 // What training asks for. Two, not more: across hosts every bucket pays its own network round trips, and with
 // 5 ms links resnet20 trained at 647 / 670 / 683 / 469 img/s with at least 1 / 2 / 3 / 8 buckets, at 10 ms at
 // 672 / 650 / 546 with 1 / 2 / 3 (docs/benchmarks.md, "Across hosts").

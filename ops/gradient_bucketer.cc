@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <map>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -28,12 +27,6 @@ class CommunicationClock {
   double& total_;
   std::chrono::steady_clock::time_point start_;
 };
-
-std::vector<int> ReverseOrder(size_t count) {
-  std::vector<int> order(count);
-  std::iota(order.rbegin(), order.rend(), 0);
-  return order;
-}
 
 // Runs `collective` on one flat buffer per dtype holding `tensors`, then copies the results back.
 template <typename Collective>
@@ -73,10 +66,7 @@ GradientBucketer::GradientBucketer(Communicator& communicator, std::vector<at::T
     numels.push_back(parameter.numel());
   }
   wire_dtype_ = options_.wire_dtype.value_or(parameters_[0].scalar_type());
-  const int64_t element_size = parameters_[0].element_size();
-  const int64_t total_bytes = std::accumulate(numels.begin(), numels.end(), int64_t{0}) * element_size;
-  plan_ = PlanBuckets(numels, ReverseOrder(parameters_.size()), element_size,
-                      BucketCapFor(total_bytes, options_.cap_bytes, options_.min_buckets));
+  plan_ = PlanGradientBuckets(numels, parameters_[0].element_size(), options_.cap_bytes, options_.min_buckets);
   bucket_of_parameter_.resize(parameters_.size());
   for (size_t b = 0; b < plan_.size(); ++b) {
     at::Tensor buffer = at::zeros({plan_[b].numel}, parameters_[0].options());

@@ -28,8 +28,7 @@ TEST(AllreduceCostTest, BusBandwidthAndLatencyClosedForms) {
 TEST(AllreduceCostTest, OverlapHidesAllButTheLastBucket) {
   StepModel step;
   step.compute_seconds = 0.3;  // backward 0.2 s
-  step.gradient_bytes = 4e8;
-  step.bucket_bytes = 1e8;  // 4 buckets
+  step.bucket_bytes = {1e8, 1e8, 1e8, 1e8};
   const ClusterModel cluster = Cluster(2, 100, 10, 0);  // 1 ms per bucket
   StepProjection projection = ProjectStep(step, cluster);
   EXPECT_NEAR(projection.communication_seconds, 0.004, 1e-12);
@@ -45,6 +44,19 @@ TEST(AllreduceCostTest, OverlapHidesAllButTheLastBucket) {
   step.compute_seconds = 0.003;  // backward 2 ms, buckets ready at 0.5, 1, 1.5, 2 ms
   projection = ProjectStep(step, cluster);
   EXPECT_NEAR(projection.exposed_seconds, 0.0045 - 0.002, 1e-12);
+}
+
+// Buckets of other sizes are ready when their last byte is: a small last bucket (resnet20's third holds 10% of its
+// gradients) leaves little exposed.
+TEST(AllreduceCostTest, EachBucketIsReadyWhenBackwardHasProducedItsBytes) {
+  StepModel step;
+  step.compute_seconds = 0.006;  // backward 4 ms
+  step.bucket_bytes = {2e8, 2e8, 1e8};  // ready at 1.6, 3.2 and 4 ms; 2, 2 and 1 ms on the wire
+  const ClusterModel cluster = Cluster(2, 100, 10, 0);
+  const StepProjection projection = ProjectStep(step, cluster);
+  EXPECT_NEAR(projection.communication_seconds, 0.005, 1e-12);
+  // Finished at 3.6, then max(3.6, 3.2) + 2 = 5.6, then max(5.6, 4) + 1 = 6.6 ms.
+  EXPECT_NEAR(projection.exposed_seconds, 0.0066 - 0.004, 1e-12);
 }
 
 }  // namespace
