@@ -29,6 +29,7 @@
 #include "worker/output/run_directory.h"
 #include "worker/output/run_directory_lock.h"
 #include "worker/output/tensorboard/event_file_writer.h"
+#include "worker/models/sync_batch_norm.h"
 #include "worker/stall_watchdog.h"
 #include "worker/trainer.h"
 
@@ -97,6 +98,11 @@ int RunTrainCommand(const DistributedContext& context) {
                                                      context.rank == 0);
       !started.ok()) {
     return Fail(context, started, kExitFailure);
+  }
+  if (config.model.sync_bn) {  // found before anything is written
+    if (absl::Status found = CheckBatchNormToSynchronise(**model, config.model.name); !found.ok()) {
+      return Fail(context, found, kExitBadFlags);
+    }
   }
   PlaceModel(**model, Placement{*device, config.device.channels_last, config.device.amp});
 

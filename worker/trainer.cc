@@ -636,8 +636,12 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
                                          Communicator& communicator, ProgressReporter* reporter,
                                          const TrainHooks& hooks) {
   if (config.model.sync_bn) {
-    if (absl::Status synced = SynchroniseBatchNorm(model, communicator, config.model.name); !synced.ok()) {
-      return synced;
+    absl::StatusOr<int64_t> layers = SynchroniseBatchNorm(model, communicator, config.model.name);
+    if (!layers.ok()) return layers.status();
+    if (reporter != nullptr) {
+      reporter->Event("sync_bn", 0,
+                      absl::StrFormat("--sync_bn: %d BatchNorm layers normalise with the batch statistics of all %d "
+                                      "ranks", *layers, communicator.world_size()));
     }
   }
   std::unique_ptr<Optimizer> optimizer = MakeOptimizer(model, config.optimizer);

@@ -3,7 +3,8 @@
 Commands:
   traced OUT: torchvision's resnet18 for 1-channel images and 10 classes, traced (torch.jit.trace) rather than scripted.
   bad-model KIND OUT: writes a model Strobe must refuse: state_dict (a torchvision resnet18 state_dict saved with
-      torch.save), frozen (a scripted model without trainable parameters), integer (returns class indices).
+      torch.save), frozen (a scripted model without trainable parameters), integer (returns class indices),
+      no_batch_norm (trains, but not with --sync_bn).
   export-check EXPORT CHECKPOINT TOOL WORK CHANNELS SIZE: EXPORT (strobe export, TorchScript) loads with
       torch.jit.load in eval mode, and its logits on a fixed batch equal Strobe's (TOOL on CHECKPOINT) within 1e-5.
   state-dict-check ORIGINAL STATE_DICT EXPORT CHANNELS SIZE: the scripted file training started from, given the
@@ -41,6 +42,11 @@ def bad_model(kind, out):
                                     torch.nn.Linear(4, 10))
         for parameter in model.parameters():
             parameter.requires_grad_(False)
+        torch.jit.script(model).save(out)
+        return
+    if kind == "no_batch_norm":  # trains, but has nothing for --sync_bn to synchronise
+        model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                                    torch.nn.Flatten(), torch.nn.Linear(4, 10))
         torch.jit.script(model).save(out)
         return
     if kind == "integer":

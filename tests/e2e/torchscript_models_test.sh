@@ -11,7 +11,8 @@
 #     loads (strict) into the scripted file training started from and gives the same logits;
 #  4. `strobe eval` of the 10000 test images at 1 and 3 ranks: identical top-1 and top-5, a per-class JSON file that
 #     adds up, never written over an existing file;
-#  5. each model Strobe cannot train is one clear error, exit 2, with no run directory left behind.
+#  5. each model Strobe cannot train is one clear error, exit 2, with no run directory left behind;
+#  --sync_bn finds and synchronises every BatchNorm layer of a scripted resnet18 (2 also trains it).
 # Usage: torchscript_models_test.sh STROBE_BINARY MODEL_LOGITS_TOOL MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -76,6 +77,12 @@ out=$(timeout 300 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --model="$work/traced
   --run_dir="$work/traced" 2>&1) || { echo "$out"; fail "the traced model's run exited with $?"; }
 grep -q "^strobe: weights identical on all 2 ranks" <<<"$out" || { echo "$out"; fail "traced: weights differ"; }
 echo "ok: a mid-run checkpoint of a scripted model resumes on 1 rank; a traced model trains on 2"
+out=$(timeout 300 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --epochs=1 --keep_checkpoints=1 --sync_bn \
+  --run_dir="$work/sync_bn" 2>&1) || { echo "$out"; fail "--sync_bn with a scripted resnet18 exited with $?"; }
+grep -q "^strobe: --sync_bn: 20 BatchNorm layers normalise with the batch statistics of all 2 ranks" <<<"$out" &&
+  grep -q "^strobe: weights identical on all 2 ranks" <<<"$out" ||
+  { echo "$out"; fail "--sync_bn did not synchronise the 20 BatchNorm layers of torchvision's resnet18"; }
+echo "ok: --sync_bn synchronises all 20 BatchNorm layers of a scripted torchvision resnet18"
 
 # 3. Exports.
 out=$("$strobe" export "$work/A/$final" "$work/exported.pt") || { echo "$out"; fail "export failed"; }
@@ -137,8 +144,8 @@ expect_refused "returns shape [2, 1000] for a batch of 2 images; the data has 10
   "$work/classes.pt"
 expect_refused "cannot read this TorchScript file: No such file or directory" "$work/missing.pt"
 expect_refused "loads into built-in models; a TorchScript model" "$work/r18.pt" --init_weights="$work/state_dict.pt"
-expect_refused "--sync_bn synchronises the BatchNorm layers of the built-in models; those of a TorchScript model" \
-  "$work/r18.pt" --sync_bn
+py bad-model no_batch_norm "$work/no-bn.pt"
+expect_refused "--sync_bn: --model=$work/no-bn.pt has no BatchNorm layers to synchronise" "$work/no-bn.pt" --sync_bn
 echo "ok: a state_dict, no trainable parameters, integer output, wrong channels, wrong classes, a missing file," \
-     "--init_weights and --sync_bn are each refused with one line"
+     "--init_weights and --sync_bn without BatchNorm are each refused with one line"
 echo "PASS: TorchScript models train, resume bitwise, export, evaluate exactly, and bad ones are refused"

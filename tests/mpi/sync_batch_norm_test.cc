@@ -1,12 +1,17 @@
 #include "worker/models/sync_batch_norm.h"
 
+#include <functional>
+#include <memory>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "ops/gradient_bucketer.h"
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
+#include "tests/support/scripted_test_model.h"
 #include "worker/models/model_zoo.h"
+#include "worker/models/torchscript_model.h"
 
 namespace strobe {
 namespace {
@@ -19,12 +24,21 @@ struct Step {
   std::vector<torch::Tensor> running;    // BatchNorm's running statistics afterwards
 };
 
-// One training-mode forward and backward of resnet20 (the same initial weights everywhere) on the global batch:
+using ModelMaker = std::function<std::shared_ptr<Classifier>()>;
+
+std::shared_ptr<Classifier> Resnet20() { return *MakeModel("resnet20", 1, 10); }
+
+// A TorchScript model whose BatchNorm layer calls torch.batch_norm in its scripted code.
+std::shared_ptr<Classifier> ScriptedConvNet() {
+  return std::make_shared<TorchScriptClassifier>(testing::ScriptedConvNet(1, 10), "convnet.pt", 0);
+}
+
+// One training-mode forward and backward of a model (the same initial weights everywhere) on the global batch:
 // split over the ranks (`split`: each rank its slice) or whole on every rank.
-Step TrainOnce(Communicator& comm, bool split, bool sync) {
+Step TrainOnce(Communicator& comm, const ModelMaker& make_model, bool split, bool sync) {
   torch::manual_seed(5);
-  auto model = *MakeModel("resnet20", 1, 10);
-  if (sync) EXPECT_TRUE(SynchroniseBatchNorm(*model, comm, "resnet20").ok());
+  std::shared_ptr<Classifier> model = make_model();
+  if (sync) EXPECT_TRUE(SynchroniseBatchNorm(*model, comm, "the model").ok());
   model->train();
   torch::manual_seed(77);  // the same global batch on every rank
   const int64_t global = kPerRank * comm.world_size();
@@ -56,12 +70,13 @@ void ExpectClose(const std::vector<torch::Tensor>& got, const std::vector<torch:
   }
 }
 
-TEST(SyncBatchNormTest, RanksOfASliceEachComputeWhatOneProcessOfTheWholeBatchDoes) {
+void ExpectSlicesComputeTheWholeBatch(const ModelMaker& make_model) {
   MpiCommunicator comm;
-  const Step synced = TrainOnce(comm, /*split=*/true, /*sync=*/true);
-  const Step whole = TrainOnce(comm, /*split=*/false, /*sync=*/false);
+  const Step synced = TrainOnce(comm, make_model, /*split=*/true, /*sync=*/true);
+  const Step whole = TrainOnce(comm, make_model, /*split=*/false, /*sync=*/false);
   ExpectClose({synced.logits}, {whole.logits}, "logits");
   ExpectClose(synced.gradients, whole.gradients, "gradient");
+  ASSERT_FALSE(synced.running.empty());
   ExpectClose(synced.running, whole.running, "running statistic");
   // The running statistics come from the global batch: the same on every rank without averaging.
   for (const torch::Tensor& statistic : synced.running) {
@@ -69,9 +84,26 @@ TEST(SyncBatchNormTest, RanksOfASliceEachComputeWhatOneProcessOfTheWholeBatchDoe
     for (int r = 1; r < comm.world_size(); ++r) EXPECT_TRUE(torch::equal(all[r], all[0]));
   }
   if (comm.world_size() > 1) {  // without synchronisation each rank normalises its slice alone: the test can fail
-    const Step local = TrainOnce(comm, /*split=*/true, /*sync=*/false);
+    const Step local = TrainOnce(comm, make_model, /*split=*/true, /*sync=*/false);
     EXPECT_GT((local.logits - whole.logits).abs().max().item<double>(), 1e-3);
   }
+}
+
+TEST(SyncBatchNormTest, RanksOfASliceEachComputeWhatOneProcessOfTheWholeBatchDoes) {
+  ExpectSlicesComputeTheWholeBatch(Resnet20);
+}
+
+// --sync_bn on a TorchScript model: its scripted batch_norm calls are replaced in the forward Strobe runs.
+TEST(SyncBatchNormTest, ATorchScriptModelsBatchNormIsSynchronisedToo) {
+  ExpectSlicesComputeTheWholeBatch(ScriptedConvNet);
+  MpiCommunicator comm;
+  std::shared_ptr<Classifier> model = ScriptedConvNet();
+  EXPECT_EQ(*SynchroniseBatchNorm(*model, comm, "convnet.pt"), 1);
+  // Evaluation uses the running statistics, bitwise as the module's own forward does.
+  model->eval();
+  const torch::Tensor images = torch::randn({4, 1, 12, 12});
+  const torch::Tensor own = static_cast<TorchScriptClassifier&>(*model).module().forward({images}).toTensor();
+  EXPECT_TRUE(torch::equal(model->forward(images), own));
 }
 
 TEST(SyncBatchNormTest, AModelWithoutBatchNormIsRefusedByName) {
@@ -81,7 +113,7 @@ TEST(SyncBatchNormTest, AModelWithoutBatchNormIsRefusedByName) {
     torch::Tensor forward(torch::Tensor x) override { return fc(x.flatten(1)); }
     torch::nn::Linear fc{nullptr};
   } model;
-  EXPECT_EQ(SynchroniseBatchNorm(model, comm, "tiny.pt").message(),
+  EXPECT_EQ(SynchroniseBatchNorm(model, comm, "tiny.pt").status().message(),
             "--sync_bn: --model=tiny.pt has no BatchNorm layers to synchronise");
 }
 

@@ -14,11 +14,6 @@ absl::Status ModelOptions::Validate() const {
         "--init_weights=", init_weights, " loads into built-in models; a TorchScript model (--model=", name,
         ") starts from the weights saved in its file: load them in Python before scripting it"));
   }
-  if (IsTorchScriptPath(name) && sync_bn) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--sync_bn synchronises the BatchNorm layers of the built-in models; those of a TorchScript model (--model=",
-        name, ") run inside its scripted code, which Strobe does not rewrite: train it without --sync_bn"));
-  }
   if (!init_exclude.empty() && init_weights.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--init_exclude=", init_exclude, " needs --init_weights: there is nothing to exclude from"));

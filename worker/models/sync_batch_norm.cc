@@ -1,10 +1,14 @@
 #include "worker/models/sync_batch_norm.h"
 
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/library.h>
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/strings/str_format.h"
+#include "worker/models/torchscript_model.h"
 
 namespace strobe {
 namespace {
@@ -36,6 +40,90 @@ torch::Tensor SumOverRanks(const torch::Tensor& local, Communicator* communicato
   return AllReduceSum::apply(local, reinterpret_cast<int64_t>(communicator));
 }
 
+// What a TorchScript model's aten::batch_norm calls become under --sync_bn: the same arguments, and the communicator.
+constexpr char kSyncBatchNormOp[] = "strobe::sync_batch_norm";
+
+at::Tensor SyncBatchNormOp(const at::Tensor& input, const c10::optional<at::Tensor>& weight,
+                           const c10::optional<at::Tensor>& bias, const c10::optional<at::Tensor>& running_mean,
+                           const c10::optional<at::Tensor>& running_var, bool training, double momentum, double eps,
+                           bool cudnn_enabled, int64_t communicator) {
+  if (!training) {  // evaluation, with the running statistics: torch's kernel, bitwise
+    return at::batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled);
+  }
+  auto defined = [](const c10::optional<at::Tensor>& tensor) { return tensor.value_or(at::Tensor()); };
+  return SynchronisedBatchNorm(input, defined(weight), defined(bias), defined(running_mean), defined(running_var),
+                               momentum, eps, *reinterpret_cast<Communicator*>(communicator));
+}
+
+TORCH_LIBRARY(strobe, library) {
+  library.def(
+      "sync_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, "
+      "bool training, float momentum, float eps, bool cudnn_enabled, int communicator) -> Tensor");
+}
+
+// Composite: autograd differentiates through the computation, whose all-reduces have their own backward.
+TORCH_LIBRARY_IMPL(strobe, CompositeImplicitAutograd, library) {
+  library.impl("sync_batch_norm", &SyncBatchNormOp);
+}
+
+// Replaces every aten::batch_norm in `block` and the blocks inside it; returns how many.
+int64_t ReplaceBatchNorm(torch::jit::Graph& graph, torch::jit::Block* block, Communicator& communicator) {
+  static const c10::Symbol sync_batch_norm = c10::Symbol::fromQualString(kSyncBatchNormOp);
+  int64_t replaced = 0;
+  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+    torch::jit::Node* node = *it++;  // advanced first: the node may be destroyed below
+    for (torch::jit::Block* inner : node->blocks()) replaced += ReplaceBatchNorm(graph, inner, communicator);
+    if (node->kind() != c10::aten::batch_norm) continue;
+    const torch::jit::WithInsertPoint insert_before(node);
+    std::vector<torch::jit::Value*> inputs(node->inputs().begin(), node->inputs().end());
+    inputs.push_back(graph.insertConstant(reinterpret_cast<int64_t>(&communicator)));
+    torch::jit::Node* synchronised = graph.insertNode(graph.create(sync_batch_norm, inputs));
+    synchronised->output()->setType(node->output()->type());
+    node->output()->replaceAllUsesWith(synchronised->output());
+    node->destroy();
+    ++replaced;
+  }
+  return replaced;
+}
+
+int64_t CountBatchNorm(torch::jit::Block* block) {
+  int64_t count = 0;
+  for (torch::jit::Node* node : block->nodes()) {
+    for (torch::jit::Block* inner : node->blocks()) count += CountBatchNorm(inner);
+    if (node->kind() == c10::aten::batch_norm) ++count;
+  }
+  return count;
+}
+
+int64_t CountBatchNormLayers(Classifier& model) {
+  if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(&model)) {
+    return CountBatchNorm(scripted->InlinedForwardGraph()->block());
+  }
+  int64_t layers = 0;
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (module->as<SyncBatchNorm2dImpl>() != nullptr) ++layers;
+  }
+  return layers;
+}
+
+int64_t SynchroniseTorchScript(TorchScriptClassifier& model, Communicator& communicator) {
+  std::shared_ptr<torch::jit::Graph> forward = model.InlinedForwardGraph();
+  const int64_t replaced = ReplaceBatchNorm(*forward, forward->block(), communicator);
+  if (replaced > 0) model.RunForwardAs(forward);
+  return replaced;
+}
+
+int64_t SynchroniseBuiltIn(Classifier& model, Communicator& communicator) {
+  int64_t layers = 0;
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (auto* norm = module->as<SyncBatchNorm2dImpl>()) {
+      norm->SynchroniseOver(&communicator);
+      ++layers;
+    }
+  }
+  return layers;
+}
+
 }  // namespace
 
 SyncBatchNorm2dImpl::SyncBatchNorm2dImpl(int64_t features) {
@@ -56,43 +144,54 @@ torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& input) {
 }
 
 torch::Tensor SyncBatchNorm2dImpl::SynchronisedForward(const torch::Tensor& input) {
+  {
+    torch::NoGradGuard no_grad;
+    num_batches_tracked += 1;
+  }
+  return SynchronisedBatchNorm(input, weight, bias, running_mean, running_var, kMomentum, kEps, *communicator_);
+}
+
+torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
+                                    torch::Tensor running_mean, torch::Tensor running_var, double momentum, double eps,
+                                    Communicator& communicator) {
+  TORCH_CHECK(input.dim() >= 2, "batch_norm: expected an input of at least 2 dimensions [N, C, ...], got ",
+              input.dim(), "-D");
   const int64_t channels = input.size(1);
-  const std::vector<int64_t> reduce{0, 2, 3};
-  const std::vector<int64_t> per_channel{1, channels, 1, 1};
+  std::vector<int64_t> reduce{0};
+  std::vector<int64_t> per_channel(input.dim(), 1);
+  per_channel[1] = channels;
+  for (int64_t dim = 2; dim < input.dim(); ++dim) reduce.push_back(dim);
   const torch::Tensor x = input.to(torch::kFloat);  // statistics in float32, as cuDNN's under autocast
   const double local_count = static_cast<double>(x.numel() / channels);
   // One collective for the sums and the count (ranks may hold different numbers of images).
   const torch::Tensor sums = SumOverRanks(torch::cat({x.sum(reduce), torch::full({1}, local_count, x.options())}),
-                                          communicator_);
+                                          &communicator);
   const torch::Tensor count = sums.narrow(0, channels, 1);
   const torch::Tensor mean = sums.narrow(0, 0, channels) / count;
   const torch::Tensor centered = x - mean.view(per_channel);
   // Deviations from the global mean, not E[x^2] - E[x]^2, which cancels catastrophically in float32.
-  const torch::Tensor variance = SumOverRanks(centered.pow(2).sum(reduce), communicator_) / count;
-  const torch::Tensor output = centered * torch::rsqrt(variance + kEps).view(per_channel) * weight.view(per_channel) +
-                               bias.view(per_channel);
-  {
-    torch::NoGradGuard no_grad;
-    num_batches_tracked += 1;
-    running_mean.mul_(1 - kMomentum).add_(mean.detach(), kMomentum);
-    running_var.mul_(1 - kMomentum).add_(variance.detach() * count / (count - 1), kMomentum);
-  }
+  const torch::Tensor variance = SumOverRanks(centered.pow(2).sum(reduce), &communicator) / count;
+  torch::Tensor output = centered * torch::rsqrt(variance + eps).view(per_channel);
+  if (weight.defined()) output = output * weight.view(per_channel);
+  if (bias.defined()) output = output + bias.view(per_channel);
+  torch::NoGradGuard no_grad;
+  if (running_mean.defined()) running_mean.mul_(1 - momentum).add_(mean.detach(), momentum);
+  if (running_var.defined()) running_var.mul_(1 - momentum).add_(variance.detach() * count / (count - 1), momentum);
   return output.to(input.scalar_type());
 }
 
-absl::Status SynchroniseBatchNorm(Classifier& model, Communicator& communicator, const std::string& model_name) {
-  int64_t layers = 0;
-  for (const auto& module : model.modules(/*include_self=*/false)) {
-    if (auto* norm = module->as<SyncBatchNorm2dImpl>()) {
-      norm->SynchroniseOver(&communicator);
-      ++layers;
-    }
-  }
-  if (layers == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--sync_bn: --model=%s has no BatchNorm layers to synchronise", model_name));
-  }
-  return absl::OkStatus();
+absl::Status CheckBatchNormToSynchronise(Classifier& model, const std::string& model_name) {
+  if (CountBatchNormLayers(model) > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("--sync_bn: --model=%s has no BatchNorm layers to synchronise", model_name));
+}
+
+absl::StatusOr<int64_t> SynchroniseBatchNorm(Classifier& model, Communicator& communicator,
+                                             const std::string& model_name) {
+  if (absl::Status found = CheckBatchNormToSynchronise(model, model_name); !found.ok()) return found;
+  auto* scripted = dynamic_cast<TorchScriptClassifier*>(&model);
+  return scripted != nullptr ? SynchroniseTorchScript(*scripted, communicator)
+                             : SynchroniseBuiltIn(model, communicator);
 }
 
 }  // namespace strobe

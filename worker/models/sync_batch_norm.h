@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ops/communicator.h"
 #include "worker/models/classifier.h"
 
@@ -41,9 +41,22 @@ class SyncBatchNorm2dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SyncBatchNorm2d);
 
-// --sync_bn: makes every SyncBatchNorm2d of `model` synchronise over `communicator`; InvalidArgument naming
-// `model_name` when it has none.
-absl::Status SynchroniseBatchNorm(Classifier& model, Communicator& communicator, const std::string& model_name);
+// Training-mode batch normalisation of `input` ([N, C, ...]) with the statistics of every rank's batch together, as
+// SyncBatchNorm2d computes them; `weight`, `bias` and the running statistics may be undefined (affine=False,
+// track_running_stats=False). The running statistics are updated in place with `momentum`.
+torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Tensor& weight, const torch::Tensor& bias,
+                                    torch::Tensor running_mean, torch::Tensor running_var, double momentum, double eps,
+                                    Communicator& communicator);
+
+// --sync_bn: makes every BatchNorm layer of `model` synchronise over `communicator`: a built-in model's
+// SyncBatchNorm2d layers, or every batch_norm a TorchScript model's forward calls (its torch.nn.BatchNorm*d
+// layers, and F.batch_norm in its own code), which then run the same computation. Returns how many layers (calls)
+// it synchronised; CheckBatchNormToSynchronise's error when it has none.
+// --sync_bn's check before anything is written: InvalidArgument naming `model_name` when `model` has no BatchNorm
+// layer SynchroniseBatchNorm could synchronise.
+absl::Status CheckBatchNormToSynchronise(Classifier& model, const std::string& model_name);
+
+absl::StatusOr<int64_t> SynchroniseBatchNorm(Classifier& model, Communicator& communicator, const std::string& model_name);
 
 }  // namespace strobe
 

@@ -1,5 +1,6 @@
 #include "worker/models/torchscript_model.h"
 
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/serialization/import.h>
 
 #include <sstream>
@@ -54,8 +55,20 @@ TorchScriptClassifier::TorchScriptClassifier(torch::jit::Module module, std::str
   MirrorInto(*this, module_);
 }
 
+std::shared_ptr<torch::jit::Graph> TorchScriptClassifier::InlinedForwardGraph() const {
+  std::shared_ptr<torch::jit::Graph> graph =
+      torch::jit::toGraphFunction(module_.get_method("forward").function()).graph()->copy();
+  torch::jit::Inline(*graph);
+  return graph;
+}
+
+void TorchScriptClassifier::RunForwardAs(std::shared_ptr<torch::jit::Graph> graph) {
+  forward_ = std::make_shared<torch::jit::GraphFunction>("forward", std::move(graph), nullptr);
+}
+
 torch::Tensor TorchScriptClassifier::forward(torch::Tensor images) {
-  c10::IValue output = module_.forward({std::move(images)});
+  c10::IValue output = forward_ != nullptr ? (*forward_)({module_._ivalue(), std::move(images)})
+                                           : module_.forward({std::move(images)});
   if (!output.isTensor()) {
     throw std::runtime_error(absl::StrFormat("--model=%s returns a %s, not a tensor of logits [N, classes]", path_,
                                              output.tagKind()));

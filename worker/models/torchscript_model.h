@@ -1,6 +1,7 @@
 #ifndef STROBE_WORKER_MODELS_TORCHSCRIPT_MODEL_H_
 #define STROBE_WORKER_MODELS_TORCHSCRIPT_MODEL_H_
 
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/api/module.h>
 
 #include <cstdint>
@@ -25,12 +26,19 @@ class TorchScriptClassifier : public Classifier {
   torch::Tensor forward(torch::Tensor images) override;
   void train(bool on = true) override;
 
+  // The module's forward with every method and function it calls inlined: a copy, to transform.
+  std::shared_ptr<torch::jit::Graph> InlinedForwardGraph() const;
+  // From now on forward() runs `graph` (InlinedForwardGraph() transformed) on the module instead of its forward
+  // method; the module itself, its code and what it saves are unchanged.
+  void RunForwardAs(std::shared_ptr<torch::jit::Graph> graph);
+
   torch::jit::Module& module() { return module_; }
   const std::string& path() const { return path_; }
   uint32_t file_crc32() const { return file_crc32_; }
 
  private:
   torch::jit::Module module_;
+  std::shared_ptr<torch::jit::GraphFunction> forward_;  // set by RunForwardAs
   std::string path_;
   uint32_t file_crc32_;
 };
