@@ -149,6 +149,8 @@ def worker(rank, args):
 
     torch.manual_seed(args.seed)
     model = make_model(args.model)
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=layout)
     ddp = nn.parallel.DistributedDataParallel(model)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
@@ -174,6 +176,7 @@ def worker(rank, args):
             y = ytr[idx]
             if args.mix:
                 x, y = mix_batch(x, y, rng, args)
+            x = x.contiguous(memory_format=layout)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, total, warmup, peak, args.final_lr)
             opt.zero_grad(set_to_none=True)
@@ -196,7 +199,7 @@ def worker(rank, args):
               flush=True)
     if rank == 0:
         print(json.dumps({"impl": "pytorch-ddp-gloo", "model": args.model, "ranks": args.ranks, "threads_per_rank": args.threads,
-                          "global_batch": args.batch_size, "mix": args.mix, "steps": step, "seconds": round(elapsed, 3),
+                          "global_batch": args.batch_size, "mix": args.mix, "channels_last": args.channels_last, "steps": step, "seconds": round(elapsed, 3),
                           "images_per_s": round(images / elapsed, 1),
                           "test_accuracy": accuracy}), flush=True)
     # Not destroy_process_group(): across simulated hosts torch 1.13's gloo teardown hung rank 0 after the results
@@ -227,6 +230,8 @@ def main():
     p.add_argument("--label_smoothing", type=float, default=0.1)
     p.add_argument("--port", type=int, default=29517)
     p.add_argument("--master_addr", default="127.0.0.1", help="rank 0's address (another host's for multi-host runs)")
+    p.add_argument("--channels_last", action="store_true",
+                   help="model and batches in the channels-last memory format (torch.channels_last)")
     p.add_argument("--eval_each_epoch", action="store_true",
                    help="also print {epoch, time, test_accuracy} after every epoch (time-to-accuracy)")
     args = p.parse_args()
