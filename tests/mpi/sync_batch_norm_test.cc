@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "absl/strings/str_format.h"
 #include "ops/gradient_bucketer.h"
 #include "ops/mpi_communicator.h"
 #include "tests/mpi/mpi_test_env.h"
@@ -104,6 +105,42 @@ TEST(SyncBatchNormTest, ATorchScriptModelsBatchNormIsSynchronisedToo) {
   const torch::Tensor images = torch::randn({4, 1, 12, 12});
   const torch::Tensor own = static_cast<TorchScriptClassifier&>(*model).module().forward({images}).toTensor();
   EXPECT_TRUE(torch::equal(model->forward(images), own));
+}
+
+// What a TorchScript model's batch_norm calls may pass: BatchNorm1d's [N, C] and [N, C, L], BatchNorm3d's 5-D input,
+// affine=False (no weight or bias), track_running_stats=False (no running statistics), its own momentum and eps.
+TEST(SyncBatchNormTest, EveryInputRankAndOptionalTensorGivesTorchsBatchNorm) {
+  MpiCommunicator comm;
+  for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{{16, 3}, {16, 3, 5}, {8, 3, 2, 3, 4}}) {
+    for (const bool affine : {true, false}) {
+      for (const bool running : {true, false}) {
+        torch::manual_seed(11);  // the same global batch on every rank
+        std::vector<int64_t> global_shape = shape;
+        global_shape[0] *= comm.world_size();
+        const torch::Tensor global = torch::randn(global_shape) * 3 + 1;
+        const torch::Tensor mine = global.narrow(0, comm.rank() * shape[0], shape[0]);
+        const torch::Tensor weight = affine ? torch::rand({3}) + 0.5 : torch::Tensor();
+        const torch::Tensor bias = affine ? torch::randn({3}) : torch::Tensor();
+        auto statistics = [&] {
+          return running ? std::vector<torch::Tensor>{torch::randn({3}), torch::rand({3}) + 1}
+                         : std::vector<torch::Tensor>{torch::Tensor(), torch::Tensor()};
+        };
+        std::vector<torch::Tensor> synced = statistics();
+        std::vector<torch::Tensor> expected = statistics();
+        for (size_t i = 0; i < synced.size(); ++i) {
+          if (synced[i].defined()) expected[i] = synced[i].clone();
+        }
+        const torch::Tensor output =
+            SynchronisedBatchNorm(mine, weight, bias, synced[0], synced[1], 0.3, 1e-3, comm);
+        const torch::Tensor whole =
+            torch::batch_norm(global, weight, bias, expected[0], expected[1], true, 0.3, 1e-3, false);
+        const std::string what = absl::StrFormat("%d-D, affine %d, running statistics %d", shape.size(), affine,
+                                                 running);
+        ExpectClose({output}, {whole.narrow(0, comm.rank() * shape[0], shape[0])}, what + ": output");
+        if (running) ExpectClose(synced, expected, what + ": running statistic");
+      }
+    }
+  }
 }
 
 TEST(SyncBatchNormTest, AModelWithoutBatchNormIsRefusedByName) {
