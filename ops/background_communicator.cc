@@ -13,6 +13,8 @@
 #include <mutex>
 #include <utility>
 
+#include "ops/distributed_context.h"
+
 namespace strobe {
 
 struct BackgroundCommunicator::Queue {
@@ -24,13 +26,14 @@ struct BackgroundCommunicator::Queue {
 
   explicit Queue(std::unique_ptr<Communicator> communicator) : inner(std::move(communicator)) {}
 
-  const std::unique_ptr<Communicator> inner;
+  std::unique_ptr<Communicator> inner;
   std::mutex mutex;
   std::condition_variable work_ready;
   std::condition_variable work_done;
   std::deque<Started> started;  // guarded by mutex, as are the three below
   bool busy = false;            // the thread is running an all-reduce taken off the queue
   bool stopping = false;
+  bool abandoned = false;  // destroyed while the thread was inside a collective
   std::exception_ptr error;
 };
 
@@ -48,14 +51,17 @@ BackgroundCommunicator::~BackgroundCommunicator() {
     const std::lock_guard<std::mutex> lock(queue_->mutex);
     queue_->stopping = true;
     in_collective = queue_->busy;
+    queue_->abandoned = in_collective;
   }
   queue_->work_ready.notify_one();
-  // Joining would hold the caller's error here for as long as a stopped peer keeps the collective open.
-  if (in_collective) {
-    thread_.detach();
-  } else {
+  if (!in_collective) {
     thread_.join();
+    return;
   }
+  // Joining would hold the caller's error here for as long as a stopped peer keeps the collective open. The
+  // process makes no MPI call from now on, since this thread is still in one (MPI_THREAD_SERIALIZED).
+  NoteMpiCallLeftRunning();
+  thread_.detach();
 }
 
 namespace {
@@ -78,6 +84,9 @@ void BackgroundCommunicator::Serve(Queue& queue) {
   std::unique_lock<std::mutex> lock(queue.mutex);
   while (true) {
     queue.work_ready.wait(lock, [&queue] { return queue.stopping || !queue.started.empty(); });
+    // Abandoned: the job is ending; destroying the inner communicator would be one more MPI call (MPI_Comm_free)
+    // beside the training thread's way out, so it is left to the process's exit.
+    if (queue.abandoned) static_cast<void>(queue.inner.release());
     if (queue.stopping) return;
     Queue::Started started = std::move(queue.started.front());
     queue.started.pop_front();

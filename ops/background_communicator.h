@@ -19,8 +19,8 @@ namespace strobe {
 //
 // Destruction drops the all-reduces still queued. It does not wait for one that is running: the caller only leaves
 // a step with a collective in flight on an error, and the peers that collective waits for may never come (a
-// stopped rank), so the error goes on to the top, which ends the whole job; the thread keeps the inner communicator
-// alive until its collective returns or the job ends.
+// stopped rank), so the error goes on to the top, which ends the whole job without another MPI call
+// (NoteMpiCallLeftRunning); the thread keeps the inner communicator, never destroyed, until the process exits.
 class BackgroundCommunicator final : public Communicator {
  public:
   explicit BackgroundCommunicator(std::unique_ptr<Communicator> inner);

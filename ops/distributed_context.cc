@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 
@@ -9,6 +10,8 @@
 
 namespace strobe {
 namespace {
+
+std::atomic<bool> mpi_call_left_running{false};
 
 std::string HostName() {
   char name[256] = {};
@@ -72,7 +75,12 @@ DistributedContext InitDistributed(int* argc, char*** argv) {
   return context;
 }
 
+void NoteMpiCallLeftRunning() { mpi_call_left_running.store(true); }
+
+bool MpiCallLeftRunning() { return mpi_call_left_running.load(); }
+
 void FinalizeDistributed() {
+  if (MpiCallLeftRunning()) return;
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Finalize();
@@ -81,6 +89,7 @@ void FinalizeDistributed() {
 void AbortDistributed(int exit_code) {
   std::fflush(stdout);
   std::fflush(stderr);
+  if (MpiCallLeftRunning()) std::_Exit(exit_code);
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (initialized) MPI_Abort(MPI_COMM_WORLD, exit_code);

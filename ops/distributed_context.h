@@ -23,6 +23,13 @@ void FinalizeDistributed();
 // Ends every rank of the job with `exit_code`; for failures that leave peers blocked in a collective.
 [[noreturn]] void AbortDistributed(int exit_code);
 
+// Another thread was left inside an MPI call that may never return (a collective whose peer has stopped). MPI is
+// initialised for one thread at a time, so from then on this process makes no MPI call: AbortDistributed() exits
+// without MPI_Abort (mpirun and srun end every rank of a job when one exits before MPI_Finalize), and
+// FinalizeDistributed() does nothing.
+void NoteMpiCallLeftRunning();
+bool MpiCallLeftRunning();
+
 }  // namespace strobe
 
 #endif  // STROBE_OPS_DISTRIBUTED_CONTEXT_H_

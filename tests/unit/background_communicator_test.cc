@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ops/distributed_context.h"
+
 namespace strobe {
 namespace {
 
@@ -52,7 +54,8 @@ class StoppedPeerCommunicator : public Communicator {
 };
 
 // An exception that leaves a step while a bucket waits for a stopped peer must reach the top (which ends the job)
-// instead of waiting in the communicator's destructor for a peer that may never come.
+// instead of waiting in the communicator's destructor for a peer that may never come; the process makes no MPI call
+// after that (the top exits without MPI_Abort), and the inner communicator is never destroyed (MPI_Comm_free).
 TEST(BackgroundCommunicatorTest, DestructionDoesNotWaitForACollectiveWhosePeerHasStopped) {
   auto signals = std::make_shared<StoppedPeerCommunicator::Signals>();
   std::promise<void> resume_peer;
@@ -65,15 +68,15 @@ TEST(BackgroundCommunicatorTest, DestructionDoesNotWaitForACollectiveWhosePeerHa
   background->StartAllReduce(waiting, ReduceOp::kSum, at::kFloat);
   background->StartAllReduce(queued, ReduceOp::kSum, at::kFloat);
   entered.wait();
+  ASSERT_FALSE(MpiCallLeftRunning());
 
   auto destroy = std::async(std::launch::async, [&background] { background.reset(); });
   const bool returned_at_once = destroy.wait_for(seconds(5)) == std::future_status::ready;
-  const bool inner_kept = destroyed.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout;
   resume_peer.set_value();  // before any assertion returns, so that a failing destructor cannot hang the test
   EXPECT_TRUE(returned_at_once) << "the destructor waited for the stopped peer";
-  EXPECT_TRUE(inner_kept) << "the inner communicator was destroyed while its collective ran";
-  ASSERT_EQ(destroyed.wait_for(seconds(5)), std::future_status::ready)
-      << "the communication thread did not end once its collective returned";
+  EXPECT_TRUE(MpiCallLeftRunning()) << "the way out would call MPI beside the thread still in a collective";
+  EXPECT_EQ(destroyed.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "the inner communicator was destroyed by the abandoned thread";
   EXPECT_EQ(signals->all_reduces.load(), 1) << "an all-reduce queued behind the running one ran after destruction";
 }
 
@@ -97,6 +100,9 @@ class ThreadCountingCommunicator : public Communicator {
 // --threads counts the compute threads of a rank: the communication thread's arithmetic (an average's division)
 // must not start an OpenMP team of its own beside the training thread's.
 TEST(BackgroundCommunicatorTest, StartedAllReducesComputeOnTheCommunicationThreadAlone) {
+#ifndef _OPENMP
+  GTEST_SKIP() << "LibTorch's native thread pool: every thread shares one intra-op pool";
+#endif
   const int threads = at::get_num_threads();
   at::set_num_threads(2);
   auto inner = std::make_unique<ThreadCountingCommunicator>();
