@@ -143,6 +143,53 @@ TEST(SyncBatchNormTest, EveryInputRankAndOptionalTensorGivesTorchsBatchNorm) {
   }
 }
 
+// Under autocast BatchNorm sees 16-bit activations: the statistics are taken in float32 and the output keeps its
+// autograd history back to the input, the weight and the bias.
+TEST(SyncBatchNormTest, SixteenBitInputsKeepTheirGradients) {
+  MpiCommunicator comm;
+  torch::manual_seed(12);
+  const torch::Tensor values = torch::randn({8, 3, 4, 4}) + comm.rank();
+  auto gradients = [&](torch::ScalarType dtype) {
+    const torch::Tensor input = values.to(dtype).detach().requires_grad_(true);
+    const torch::Tensor weight = torch::full({3}, 1.5).requires_grad_(true);
+    const torch::Tensor bias = torch::zeros({3}).requires_grad_(true);
+    const torch::Tensor output =
+        SynchronisedBatchNorm(input, weight, bias, torch::zeros({3}), torch::ones({3}), 0.1, 1e-5, comm);
+    EXPECT_EQ(output.scalar_type(), dtype);
+    (output.to(torch::kFloat).pow(3).sum()).backward();
+    return std::vector<torch::Tensor>{input.grad().to(torch::kFloat), weight.grad(), bias.grad()};
+  };
+  const std::vector<torch::Tensor> exact = gradients(torch::kFloat);
+  const std::vector<torch::Tensor> bf16 = gradients(torch::kBFloat16);
+  for (size_t i = 0; i < exact.size(); ++i) {
+    ASSERT_TRUE(bf16[i].defined()) << "gradient " << i << " lost";
+    EXPECT_LT((bf16[i] - exact[i]).abs().max().item<double>(), 0.05 * exact[i].abs().max().item<double>() + 0.05)
+        << "gradient " << i;
+  }
+}
+
+// A call whose `training` is a constant false (a model traced in eval mode) never uses batch statistics: nothing to
+// synchronise. A model traced in training mode uses batch statistics in evaluation too; there each rank normalises
+// its own batch (its own module's forward), as torch.nn.SyncBatchNorm in eval mode does, with no collective.
+TEST(SyncBatchNormTest, TracedTrainingFlagsAreRespected) {
+  MpiCommunicator comm;
+  auto scripted = [](const char* training) {
+    return std::make_shared<TorchScriptClassifier>(
+        testing::ScriptedModule(absl::StrFormat(R"JIT(
+def forward(self, x):
+    return torch.batch_norm(x, self.weight, None, None, None, %s, 0.1, 1e-5, False).flatten(1)
+)JIT", training), {3}), "traced.pt", 0);
+  };
+  EXPECT_EQ(SynchroniseBatchNorm(*scripted("False"), comm, "traced.pt").status().message(),
+            "--sync_bn: --model=traced.pt has no BatchNorm layers to synchronise");
+  std::shared_ptr<TorchScriptClassifier> model = scripted("True");
+  ASSERT_EQ(*SynchroniseBatchNorm(*model, comm, "traced.pt"), 1);
+  model->eval();
+  torch::manual_seed(20 + comm.rank());  // each rank its own batch
+  const torch::Tensor images = torch::randn({4, 3, 5, 5});
+  EXPECT_TRUE(torch::equal(model->forward(images), model->module().forward({images}).toTensor()));
+}
+
 TEST(SyncBatchNormTest, AModelWithoutBatchNormIsRefusedByName) {
   MpiCommunicator comm;
   struct NoNorm : Classifier {

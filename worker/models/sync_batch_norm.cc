@@ -1,5 +1,6 @@
 #include "worker/models/sync_batch_norm.h"
 
+#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/library.h>
 #include <torch/torch.h>
@@ -55,10 +56,21 @@ at::Tensor SyncBatchNormOp(const at::Tensor& input, const c10::optional<at::Tens
                                momentum, eps, *reinterpret_cast<Communicator*>(communicator));
 }
 
+// Conservative alias analysis: the JIT must neither drop nor merge a call, which updates the running statistics in
+// place and takes part in collectives.
 TORCH_LIBRARY(strobe, library) {
-  library.def(
+  library.def(torch::schema(
       "sync_batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, "
-      "bool training, float momentum, float eps, bool cudnn_enabled, int communicator) -> Tensor");
+      "bool training, float momentum, float eps, bool cudnn_enabled, int communicator) -> Tensor",
+      c10::AliasAnalysisKind::CONSERVATIVE));
+}
+
+// A batch_norm call that normalises with batch statistics in training: not one whose `training` argument is a
+// constant false (a model traced in eval mode).
+bool NormalisesWithBatchStatistics(const torch::jit::Node* node) {
+  if (node->kind() != c10::aten::batch_norm) return false;
+  const c10::optional<bool> training = torch::jit::constant_as<bool>(node->input(5));
+  return !training.has_value() || *training;
 }
 
 // Composite: autograd differentiates through the computation, whose all-reduces have their own backward.
@@ -73,7 +85,7 @@ int64_t ReplaceBatchNorm(torch::jit::Graph& graph, torch::jit::Block* block, Com
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     torch::jit::Node* node = *it++;  // advanced first: the node may be destroyed below
     for (torch::jit::Block* inner : node->blocks()) replaced += ReplaceBatchNorm(graph, inner, communicator);
-    if (node->kind() != c10::aten::batch_norm) continue;
+    if (!NormalisesWithBatchStatistics(node)) continue;
     const torch::jit::WithInsertPoint insert_before(node);
     std::vector<torch::jit::Value*> inputs(node->inputs().begin(), node->inputs().end());
     inputs.push_back(graph.insertConstant(reinterpret_cast<int64_t>(&communicator)));
@@ -90,7 +102,7 @@ int64_t CountBatchNorm(torch::jit::Block* block) {
   int64_t count = 0;
   for (torch::jit::Node* node : block->nodes()) {
     for (torch::jit::Block* inner : node->blocks()) count += CountBatchNorm(inner);
-    if (node->kind() == c10::aten::batch_norm) ++count;
+    if (NormalisesWithBatchStatistics(node)) ++count;
   }
   return count;
 }
@@ -161,8 +173,12 @@ torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Ten
   std::vector<int64_t> per_channel(input.dim(), 1);
   per_channel[1] = channels;
   for (int64_t dim = 2; dim < input.dim(); ++dim) reduce.push_back(dim);
-  const torch::Tensor x = input.to(torch::kFloat);  // statistics in float32, as cuDNN's under autocast
+  // Statistics of 16-bit inputs in float32, as cuDNN's under autocast.
+  const bool half = input.scalar_type() == torch::kHalf || input.scalar_type() == torch::kBFloat16;
+  const torch::Tensor x = half ? input.to(torch::kFloat) : input;
   const double local_count = static_cast<double>(x.numel() / channels);
+  TORCH_CHECK(local_count > 1, "batch_norm: expected more than 1 value per channel when training, got input size ",
+              input.sizes());
   // One collective for the sums and the count (ranks may hold different numbers of images).
   const torch::Tensor sums = SumOverRanks(torch::cat({x.sum(reduce), torch::full({1}, local_count, x.options())}),
                                           &communicator);
@@ -174,10 +190,12 @@ torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Ten
   torch::Tensor output = centered * torch::rsqrt(variance + eps).view(per_channel);
   if (weight.defined()) output = output * weight.view(per_channel);
   if (bias.defined()) output = output + bias.view(per_channel);
-  torch::NoGradGuard no_grad;
-  if (running_mean.defined()) running_mean.mul_(1 - momentum).add_(mean.detach(), momentum);
-  if (running_var.defined()) running_var.mul_(1 - momentum).add_(variance.detach() * count / (count - 1), momentum);
-  return output.to(input.scalar_type());
+  {
+    torch::NoGradGuard no_grad;
+    if (running_mean.defined()) running_mean.mul_(1 - momentum).add_(mean.detach(), momentum);
+    if (running_var.defined()) running_var.mul_(1 - momentum).add_(variance.detach() * count / (count - 1), momentum);
+  }
+  return output.to(input.scalar_type());  // differentiable: outside the guard
 }
 
 absl::Status CheckBatchNormToSynchronise(Classifier& model, const std::string& model_name) {

@@ -67,8 +67,10 @@ void TorchScriptClassifier::RunForwardAs(std::shared_ptr<torch::jit::Graph> grap
 }
 
 torch::Tensor TorchScriptClassifier::forward(torch::Tensor images) {
-  c10::IValue output = forward_ != nullptr ? (*forward_)({module_._ivalue(), std::move(images)})
-                                           : module_.forward({std::move(images)});
+  // In evaluation the module's own forward: a batch_norm that uses batch statistics there (track_running_stats=False,
+  // or a model traced in training mode) normalises each rank's batch alone, as torch.nn.SyncBatchNorm does.
+  c10::IValue output = forward_ != nullptr && is_training() ? (*forward_)({module_._ivalue(), std::move(images)})
+                                                            : module_.forward({std::move(images)});
   if (!output.isTensor()) {
     throw std::runtime_error(absl::StrFormat("--model=%s returns a %s, not a tensor of logits [N, classes]", path_,
                                              output.tagKind()));

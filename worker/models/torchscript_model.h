@@ -28,8 +28,8 @@ class TorchScriptClassifier : public Classifier {
 
   // The module's forward with every method and function it calls inlined: a copy, to transform.
   std::shared_ptr<torch::jit::Graph> InlinedForwardGraph() const;
-  // From now on forward() runs `graph` (InlinedForwardGraph() transformed) on the module instead of its forward
-  // method; the module itself, its code and what it saves are unchanged.
+  // From now on forward() in training mode runs `graph` (InlinedForwardGraph() transformed) on the module instead
+  // of its forward method; the module itself, its code and what it saves are unchanged.
   void RunForwardAs(std::shared_ptr<torch::jit::Graph> graph);
 
   torch::jit::Module& module() { return module_; }
