@@ -130,13 +130,21 @@ TEST(SyncBatchNormTest, EveryInputRankAndOptionalTensorGivesTorchsBatchNorm) {
         for (size_t i = 0; i < synced.size(); ++i) {
           if (synced[i].defined()) expected[i] = synced[i].clone();
         }
+        // A loss whose gradient differs per element, so that every term of the backward counts.
+        const torch::Tensor upstream = torch::randn(global_shape);
+        const torch::Tensor mine_leaf = mine.detach().requires_grad_(true);
+        const torch::Tensor global_leaf = global.detach().requires_grad_(true);
         const torch::Tensor output =
-            SynchronisedBatchNorm(mine, weight, bias, synced[0], synced[1], 0.3, 1e-3, comm);
+            SynchronisedBatchNorm(mine_leaf, weight, bias, synced[0], synced[1], 0.3, 1e-3, comm);
+        (output * upstream.narrow(0, comm.rank() * shape[0], shape[0])).sum().backward();
         const torch::Tensor whole =
-            torch::batch_norm(global, weight, bias, expected[0], expected[1], true, 0.3, 1e-3, false);
+            torch::batch_norm(global_leaf, weight, bias, expected[0], expected[1], true, 0.3, 1e-3, false);
+        (whole * upstream).sum().backward();
         const std::string what = absl::StrFormat("%d-D, affine %d, running statistics %d", shape.size(), affine,
                                                  running);
         ExpectClose({output}, {whole.narrow(0, comm.rank() * shape[0], shape[0])}, what + ": output");
+        ExpectClose({mine_leaf.grad()}, {global_leaf.grad().narrow(0, comm.rank() * shape[0], shape[0])},
+                    what + ": input gradient");
         if (running) ExpectClose(synced, expected, what + ": running statistic");
       }
     }

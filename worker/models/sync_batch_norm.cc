@@ -17,29 +17,49 @@ namespace {
 constexpr double kEps = 1e-5;  // torch.nn.BatchNorm2d's defaults
 constexpr double kMomentum = 0.1;
 
-// The sum of `local` over all ranks, differentiable: the gradient of a sum over ranks is the sum over ranks of the
-// gradients every rank's loss sends back to it.
-class AllReduceSum : public torch::autograd::Function<AllReduceSum> {
+// Normalises `x` with the global statistics `mean` and `variance` (biased) of `count` values per channel over all
+// ranks, with torch's fused kernel. Backward, as torch.nn.SyncBatchNorm's: per channel the sums of the gradient
+// and of the gradient times the centred input, summed over ranks (one all-reduce), give the statistics' share of
+// the input's gradient; the weight's and bias's gradients stay this rank's own (the gradient all-reduce averages
+// them with the other parameters').
+class NormaliseWithGlobalStatistics : public torch::autograd::Function<NormaliseWithGlobalStatistics> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& local,
+  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& x,
+                               const torch::Tensor& weight, const torch::Tensor& bias, const torch::Tensor& mean,
+                               const torch::Tensor& variance, const torch::Tensor& count, double eps,
                                int64_t communicator) {
+    context->save_for_backward({x, weight, mean, variance, count});
+    context->saved_data["eps"] = eps;
     context->saved_data["communicator"] = communicator;
-    torch::Tensor total = local.contiguous().clone();
-    reinterpret_cast<Communicator*>(communicator)->AllReduce(total, ReduceOp::kSum);
-    return total;
+    return torch::batch_norm(x, weight, bias, mean, variance, /*training=*/false, 0.0, eps, /*cudnn_enabled=*/false);
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* context,
                                                torch::autograd::tensor_list gradients) {
-    torch::Tensor total = gradients[0].contiguous().clone();
-    reinterpret_cast<Communicator*>(context->saved_data["communicator"].toInt())->AllReduce(total, ReduceOp::kSum);
-    return {total, torch::Tensor()};
+    const torch::autograd::variable_list saved = context->get_saved_variables();
+    const torch::Tensor &x = saved[0], &weight = saved[1], &mean = saved[2], &variance = saved[3], &count = saved[4];
+    const double eps = context->saved_data["eps"].toDouble();
+    // The kernel's evaluation-mode backward: dy * weight * invstd, and this rank's sum(dy * x_hat) and sum(dy).
+    auto [partial, local_weight, local_bias] = torch::native_batch_norm_backward(
+        gradients[0].contiguous(x.suggest_memory_format()), x, weight, mean, variance, {}, {}, /*train=*/false, eps,
+        {true, true, true});
+    const int64_t channels = x.size(1);
+    const torch::Tensor invstd = torch::rsqrt(variance + eps);
+    torch::Tensor sums = torch::cat({local_bias, local_weight});
+    reinterpret_cast<Communicator*>(context->saved_data["communicator"].toInt())->AllReduce(sums, ReduceOp::kSum);
+    const torch::Tensor mean_dy = sums.narrow(0, 0, channels) / count;
+    const torch::Tensor mean_dy_xhat = sums.narrow(0, channels, channels) / count;
+    // grad_x = (dy - mean_dy - x_hat * mean_dy_xhat) * weight * invstd = partial - (x * a + c), per channel:
+    const torch::Tensor scale = weight * invstd;
+    const torch::Tensor a = scale * invstd * mean_dy_xhat;
+    const torch::Tensor c = scale * mean_dy - mean * a;
+    std::vector<int64_t> per_channel(x.dim(), 1);
+    per_channel[1] = channels;
+    const torch::Tensor grad_x = partial - (x * a.view(per_channel) + c.view(per_channel));
+    return {grad_x, local_weight, local_bias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
+            torch::Tensor()};
   }
 };
-
-torch::Tensor SumOverRanks(const torch::Tensor& local, Communicator* communicator) {
-  return AllReduceSum::apply(local, reinterpret_cast<int64_t>(communicator));
-}
 
 // What a TorchScript model's aten::batch_norm calls become under --sync_bn: the same arguments, and the communicator.
 constexpr char kSyncBatchNormOp[] = "strobe::sync_batch_norm";
@@ -179,23 +199,30 @@ torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Ten
   const double local_count = static_cast<double>(x.numel() / channels);
   TORCH_CHECK(local_count > 1, "batch_norm: expected more than 1 value per channel when training, got input size ",
               input.sizes());
-  // One collective for the sums and the count (ranks may hold different numbers of images).
-  const torch::Tensor sums = SumOverRanks(torch::cat({x.sum(reduce), torch::full({1}, local_count, x.options())}),
-                                          &communicator);
-  const torch::Tensor count = sums.narrow(0, channels, 1);
-  const torch::Tensor mean = sums.narrow(0, 0, channels) / count;
-  const torch::Tensor centered = x - mean.view(per_channel);
-  // Deviations from the global mean, not E[x^2] - E[x]^2, which cancels catastrophically in float32.
-  const torch::Tensor variance = SumOverRanks(centered.pow(2).sum(reduce), &communicator) / count;
-  torch::Tensor output = centered * torch::rsqrt(variance + eps).view(per_channel);
-  if (weight.defined()) output = output * weight.view(per_channel);
-  if (bias.defined()) output = output + bias.view(per_channel);
+  torch::Tensor count;
+  torch::Tensor mean;
+  torch::Tensor variance;
   {
-    torch::NoGradGuard no_grad;
-    if (running_mean.defined()) running_mean.mul_(1 - momentum).add_(mean.detach(), momentum);
-    if (running_var.defined()) running_var.mul_(1 - momentum).add_(variance.detach() * count / (count - 1), momentum);
+    torch::NoGradGuard statistics;  // their share of the gradient is NormaliseWithGlobalStatistics's backward
+    // One collective for the sums and the count (ranks may hold different numbers of images).
+    torch::Tensor sums = torch::cat({x.sum(reduce), torch::full({1}, local_count, x.options())});
+    communicator.AllReduce(sums, ReduceOp::kSum);
+    count = sums.narrow(0, channels, 1);
+    mean = sums.narrow(0, 0, channels) / count;
+    // Deviations from the global mean, not E[x^2] - E[x]^2, which cancels catastrophically in float32.
+    variance = (x - mean.view(per_channel)).square().sum(reduce);
+    communicator.AllReduce(variance, ReduceOp::kSum);
+    variance.div_(count);
+    if (running_mean.defined()) running_mean.mul_(1 - momentum).add_(mean, momentum);
+    if (running_var.defined()) running_var.mul_(1 - momentum).add_(variance * count / (count - 1), momentum);
   }
-  return output.to(input.scalar_type());  // differentiable: outside the guard
+  // affine=False: a weight of ones and a bias of zeros, which need no gradient (custom functions take defined
+  // tensors only).
+  const torch::Tensor output = NormaliseWithGlobalStatistics::apply(
+      x, weight.defined() ? weight : torch::ones({channels}, x.options()),
+      bias.defined() ? bias : torch::zeros({channels}, x.options()), mean, variance, count, eps,
+      reinterpret_cast<int64_t>(&communicator));
+  return output.to(input.scalar_type());
 }
 
 absl::Status CheckBatchNormToSynchronise(Classifier& model, const std::string& model_name) {
