@@ -107,18 +107,25 @@ TEST(SyncBatchNormTest, ATorchScriptModelsBatchNormIsSynchronisedToo) {
   EXPECT_TRUE(torch::equal(model->forward(images), own));
 }
 
-// What a TorchScript model's batch_norm calls may pass: BatchNorm1d's [N, C] and [N, C, L], BatchNorm3d's 5-D input,
-// affine=False (no weight or bias), track_running_stats=False (no running statistics), its own momentum and eps.
+// What a TorchScript model's batch_norm calls may pass: BatchNorm1d's [N, C] and [N, C, L], BatchNorm2d's input in
+// channels-last, BatchNorm3d's 5-D input, affine=False (no weight or bias), track_running_stats=False (no running
+// statistics), its own momentum and eps.
 TEST(SyncBatchNormTest, EveryInputRankAndOptionalTensorGivesTorchsBatchNorm) {
   MpiCommunicator comm;
-  for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{{16, 3}, {16, 3, 5}, {8, 3, 2, 3, 4}}) {
+  const std::vector<std::vector<int64_t>> shapes{{16, 3}, {16, 3, 5}, {8, 3, 4, 4}, {8, 3, 2, 3, 4}};
+  for (const std::vector<int64_t>& shape : shapes) {
     for (const bool affine : {true, false}) {
       for (const bool running : {true, false}) {
         torch::manual_seed(11);  // the same global batch on every rank
         std::vector<int64_t> global_shape = shape;
         global_shape[0] *= comm.world_size();
-        const torch::Tensor global = torch::randn(global_shape) * 3 + 1;
-        const torch::Tensor mine = global.narrow(0, comm.rank() * shape[0], shape[0]);
+        // A mean well away from zero against the spread.
+        torch::Tensor global = torch::randn(global_shape) * 3 + 40;
+        torch::Tensor mine = global.narrow(0, comm.rank() * shape[0], shape[0]);
+        if (shape.size() == 4) {  // 4-D in channels-last, as --channels_last gives BatchNorm its input
+          global = global.contiguous(torch::MemoryFormat::ChannelsLast);
+          mine = mine.contiguous(torch::MemoryFormat::ChannelsLast);
+        }
         const torch::Tensor weight = affine ? torch::rand({3}) + 0.5 : torch::Tensor();
         const torch::Tensor bias = affine ? torch::randn({3}) : torch::Tensor();
         auto statistics = [&] {

@@ -39,23 +39,25 @@ class NormaliseWithGlobalStatistics : public torch::autograd::Function<Normalise
     const torch::autograd::variable_list saved = context->get_saved_variables();
     const torch::Tensor &x = saved[0], &weight = saved[1], &mean = saved[2], &variance = saved[3], &count = saved[4];
     const double eps = context->saved_data["eps"].toDouble();
-    // The kernel's evaluation-mode backward: dy * weight * invstd, and this rank's sum(dy * x_hat) and sum(dy).
-    auto [partial, local_weight, local_bias] = torch::native_batch_norm_backward(
-        gradients[0].contiguous(x.suggest_memory_format()), x, weight, mean, variance, {}, {}, /*train=*/false, eps,
-        {true, true, true});
     const int64_t channels = x.size(1);
     const torch::Tensor invstd = torch::rsqrt(variance + eps);
+    // The kernel's evaluation-mode backward: dy * weight * invstd, and this rank's sum(dy * x_hat) and sum(dy). The
+    // saved statistics are passed too: CUDA's kernel for channels-last and 2-D inputs asserts they are defined.
+    auto [partial, local_weight, local_bias] = torch::native_batch_norm_backward(
+        gradients[0].contiguous(x.suggest_memory_format()), x, weight, mean, variance, mean, invstd,
+        /*train=*/false, eps, {true, true, true});
     torch::Tensor sums = torch::cat({local_bias, local_weight});
     reinterpret_cast<Communicator*>(context->saved_data["communicator"].toInt())->AllReduce(sums, ReduceOp::kSum);
     const torch::Tensor mean_dy = sums.narrow(0, 0, channels) / count;
     const torch::Tensor mean_dy_xhat = sums.narrow(0, channels, channels) / count;
-    // grad_x = (dy - mean_dy - x_hat * mean_dy_xhat) * weight * invstd = partial - (x * a + c), per channel:
+    // grad_x = (dy - mean_dy - x_hat * mean_dy_xhat) * weight * invstd, per channel: partial - ((x - mean) * a + c).
+    // Centred first: x * a - mean * a would cancel when the mean is large against the spread.
     const torch::Tensor scale = weight * invstd;
     const torch::Tensor a = scale * invstd * mean_dy_xhat;
-    const torch::Tensor c = scale * mean_dy - mean * a;
+    const torch::Tensor c = scale * mean_dy;
     std::vector<int64_t> per_channel(x.dim(), 1);
     per_channel[1] = channels;
-    const torch::Tensor grad_x = partial - (x * a.view(per_channel) + c.view(per_channel));
+    const torch::Tensor grad_x = partial - ((x - mean.view(per_channel)) * a.view(per_channel) + c.view(per_channel));
     return {grad_x, local_weight, local_bias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
             torch::Tensor()};
   }
@@ -197,8 +199,10 @@ torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Ten
   const bool half = input.scalar_type() == torch::kHalf || input.scalar_type() == torch::kBFloat16;
   const torch::Tensor x = half ? input.to(torch::kFloat) : input;
   const double local_count = static_cast<double>(x.numel() / channels);
-  TORCH_CHECK(local_count > 1, "batch_norm: expected more than 1 value per channel when training, got input size ",
-              input.sizes());
+  // As torch's check, on one rank only: across ranks the count that matters is the global one, and a rank that
+  // threw here alone would leave the others in the next collective.
+  TORCH_CHECK(local_count > 1 || communicator.world_size() > 1,
+              "batch_norm: expected more than 1 value per channel when training, got input size ", input.sizes());
   torch::Tensor count;
   torch::Tensor mean;
   torch::Tensor variance;
