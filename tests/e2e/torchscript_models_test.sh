@@ -12,7 +12,8 @@
 #  4. `strobe eval` of the 10000 test images at 1 and 3 ranks: identical top-1 and top-5, a per-class JSON file that
 #     adds up, never written over an existing file;
 #  5. each model Strobe cannot train is one clear error, exit 2, with no run directory left behind;
-#  --sync_bn finds and synchronises every BatchNorm layer of a scripted resnet18 (2 also trains it).
+#  --sync_bn finds and synchronises every BatchNorm layer of a scripted resnet18 (2 also trains it, and its first
+#  step at 2 ranks x 32 gives the loss of 1 rank x 64).
 # Usage: torchscript_models_test.sh STROBE_BINARY MODEL_LOGITS_TOOL MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -82,7 +83,21 @@ out=$(timeout 300 "$mpiexec" -np 2 "$strobe" "${flags[@]}" --epochs=1 --keep_che
 grep -q "^strobe: --sync_bn: 20 BatchNorm layers normalise with the batch statistics of all 2 ranks" <<<"$out" &&
   grep -q "^strobe: weights identical on all 2 ranks" <<<"$out" ||
   { echo "$out"; fail "--sync_bn did not synchronise the 20 BatchNorm layers of torchvision's resnet18"; }
-echo "ok: --sync_bn synchronises all 20 BatchNorm layers of a scripted torchvision resnet18"
+# One step of 64 images: with --sync_bn, 2 ranks x 32 compute the loss 1 rank x 64 does (9e-8 apart; without it
+# 1.2e-3).
+first_loss() {  # RUN_DIR: the loss of the first step
+  grep -m1 '"kind":"train"' "$1/metrics.jsonl" | sed 's/.*"loss":\([^,}]*\).*/\1/'
+}
+one_step=("${flags[@]}" --train_samples=64 --epochs=1 --log_every=1 --checkpoint_every_steps=0)
+timeout 300 "$strobe" "${one_step[@]}" --run_dir="$work/step-1rank" >/dev/null 2>&1 || fail "the 1-rank step failed"
+timeout 300 "$mpiexec" -np 2 "$strobe" "${one_step[@]}" --sync_bn --run_dir="$work/step-sync" >/dev/null 2>&1 ||
+  fail "the 2-rank --sync_bn step failed"
+one=$(first_loss "$work/step-1rank")
+synced=$(first_loss "$work/step-sync")
+awk -v a="$one" -v b="$synced" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d / a < 1e-5) }' ||
+  fail "--sync_bn: the first step's loss at 2 ranks x 32 is $synced, at 1 rank x 64 $one"
+echo "ok: --sync_bn synchronises all 20 BatchNorm layers of a scripted torchvision resnet18; its first step's loss" \
+     "at 2 ranks x 32 is 1 rank x 64's ($synced, $one)"
 
 # 3. Exports.
 out=$("$strobe" export "$work/A/$final" "$work/exported.pt") || { echo "$out"; fail "export failed"; }
