@@ -112,11 +112,13 @@ int RunPlanCommand() {
     largest_bucket_bytes = std::max(largest_bucket_bytes, step.bucket_bytes.back());
   }
 
-  std::printf("strobe plan: %s, %lld parameters (%.1f MB of fp32 gradients), %zu buckets of at most %.2f MiB, overlap %s\n"
+  std::printf("strobe plan: %s, %lld parameters (%.1f MB of fp32 gradients), %zu buckets of at most %.2f MiB, "
+              "overlap %s\n"
               "  per node: %d GPUs; intra-node %.0f GB/s bus bandwidth, %.0f us/step; inter-node %.2f GB/s, %.0f us/step;"
               " compute %.0f ms/step (backward %.0f%%) [preset %s]\n",
               model_name.c_str(), static_cast<long long>(parameters), 4e-6 * static_cast<double>(parameters),
-              step.bucket_bytes.size(), largest_bucket_bytes / (1024 * 1024), step.overlap ? "on" : "off", cluster.gpus_per_node,
+              step.bucket_bytes.size(), largest_bucket_bytes / (1024 * 1024), step.overlap ? "on" : "off",
+              cluster.gpus_per_node,
               cluster.intra_node.bus_gigabytes_per_s, cluster.intra_node.step_latency_us,
               cluster.inter_node.bus_gigabytes_per_s, cluster.inter_node.step_latency_us,
               step.compute_seconds * 1e3, 100 * step.backward_fraction, preset->name);

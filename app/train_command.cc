@@ -25,11 +25,11 @@
 #include "ops/watched_communicator.h"
 #include "worker/device_placement.h"
 #include "worker/file_system.h"
+#include "worker/models/sync_batch_norm.h"
 #include "worker/checkpoint/checkpoint_store.h"
 #include "worker/output/run_directory.h"
 #include "worker/output/run_directory_lock.h"
 #include "worker/output/tensorboard/event_file_writer.h"
-#include "worker/models/sync_batch_norm.h"
 #include "worker/stall_watchdog.h"
 #include "worker/trainer.h"
 

@@ -199,7 +199,8 @@ def worker(rank, args):
               flush=True)
     if rank == 0:
         print(json.dumps({"impl": "pytorch-ddp-gloo", "model": args.model, "ranks": args.ranks, "threads_per_rank": args.threads,
-                          "global_batch": args.batch_size, "mix": args.mix, "channels_last": args.channels_last, "steps": step, "seconds": round(elapsed, 3),
+                          "global_batch": args.batch_size, "mix": args.mix, "channels_last": args.channels_last,
+                          "steps": step, "seconds": round(elapsed, 3),
                           "images_per_s": round(images / elapsed, 1),
                           "test_accuracy": accuracy}), flush=True)
     # Not destroy_process_group(): across simulated hosts torch 1.13's gloo teardown hung rank 0 after the results

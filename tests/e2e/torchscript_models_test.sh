@@ -85,15 +85,12 @@ grep -q "^strobe: --sync_bn: 20 BatchNorm layers normalise with the batch statis
   { echo "$out"; fail "--sync_bn did not synchronise the 20 BatchNorm layers of torchvision's resnet18"; }
 # One step of 64 images: with --sync_bn, 2 ranks x 32 compute the loss 1 rank x 64 does (9e-8 apart; without it
 # 1.2e-3).
-first_loss() {  # RUN_DIR: the loss of the first step
-  grep -m1 '"kind":"train"' "$1/metrics.jsonl" | sed 's/.*"loss":\([^,}]*\).*/\1/'
-}
 one_step=("${flags[@]}" --train_samples=64 --epochs=1 --log_every=1 --checkpoint_every_steps=0)
 timeout 300 "$strobe" "${one_step[@]}" --run_dir="$work/step-1rank" >/dev/null 2>&1 || fail "the 1-rank step failed"
 timeout 300 "$mpiexec" -np 2 "$strobe" "${one_step[@]}" --sync_bn --run_dir="$work/step-sync" >/dev/null 2>&1 ||
   fail "the 2-rank --sync_bn step failed"
-one=$(first_loss "$work/step-1rank")
-synced=$(first_loss "$work/step-sync")
+one=$(losses "$work/step-1rank" | head -1)
+synced=$(losses "$work/step-sync" | head -1)
 awk -v a="$one" -v b="$synced" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d / a < 1e-5) }' ||
   fail "--sync_bn: the first step's loss at 2 ranks x 32 is $synced, at 1 rank x 64 $one"
 echo "ok: --sync_bn synchronises all 20 BatchNorm layers of a scripted torchvision resnet18; its first step's loss" \

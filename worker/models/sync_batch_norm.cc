@@ -100,62 +100,62 @@ TORCH_LIBRARY_IMPL(strobe, CompositeImplicitAutograd, library) {
   library.impl("sync_batch_norm", &SyncBatchNormOp);
 }
 
-// Replaces every aten::batch_norm in `block` and the blocks inside it; returns how many.
-int64_t ReplaceBatchNorm(torch::jit::Graph& graph, torch::jit::Block* block, Communicator& communicator) {
-  static const c10::Symbol sync_batch_norm = c10::Symbol::fromQualString(kSyncBatchNormOp);
-  int64_t replaced = 0;
-  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
-    torch::jit::Node* node = *it++;  // advanced first: the node may be destroyed below
-    for (torch::jit::Block* inner : node->blocks()) replaced += ReplaceBatchNorm(graph, inner, communicator);
-    if (!NormalisesWithBatchStatistics(node)) continue;
-    const torch::jit::WithInsertPoint insert_before(node);
-    std::vector<torch::jit::Value*> inputs(node->inputs().begin(), node->inputs().end());
-    inputs.push_back(graph.insertConstant(reinterpret_cast<int64_t>(&communicator)));
-    torch::jit::Node* synchronised = graph.insertNode(graph.create(sync_batch_norm, inputs));
-    synchronised->output()->setType(node->output()->type());
-    node->output()->replaceAllUsesWith(synchronised->output());
-    node->destroy();
-    ++replaced;
+// The aten::batch_norm calls in `block` and the blocks inside it that use batch statistics.
+void CollectBatchNormCalls(torch::jit::Block* block, std::vector<torch::jit::Node*>& calls) {
+  for (torch::jit::Node* node : block->nodes()) {
+    for (torch::jit::Block* inner : node->blocks()) CollectBatchNormCalls(inner, calls);
+    if (NormalisesWithBatchStatistics(node)) calls.push_back(node);
   }
-  return replaced;
 }
 
-int64_t CountBatchNorm(torch::jit::Block* block) {
-  int64_t count = 0;
-  for (torch::jit::Node* node : block->nodes()) {
-    for (torch::jit::Block* inner : node->blocks()) count += CountBatchNorm(inner);
-    if (NormalisesWithBatchStatistics(node)) ++count;
+std::vector<torch::jit::Node*> BatchNormCalls(torch::jit::Graph& graph) {
+  std::vector<torch::jit::Node*> calls;
+  CollectBatchNormCalls(graph.block(), calls);
+  return calls;
+}
+
+std::vector<SyncBatchNorm2dImpl*> BuiltInBatchNormLayers(Classifier& model) {
+  std::vector<SyncBatchNorm2dImpl*> layers;
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (auto* norm = module->as<SyncBatchNorm2dImpl>()) layers.push_back(norm);
   }
-  return count;
+  return layers;
 }
 
 int64_t CountBatchNormLayers(Classifier& model) {
   if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(&model)) {
-    return CountBatchNorm(scripted->InlinedForwardGraph()->block());
+    return static_cast<int64_t>(BatchNormCalls(*scripted->InlinedForwardGraph()).size());
   }
-  int64_t layers = 0;
-  for (const auto& module : model.modules(/*include_self=*/false)) {
-    if (module->as<SyncBatchNorm2dImpl>() != nullptr) ++layers;
-  }
-  return layers;
+  return static_cast<int64_t>(BuiltInBatchNormLayers(model).size());
 }
 
+// Replaces the forward's batch_norm calls with strobe::sync_batch_norm; returns how many.
 int64_t SynchroniseTorchScript(TorchScriptClassifier& model, Communicator& communicator) {
+  static const c10::Symbol sync_batch_norm = c10::Symbol::fromQualString(kSyncBatchNormOp);
   std::shared_ptr<torch::jit::Graph> forward = model.InlinedForwardGraph();
-  const int64_t replaced = ReplaceBatchNorm(*forward, forward->block(), communicator);
-  if (replaced > 0) model.RunForwardAs(forward);
-  return replaced;
+  const std::vector<torch::jit::Node*> calls = BatchNormCalls(*forward);
+  for (torch::jit::Node* call : calls) {
+    const torch::jit::WithInsertPoint insert_before(call);
+    std::vector<torch::jit::Value*> inputs(call->inputs().begin(), call->inputs().end());
+    inputs.push_back(forward->insertConstant(reinterpret_cast<int64_t>(&communicator)));
+    torch::jit::Node* synchronised = forward->insertNode(forward->create(sync_batch_norm, inputs));
+    synchronised->output()->setType(call->output()->type());
+    call->output()->replaceAllUsesWith(synchronised->output());
+    call->destroy();
+  }
+  if (!calls.empty()) model.RunForwardAs(forward);
+  return static_cast<int64_t>(calls.size());
 }
 
 int64_t SynchroniseBuiltIn(Classifier& model, Communicator& communicator) {
-  int64_t layers = 0;
-  for (const auto& module : model.modules(/*include_self=*/false)) {
-    if (auto* norm = module->as<SyncBatchNorm2dImpl>()) {
-      norm->SynchroniseOver(&communicator);
-      ++layers;
-    }
-  }
-  return layers;
+  const std::vector<SyncBatchNorm2dImpl*> layers = BuiltInBatchNormLayers(model);
+  for (SyncBatchNorm2dImpl* norm : layers) norm->SynchroniseOver(&communicator);
+  return static_cast<int64_t>(layers.size());
+}
+
+absl::Status NoBatchNormToSynchronise(const std::string& model_name) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("--sync_bn: --model=%s has no BatchNorm layers to synchronise", model_name));
 }
 
 }  // namespace
@@ -230,17 +230,16 @@ torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Ten
 }
 
 absl::Status CheckBatchNormToSynchronise(Classifier& model, const std::string& model_name) {
-  if (CountBatchNormLayers(model) > 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrFormat("--sync_bn: --model=%s has no BatchNorm layers to synchronise", model_name));
+  return CountBatchNormLayers(model) > 0 ? absl::OkStatus() : NoBatchNormToSynchronise(model_name);
 }
 
 absl::StatusOr<int64_t> SynchroniseBatchNorm(Classifier& model, Communicator& communicator,
                                              const std::string& model_name) {
-  if (absl::Status found = CheckBatchNormToSynchronise(model, model_name); !found.ok()) return found;
   auto* scripted = dynamic_cast<TorchScriptClassifier*>(&model);
-  return scripted != nullptr ? SynchroniseTorchScript(*scripted, communicator)
-                             : SynchroniseBuiltIn(model, communicator);
+  const int64_t layers =
+      scripted != nullptr ? SynchroniseTorchScript(*scripted, communicator) : SynchroniseBuiltIn(model, communicator);
+  if (layers == 0) return NoBatchNormToSynchronise(model_name);
+  return layers;
 }
 
 }  // namespace strobe

@@ -48,15 +48,16 @@ torch::Tensor SynchronisedBatchNorm(const torch::Tensor& input, const torch::Ten
                                     torch::Tensor running_mean, torch::Tensor running_var, double momentum, double eps,
                                     Communicator& communicator);
 
-// --sync_bn: makes every BatchNorm layer of `model` synchronise over `communicator`: a built-in model's
-// SyncBatchNorm2d layers, or every batch_norm a TorchScript model's forward calls (its torch.nn.BatchNorm*d
-// layers, and F.batch_norm in its own code), which then run the same computation. Returns how many layers (calls)
-// it synchronised; CheckBatchNormToSynchronise's error when it has none.
 // --sync_bn's check before anything is written: InvalidArgument naming `model_name` when `model` has no BatchNorm
 // layer SynchroniseBatchNorm could synchronise.
 absl::Status CheckBatchNormToSynchronise(Classifier& model, const std::string& model_name);
 
-absl::StatusOr<int64_t> SynchroniseBatchNorm(Classifier& model, Communicator& communicator, const std::string& model_name);
+// --sync_bn: makes every BatchNorm layer of `model` synchronise over `communicator`: a built-in model's
+// SyncBatchNorm2d layers, or every batch_norm a TorchScript model's forward calls (its torch.nn.BatchNorm*d
+// layers, and F.batch_norm in its own code), which then run the same computation. Returns how many layers (calls)
+// it synchronised; CheckBatchNormToSynchronise's error when it has none.
+absl::StatusOr<int64_t> SynchroniseBatchNorm(Classifier& model, Communicator& communicator,
+                                             const std::string& model_name);
 
 }  // namespace strobe
 
