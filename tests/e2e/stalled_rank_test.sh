@@ -3,7 +3,8 @@
 # is stopped (kill -STOP, as a hung NFS read or a swapping host would). Rank 0 waits for it without burning a core;
 # within the timeout + 10 s the job exits with code 75 and one error line from rank 0 naming rank 1, its host, pid,
 # step and phase; metrics.jsonl records it; no process of the job survives; and --resume=auto continues from the
-# last checkpoint.
+# last checkpoint. With --sync_bn (collectives inside forward) a rank held up before its forward ends the job the
+# same way.
 # Usage: stall_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -56,4 +57,17 @@ expect_no_survivors "$run"
 echo "ok: stall reported after $seconds s: $(grep '^strobe: error:' <<<"$output" | cut -c1-160)..."
 
 expect_resume_continues "$run"
+
+# --sync_bn puts collectives inside the forward pass: a rank held up before its forward leaves the other waiting in
+# the first BatchNorm's all-reduce, which the watchdog sees as it sees the gradients' (same exit, same line).
+status=0
+output=$(timeout 120 "$mpiexec" -np 2 "$strobe" train --train_samples=512 --batch_size=64 --epochs=1 --sync_bn \
+  --stall_timeout_s=6 --inject_delay_rank=1 --inject_delay_ms=60000 --run_dir="$work/sync_bn" 2>&1) || status=$?
+[[ $status -eq 75 ]] || { echo "$output"; fail "--sync_bn with a stalled rank exited with $status, expected 75"; }
+pattern="strobe: error: stalled: rank 0 on .* has been in all-reduce at step 0 for [0-9]+ s "
+pattern+="\(--stall_timeout_s=6\); 1 of 2 ranks hold it up: rank 1 "
+grep -Eq "$pattern" <<<"$output" ||
+  { echo "$output"; fail "--sync_bn: the stall line does not name rank 1 held up while rank 0 is in an all-reduce"; }
+expect_no_survivors "$work/sync_bn"
+echo "ok: --sync_bn: a rank held up before its forward ends the job with exit 75 and a line naming it"
 echo "PASS: a stopped rank ended the job in $seconds s with exit 75 and a line naming it; --resume=auto continues"
