@@ -87,6 +87,21 @@ absl::Status CheckSampleLimit(const char* flag, int64_t limit, int64_t available
       absl::StrFormat("--%s=%d is more than the %d images of %s", flag, limit, available, split));
 }
 
+// IDX images have one size, at which they are evaluated: a schedule can shrink them for training, up to that size,
+// and --image_size must say it, as it does for JPEG input.
+absl::Status CheckIdxSizeSchedule(const DataOptions& data, const ImageDataset& train) {
+  const ImageSizeSchedule schedule = data.TrainSizeSchedule();
+  if (schedule.empty()) return absl::OkStatus();
+  const int64_t height = train.images.size(2), width = train.images.size(3);
+  if (height != width || data.image_size != height || schedule.largest() > height) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--image_size_schedule=%s: %s holds %d x %d IDX images, evaluated at that size; progressive resizing needs "
+        "square images, --image_size=%d and training sizes up to %d",
+        schedule.ToString(), data.dir, height, width, height, height));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TrainData> LoadIdxData(const DataOptions& data) {
   absl::StatusOr<ImageDataset> train = LoadMnistSplit(data.dir, MnistSplit::kTrain);
   if (!train.ok()) return train.status();
@@ -107,7 +122,8 @@ absl::StatusOr<TrainData> LoadIdxData(const DataOptions& data) {
     test->labels = test->labels.slice(0, 0, data.eval_samples);
   }
   const Normalization norm = ComputeNormalization(*train);
-  return TrainData{std::make_shared<InMemorySource>(*std::move(train), norm),
+  if (absl::Status fits = CheckIdxSizeSchedule(data, *train); !fits.ok()) return fits;
+  return TrainData{std::make_shared<InMemorySource>(*std::move(train), norm, data.TrainSizeSchedule()),
                    std::make_shared<InMemorySource>(*std::move(test), norm)};
 }
 
@@ -201,12 +217,6 @@ absl::StatusOr<TrainData> LoadEncodedImageData(const TrainConfig& config, int wo
 bool IsImageFolderDataset(const std::string& dir) { return IsDirectory(JoinPath(dir, "train")); }
 
 absl::StatusOr<TrainData> LoadTrainData(const TrainConfig& config, int world_size) {
-  if (!config.data.image_size_schedule.empty() && !IsImageFolderDataset(config.data.dir)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--image_size_schedule resizes the crops of JPEG input (train/ and val/ folders or tar shards); %s holds "
-        "IDX images of one fixed size",
-        config.data.dir));
-  }
   absl::StatusOr<TrainData> data =
       IsImageFolderDataset(config.data.dir) ? LoadEncodedImageData(config, world_size) : LoadIdxData(config.data);
   if (data.ok() && config.data.streamed() && data->train->shard_sizes().empty()) {

@@ -22,8 +22,9 @@ ABSL_FLAG(int64_t, image_size, strobe::DataOptions().image_size,
 ABSL_FLAG(int64_t, val_resize, strobe::DataOptions().val_resize,
           "ImageNet layout: validation resizes the shorter side to this, then centre-crops.");
 ABSL_FLAG(std::string, image_size_schedule, strobe::DataOptions().image_size_schedule,
-          "JPEG input: progressive resizing, the training crop side from each epoch on, SIZE@EPOCH,... (e.g. "
-          "160@0,192@10,224@16; multiples of 8, increasing); evaluation stays at --image_size.");
+          "Progressive resizing: the training image side from each epoch on, SIZE@EPOCH,... (e.g. "
+          "160@0,192@10,224@16; multiples of 8 or --image_size, increasing); evaluation stays at --image_size "
+          "(IDX input: the images' own side, e.g. --image_size=28 --image_size_schedule=16@0,24@4,28@8).");
 ABSL_FLAG(double, crop_scale_min, strobe::DataOptions().crop_scale_min,
           "ImageNet layout: RandomResizedCrop's smallest area fraction.");
 ABSL_FLAG(int, decode_threads, strobe::DataOptions().decode_threads,

@@ -581,7 +581,7 @@ void TrainLoop::AnnounceImageSize() {
   const int size = schedule.SizeAt(epoch, static_cast<int>(config_.data.image_size));
   if (announced_image_size_ == size) return;
   announced_image_size_ = size;
-  Event("data", absl::StrFormat("epoch %d trains on %d x %d crops (--image_size_schedule; evaluation at %d)", epoch,
+  Event("data", absl::StrFormat("epoch %d trains on %d x %d images (--image_size_schedule; evaluation at %d)", epoch,
                                 size, size, config_.data.image_size));
 }
 

@@ -8,7 +8,9 @@
 #  3. the AdamW checkpoint resumes on 1 rank with 4 micro-batches (same global batch) and finishes;
 #  4. a checkpoint resumed with another --optimizer is refused with one line naming both, and nothing is written;
 #  5. --sync_bn trains with 2 micro-batches, and is resumed bitwise as well;
-#  6. `strobe export` and `strobe eval` refuse a bad --format or --eval_split, and --ema on a checkpoint without one.
+#  6. progressive resizing of the IDX images (16 -> 28) announces each size, learns, resumes bitwise in both
+#     epochs, and refuses an --image_size other than the images' own or a larger training size;
+#  7. `strobe export` and `strobe eval` refuse a bad --format or --eval_split, and --ema on a checkpoint without one.
 # Usage: recipes_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -79,6 +81,31 @@ train 2 "$work/sync-resumed" --sync_bn --resume="$work/sync/checkpoints/step-000
 diff <(files_of "$work/sync/$final") <(files_of "$work/sync-resumed/$final") \
   || fail "--sync_bn resumed at step 10 differs from its straight run"
 echo "ok: --sync_bn with 2 micro-batches: test accuracy $accuracy; resumed at step 10 it is bitwise the straight run"
+
+# Progressive resizing of IDX images: 16 x 16 in epoch 0, Fashion-MNIST's own 28 x 28 (evaluation's) from epoch 1;
+# announced by epoch, learning, and resumed in either epoch bitwise.
+sized=(--image_size=28 --image_size_schedule=16@0,28@1)
+train 2 "$work/sized" "${sized[@]}"
+grep -q "epoch 0 trains on 16 x 16 images (--image_size_schedule; evaluation at 28)" "$work/sized.log" &&
+  grep -q "epoch 1 trains on 28 x 28 images" "$work/sized.log" || { cat "$work/sized.log"; fail "no image size events"; }
+accuracy=$(grep -o "test accuracy [0-9.]*" "$work/sized.log" | tail -1 | awk '{print $3}')
+awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.5) }' || fail "16 -> 28 reached test accuracy $accuracy, expected >= 0.5"
+for step in 10 20; do
+  train 2 "$work/sized-$step" "${sized[@]}" --resume="$work/sized/checkpoints/step-0000000$step"
+  diff <(files_of "$work/sized/$final") <(files_of "$work/sized-$step/$final") \
+    || fail "16 -> 28 resumed at step $step differs from its straight run"
+done
+echo "ok: IDX images resized 16 -> 28 by epoch: test accuracy $accuracy; resumed in either epoch bitwise"
+# Evaluation is at the images' own size, which --image_size must name; a larger training size is refused too.
+for flags in "--image_size_schedule=16@0,24@1" "--image_size=28 --image_size_schedule=16@0,32@1"; do
+  status=0
+  read -r -a bad <<<"$flags"
+  out=$(timeout 60 "$strobe" "${common[@]}" "${bad[@]}" --run_dir="$work/sized-bad" 2>&1) || status=$?
+  [[ $status -ne 0 && ! -e $work/sized-bad ]] &&
+    grep -q "holds 28 x 28 IDX images, evaluated at that size; progressive resizing needs square images, \
+--image_size=28 and training sizes up to 28" <<<"$out" || { echo "$out"; fail "$flags accepted for IDX data"; }
+  echo "ok: $flags: $(grep -m1 -o "strobe: error: .*" <<<"$out")"
+done
 
 # Bad input to `strobe export` and `strobe eval` with such a checkpoint (no EMA): one clear line, nothing written.
 refused() {  # MESSAGE COMMAND...

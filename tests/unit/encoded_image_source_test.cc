@@ -124,7 +124,7 @@ TEST(EncodedImageSourceTest, Uint8BatchesNormalizeToTheFloatBatches) {
 TEST(EncodedImageSourceTest, TrainingCropsFollowTheSizeScheduleByEpochAndEvaluationKeepsImageSize) {
   EncodedImageOptions options;
   options.transform.size = 48;
-  options.train_sizes = *ImageSizeSchedule::Parse("24@0,32@2,40@5");
+  options.train_sizes = *ImageSizeSchedule::Parse("24@0,32@2,40@5", 224);
   EncodedImageSource source(std::make_unique<MemoryImages>(), options);
   const at::Tensor indices = at::arange(6, at::kLong);
   for (const auto& [epoch, side] : std::vector<std::pair<int64_t, int64_t>>{{0, 24}, {1, 24}, {2, 32}, {4, 32},
@@ -139,25 +139,28 @@ TEST(EncodedImageSourceTest, TrainingCropsFollowTheSizeScheduleByEpochAndEvaluat
 }
 
 TEST(ImageSizeScheduleTest, ParsesAndRefusesByEntry) {
-  const ImageSizeSchedule schedule = *ImageSizeSchedule::Parse("160@0,192@10,224@16");
+  const ImageSizeSchedule schedule = *ImageSizeSchedule::Parse("160@0,192@10,224@16", 224);
   EXPECT_EQ(schedule.SizeAt(0, 224), 160);
   EXPECT_EQ(schedule.SizeAt(9, 224), 160);
   EXPECT_EQ(schedule.SizeAt(10, 224), 192);
   EXPECT_EQ(schedule.SizeAt(100, 224), 224);
-  EXPECT_EQ(ImageSizeSchedule::Parse("")->SizeAt(3, 224), 224);
-  EXPECT_EQ(ImageSizeSchedule::Parse("0160@0,192@010")->ToString(), "160@0,192@10");
-  EXPECT_EQ(ImageSizeSchedule::Parse("")->ToString(), "");
-  EXPECT_EQ(ImageSizeSchedule::Parse("160@0,152@4").status().message(),
+  EXPECT_EQ(ImageSizeSchedule::Parse("", 224)->SizeAt(3, 224), 224);
+  EXPECT_EQ(ImageSizeSchedule::Parse("0160@0,192@010", 224)->ToString(), "160@0,192@10");
+  EXPECT_EQ(ImageSizeSchedule::Parse("", 224)->ToString(), "");
+  EXPECT_EQ(ImageSizeSchedule::Parse("160@0,152@4", 224).status().message(),
             "--image_size_schedule=160@0,152@4: '152@4' does not increase both the epoch and the size over the entry "
             "before it");
-  EXPECT_EQ(ImageSizeSchedule::Parse("160@0,196@4").status().message(),
-            "--image_size_schedule=160@0,196@4: size 196 is not a multiple of 8 between 8 and 1024");
-  EXPECT_EQ(ImageSizeSchedule::Parse("160@2").status().message(),
+  EXPECT_EQ(ImageSizeSchedule::Parse("160@0,196@4", 224).status().message(),
+            "--image_size_schedule=160@0,196@4: size 196 is neither a multiple of 8 between 8 and 1024 nor "
+            "--image_size (224)");
+  EXPECT_EQ(ImageSizeSchedule::Parse("16@0,24@4,28@8", 28)->ToString(), "16@0,24@4,28@8");  // ends at Fashion-MNIST's
+  EXPECT_EQ(ImageSizeSchedule::Parse("16@0,24@4,28@8", 28)->largest(), 28);
+  EXPECT_EQ(ImageSizeSchedule::Parse("160@2", 224).status().message(),
             "--image_size_schedule=160@2: the first entry must start at epoch 0, not 2");
-  EXPECT_EQ(ImageSizeSchedule::Parse("160@0,192@0").status().message(),
+  EXPECT_EQ(ImageSizeSchedule::Parse("160@0,192@0", 224).status().message(),
             "--image_size_schedule=160@0,192@0: '192@0' does not increase both the epoch and the size over the entry "
             "before it");
-  EXPECT_EQ(ImageSizeSchedule::Parse("160,192@4").status().message(),
+  EXPECT_EQ(ImageSizeSchedule::Parse("160,192@4", 224).status().message(),
             "--image_size_schedule=160,192@4: '160' is not SIZE@EPOCH (e.g. 160@0,192@10,224@16)");
 }
 

@@ -35,7 +35,7 @@ struct DataOptions {
 
   absl::Status Validate() const;
   // image_size_schedule parsed; only after Validate() accepted it.
-  ImageSizeSchedule TrainSizeSchedule() const { return *ImageSizeSchedule::Parse(image_size_schedule); }
+  ImageSizeSchedule TrainSizeSchedule() const { return *ImageSizeSchedule::Parse(image_size_schedule, image_size); }
 
   bool streamed() const { return order == "streamed"; }
   // The streamed order's parameters at this world size (--data_streams=0 means one stream per rank).

@@ -3,14 +3,17 @@
 
 #include "worker/data/image_dataset.h"
 #include "worker/data/sample_source.h"
+#include "worker/imagenet/image_size_schedule.h"
 
 namespace strobe {
 
 // A dataset held in memory as pixels (the IDX files of Fashion-MNIST): batches are gathered and normalised, with
-// no augmentation of their own.
+// no augmentation of their own. With a size schedule (--image_size_schedule), training batches are shrunk to the
+// epoch's size (bilinear with antialiasing, as torchvision's Resize); evaluation batches keep the images' size.
 class InMemorySource : public SampleSource {
  public:
-  InMemorySource(ImageDataset dataset, Normalization norm) : dataset_(std::move(dataset)), norm_(std::move(norm)) {}
+  InMemorySource(ImageDataset dataset, Normalization norm, ImageSizeSchedule train_sizes = {})
+      : dataset_(std::move(dataset)), norm_(std::move(norm)), train_sizes_(std::move(train_sizes)) {}
 
   int64_t size() const override { return dataset_.size(); }
   int64_t num_classes() const override { return dataset_.num_classes; }
@@ -20,6 +23,7 @@ class InMemorySource : public SampleSource {
  private:
   ImageDataset dataset_;
   Normalization norm_;
+  ImageSizeSchedule train_sizes_;
 };
 
 }  // namespace strobe

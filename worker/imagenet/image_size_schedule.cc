@@ -7,7 +7,7 @@
 
 namespace strobe {
 
-absl::StatusOr<ImageSizeSchedule> ImageSizeSchedule::Parse(const std::string& text) {
+absl::StatusOr<ImageSizeSchedule> ImageSizeSchedule::Parse(const std::string& text, int64_t evaluation_size) {
   ImageSizeSchedule schedule;
   if (text.empty()) return schedule;
   for (const absl::string_view entry : absl::StrSplit(text, ',')) {
@@ -18,9 +18,11 @@ absl::StatusOr<ImageSizeSchedule> ImageSizeSchedule::Parse(const std::string& te
       return absl::InvalidArgumentError(absl::StrFormat(
           "--image_size_schedule=%s: '%s' is not SIZE@EPOCH (e.g. 160@0,192@10,224@16)", text, entry));
     }
-    if (size < 8 || size > 1024 || size % 8 != 0) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "--image_size_schedule=%s: size %d is not a multiple of 8 between 8 and 1024", text, size));
+    if ((size < 8 || size > 1024 || size % 8 != 0) && size != evaluation_size) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--image_size_schedule=%s: size %d is neither a multiple of 8 between 8 and 1024 nor "
+                          "--image_size (%d)",
+                          text, size, evaluation_size));
     }
     if (schedule.steps_.empty() && epoch != 0) {
       return absl::InvalidArgumentError(

@@ -15,14 +15,17 @@ namespace strobe {
 class ImageSizeSchedule {
  public:
   // `text`: SIZE@EPOCH entries, the first at epoch 0, epochs and sizes strictly increasing, sizes multiples of 8
-  // between 8 and 1024. Errors name the flag and the entry.
-  static absl::StatusOr<ImageSizeSchedule> Parse(const std::string& text);
+  // between 8 and 1024 or the evaluation size itself (so that a schedule can end at Fashion-MNIST's 28). Errors
+  // name the flag and the entry.
+  static absl::StatusOr<ImageSizeSchedule> Parse(const std::string& text, int64_t evaluation_size);
 
   bool empty() const { return steps_.empty(); }
   // The canonical SIZE@EPOCH form ("" when empty): what checkpoints record, so "0160@0" and "160@0" compare equal.
   std::string ToString() const;
   // The training crop side at `epoch`; `otherwise` when the schedule is empty.
   int SizeAt(int64_t epoch, int otherwise) const;
+  // The last (largest) size; 0 when empty.
+  int largest() const { return steps_.empty() ? 0 : steps_.back().second; }
 
  private:
   std::vector<std::pair<int64_t, int>> steps_;  // (first epoch, size), increasing
