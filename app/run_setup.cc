@@ -89,15 +89,28 @@ absl::Status CheckSampleLimit(const char* flag, int64_t limit, int64_t available
 
 // IDX images have one size, at which they are evaluated: a schedule can shrink them for training, up to that size,
 // and --image_size must say it, as it does for JPEG input.
-absl::Status CheckIdxSizeSchedule(const DataOptions& data, const ImageDataset& train) {
+absl::Status CheckIdxSizeSchedule(const DataOptions& data, const ImageDataset& train, const ImageDataset& test) {
   const ImageSizeSchedule schedule = data.TrainSizeSchedule();
   if (schedule.empty()) return absl::OkStatus();
-  const int64_t height = train.images.size(2), width = train.images.size(3);
-  if (height != width || data.image_size != height || schedule.largest() > height) {
+  const int64_t side = train.images.size(2);
+  const bool square = [&] {
+    for (const ImageDataset* split : {&train, &test}) {
+      if (split->images.size(2) != side || split->images.size(3) != side) return false;
+    }
+    return true;
+  }();
+  if (!square) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--image_size_schedule=%s: %s holds IDX images of %d x %d (training) and %d x %d (test); progressive "
+        "resizing needs square images of one size in both",
+        schedule.ToString(), data.dir, train.images.size(2), train.images.size(3), test.images.size(2),
+        test.images.size(3)));
+  }
+  if (data.image_size != side || schedule.largest() > side) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--image_size_schedule=%s: %s holds %d x %d IDX images, evaluated at that size; progressive resizing needs "
-        "square images, --image_size=%d and training sizes up to %d",
-        schedule.ToString(), data.dir, height, width, height, height));
+        "--image_size=%d and training sizes up to %d",
+        schedule.ToString(), data.dir, side, side, side, side));
   }
   return absl::OkStatus();
 }
@@ -122,7 +135,7 @@ absl::StatusOr<TrainData> LoadIdxData(const DataOptions& data) {
     test->labels = test->labels.slice(0, 0, data.eval_samples);
   }
   const Normalization norm = ComputeNormalization(*train);
-  if (absl::Status fits = CheckIdxSizeSchedule(data, *train); !fits.ok()) return fits;
+  if (absl::Status fits = CheckIdxSizeSchedule(data, *train, *test); !fits.ok()) return fits;
   return TrainData{std::make_shared<InMemorySource>(*std::move(train), norm, data.TrainSizeSchedule()),
                    std::make_shared<InMemorySource>(*std::move(test), norm)};
 }

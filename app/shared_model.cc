@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "ops/status_agreement.h"
@@ -14,10 +15,10 @@
 namespace strobe {
 namespace {
 
-// Two of the data's images as the model takes them (evaluation transforms, normalised).
-absl::StatusOr<at::Tensor> SampleImages(SampleSource& data) {
+// Two of the data's images as the model takes them with `draw`'s transforms, normalised.
+absl::StatusOr<at::Tensor> SampleImages(SampleSource& data, const BatchDraw& draw) {
   const at::Tensor indices = at::arange(std::min<int64_t>(2, data.size()), at::kLong);
-  absl::StatusOr<Batch> batch = data.Fetch(indices, BatchDraw{});
+  absl::StatusOr<Batch> batch = data.Fetch(indices, draw);
   if (!batch.ok()) return batch.status();
   return data.Normalize(batch->images);
 }
@@ -33,12 +34,24 @@ std::string DescribeTorchScriptModel(TorchScriptClassifier& model) {
 
 absl::Status CheckTakesTheData(Communicator& communicator, Classifier& model, const std::string& name,
                                const TaskOptions& task, SampleSource& data) {
-  absl::StatusOr<at::Tensor> images = SampleImages(data);
   const std::string why = task.regression() ? "--task=regression predicts one value"
                                             : absl::StrFormat("the data has %d classes", data.num_classes());
-  const absl::Status local =
-      images.ok() ? CheckModelContract(model, name, *images, task.ModelOutputs(data.num_classes()), why)
-                  : images.status();
+  // The evaluation's images, and epoch 0's training images where they have another size (the smallest of an
+  // --image_size_schedule): a model without global pooling takes only one size, and should fail here, not at its
+  // first step.
+  absl::Status local = absl::OkStatus();
+  std::vector<int64_t> checked_sizes;
+  for (const BatchDraw& draw : {BatchDraw{}, BatchDraw{0, 0, /*augment=*/true}}) {
+    absl::StatusOr<at::Tensor> images = SampleImages(data, draw);
+    if (!images.ok()) {
+      local = images.status();
+      break;
+    }
+    if (images->sizes().vec() == checked_sizes) continue;
+    checked_sizes = images->sizes().vec();
+    local = CheckModelContract(model, name, *images, task.ModelOutputs(data.num_classes()), why);
+    if (!local.ok()) break;
+  }
   return AgreeOnStatus(communicator, local);
 }
 

@@ -28,8 +28,9 @@ absl::StatusOr<std::shared_ptr<Classifier>> MakeSharedModel(Communicator& commun
 // weights) differs from rank 0's, by the CRC-32 each rank read.
 absl::Status CheckSameFileEverywhere(Communicator& communicator, const std::string& model, uint32_t crc32);
 
-// Collective: InvalidArgument (agreed on every rank) unless `model` takes two of `data`'s images and returns
-// logits for its classes, or one value under a regression `task` (worker/models/model_contract.h).
+// Collective: InvalidArgument (agreed on every rank) unless `model` takes two of `data`'s images, as evaluated and,
+// where their size differs, as epoch 0 trains on them (--image_size_schedule), and returns logits for its
+// classes, or one value under a regression `task` (worker/models/model_contract.h).
 absl::Status CheckTakesTheData(Communicator& communicator, Classifier& model, const std::string& name,
                                const TaskOptions& task, SampleSource& data);
 

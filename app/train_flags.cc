@@ -18,7 +18,8 @@ ABSL_FLAG(std::string, data, strobe::DataOptions().dir,
           "Debian's dataset-fashion-mnist), or an ImageNet layout: train/<class>/<image> and val/<class>/<image> "
           "(JPEG or PNG; class index = sorted folder names).");
 ABSL_FLAG(int64_t, image_size, strobe::DataOptions().image_size,
-          "ImageNet layout: training crop (RandomResizedCrop) and validation crop size.");
+          "ImageNet layout: training crop (RandomResizedCrop) and validation crop size. IDX input: only with "
+          "--image_size_schedule, where it must be the images' own side (28 for Fashion-MNIST).");
 ABSL_FLAG(int64_t, val_resize, strobe::DataOptions().val_resize,
           "ImageNet layout: validation resizes the shorter side to this, then centre-crops.");
 ABSL_FLAG(std::string, image_size_schedule, strobe::DataOptions().image_size_schedule,
@@ -233,6 +234,9 @@ ABSL_FLAG(int64_t, inject_delay_rank, strobe::RunOptions().inject_delay_rank,
           "forward pass, as a slower GPU or a busier host would; the progress line then names it.");
 ABSL_FLAG(int64_t, inject_delay_ms, strobe::RunOptions().inject_delay_ms,
           "Milliseconds --inject_delay_rank sleeps per step.");
+ABSL_FLAG(int64_t, inject_nan_step, strobe::RunOptions().inject_nan_step,
+          "For tests and drills of the non-finite path: at this step (-1: none) the first image of the last rank's "
+          "batch becomes NaN, as a corrupt sample would; the step is skipped on every rank (--nonfinite).");
 ABSL_FLAG(bool, trace, strobe::RunOptions().trace,
           "Write each rank's applied LR and sample indices per step to RUN_DIR/trace/rank-N.txt (to check that ranks "
           "agree and that resumes keep the sample order).");

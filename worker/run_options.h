@@ -32,6 +32,9 @@ struct RunOptions {
   // step's forward pass, as a slower GPU or a busier host would.
   int64_t inject_delay_rank = -1;
   int64_t inject_delay_ms = 0;
+  // For tests and drills of the non-finite path: at this step (-1: none) the first image of the last rank's batch
+  // becomes NaN, as a corrupt sample would.
+  int64_t inject_nan_step = -1;
 
   // The checks that need no other module's settings; the message names the flag.
   absl::Status Validate() const;
@@ -52,6 +55,7 @@ struct RunOptions {
     visit("stall_timeout_s", self.stall_timeout_s);
     visit("inject_delay_rank", self.inject_delay_rank);
     visit("inject_delay_ms", self.inject_delay_ms);
+    visit("inject_nan_step", self.inject_nan_step);
   }
 };
 

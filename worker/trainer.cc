@@ -241,6 +241,7 @@ class TrainLoop {
   bool evaluated_ = false;
   int64_t skipped_steps_ = 0;         // non-finite steps of this run (since its start or resume)
   int64_t first_nonfinite_step_ = -1;  // -1: none yet
+  bool checkpoint_postponed_ = false;  // a periodic checkpoint fell on a skipped step (ActOnRequests)
   int64_t resumed_step_ = -1;          // the step of the checkpoint this run resumed from; -1: a new run
   int announced_image_size_ = 0;       // the training crop side of the last AnnounceImageSize event
 };
@@ -260,6 +261,7 @@ absl::Status TrainLoop::Start() {
 }
 
 absl::Status TrainLoop::Save(const EvalResult* eval) {
+  checkpoint_postponed_ = false;
   PhaseScope phase(hooks_.progress, RunPhase::kCheckpoint);
   const Clock::time_point start = Clock::now();
   if (absl::Status finite = CheckStateFinite(communicator_, state_); !finite.ok()) {
@@ -470,7 +472,12 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     if (communicator_.rank() == config_.run.inject_delay_rank) {
       std::this_thread::sleep_for(std::chrono::milliseconds(config_.run.inject_delay_ms));
     }
-    const double loss = training_step_.ComputeGradients(placement_.Images(images), targets);
+    at::Tensor input = placement_.Images(images);
+    if (position.step == config_.run.inject_nan_step && communicator_.rank() == communicator_.world_size() - 1) {
+      input = input.clone();
+      input.select(0, 0).fill_(std::numeric_limits<float>::quiet_NaN());
+    }
+    const double loss = training_step_.ComputeGradients(input, targets);
     const StepControl control = state_.coordinator.Finish();  // arrived with the gradients
     if (!control.notice.empty()) Event("control", control.notice);
     trace_.Record(position.step, control.lr, indices);
@@ -498,6 +505,7 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       if (summary_.ended_by_hook) return absl::OkStatus();
     }
     requested_ = control.flags;
+    if (checkpoint_postponed_ && !training_step_.last_step_nonfinite()) requested_ |= kStepFlagCheckpoint;
   }
   // The epoch's last step asked: a stop is carried out before the evaluation, a checkpoint is the epoch-end one.
   return ActOnRequests(/*epoch_end_checkpoint_follows=*/config_.checkpoint.at_epoch_end);
@@ -601,6 +609,18 @@ absl::Status TrainLoop::ActOnRequests(bool epoch_end_checkpoint_follows) {
   const uint32_t requested = std::exchange(requested_, 0u);
   const bool stop = (requested & kStepFlagStop) != 0;
   if (!stop && ((requested & kStepFlagCheckpoint) == 0 || epoch_end_checkpoint_follows)) return absl::OkStatus();
+  // A skipped step changed nothing but the data position, and in a divergence the weights before it may be ruined
+  // though finite: a checkpoint there would push older, good ones out of retention. It waits for the next step that
+  // updates. A stop saves regardless (the work since the last checkpoint would be lost), as the epoch's end does.
+  if (!stop && training_step_.last_step_nonfinite()) {
+    if (!checkpoint_postponed_) {
+      Event("checkpoint", absl::StrFormat("checkpoint at step %d postponed: its update was skipped (the averaged "
+                                          "gradients were not finite); the next step that updates saves it",
+                                          state_.position.step));
+    }
+    checkpoint_postponed_ = true;
+    return absl::OkStatus();
+  }
   summary_.stopped = stop;
   return Save(nullptr);
 }

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "worker/buffer_snapshot.h"
 
 namespace strobe {
 
@@ -20,6 +21,7 @@ void Mark(StepTimer* timer, StepPart part) {
 double TrainingStep::ComputeGradients(const at::Tensor& images, const at::Tensor& targets) {
   model_.train();
   bucketer_.ZeroGrad();
+  const BufferSnapshot buffers_before(model_.buffers());
   DynamicLossScaler* scaler = loss_scaler();
   const std::vector<at::Tensor> image_parts = images.chunk(micro_batches_);
   const std::vector<at::Tensor> target_parts = targets.chunk(micro_batches_);
@@ -49,6 +51,7 @@ double TrainingStep::ComputeGradients(const at::Tensor& images, const at::Tensor
   Mark(timer_, StepPart::kAllReduce);
   last_step_skipped_ = scaler != nullptr && !scaler->Unscale(bucketer_.buffers());
   last_step_nonfinite_ = scaler == nullptr && !AllFinite(bucketer_.buffers());
+  if (last_step_skipped_ || last_step_nonfinite_) buffers_before.Restore();
   return loss_sum.item<double>() / static_cast<double>(micro_batches_);
 }
 

@@ -22,7 +22,8 @@ namespace strobe {
 // computed in float32. fp16 adds dynamic loss scaling: a step whose averaged gradients overflowed updates nothing
 // (on every rank alike) and is reported by last_step_skipped(). Without it, a step whose averaged gradients hold a
 // NaN or an infinity updates nothing either and is reported by last_step_nonfinite(): the averaged gradients are
-// bitwise the same on every rank, so every rank decides alike without another collective.
+// bitwise the same on every rank, so every rank decides alike without another collective. "Nothing" includes the
+// model's buffers, which the step's forward pass changed (BatchNorm's running statistics): they are put back.
 class TrainingStep {
  public:
   TrainingStep(Classifier& model, Optimizer& optimizer, GradientBucketer& bucketer,

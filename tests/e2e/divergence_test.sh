@@ -115,4 +115,27 @@ grep -q "resumed from $checkpoints/step-000000078" <<<"$output" || { echo "$outp
 grep -qF "strobe: warning: replacing a damaged checkpoint: $nan_message" <<<"$output" \
   || { echo "$output"; fail "the NaN checkpoint of step 80 was not replaced when step 80 was saved again"; }
 "$strobe" inspect "$checkpoints/$last" >/dev/null || fail "step 80 is still unusable after the rerun"
-echo "PASS: divergence skipped, stopped, set aside and resumed from before it; NaN checkpoints rejected by name"
+
+# One corrupt sample (--inject_nan_step: a NaN image on the last rank at step 3) is skipped on every rank and leaves
+# no trace: BatchNorm's running statistics, which its forward pass changed (on one rank, or with --sync_bn on both),
+# are put back, so the evaluation and every checkpoint stay finite; the periodic checkpoint due after the skipped step
+# (step 4) is postponed to the next step that updates (step 5), and the run finishes.
+for sync in "" --sync_bn; do
+  out=$(timeout 240 "$mpiexec" -np 2 "$strobe" train --train_samples=1024 --batch_size=64 --epochs=1 --log_every=4 \
+    --eval_samples=500 --checkpoint_every_steps=4 --keep_checkpoints=0 --inject_nan_step=3 $sync \
+    --run_dir="$work/nan-batch$sync" 2>&1) ||
+    { echo "$out"; fail "a run with one NaN batch ${sync:-without --sync_bn} failed"; }
+  grep -q "step 3: the averaged gradients are not finite (this rank's loss [^)]*); update skipped on every rank" \
+    <<<"$out" || { echo "$out"; fail "no event for the skipped step"; }
+  grep -q "checkpoint at step 4 postponed: its update was skipped" <<<"$out" || { echo "$out"; fail "no postponement"; }
+  saved=$(ls "$work/nan-batch$sync/checkpoints" | tr '\n' ' ')
+  [[ $saved == "step-000000005 step-000000008 step-000000012 step-000000016 " ]] \
+    || { echo "$out"; fail "checkpoints ${sync:-without --sync_bn}: $saved"; }
+  accuracy=$(grep -o "test accuracy [0-9.]*" <<<"$out" | tail -1 | awk '{print $3}')
+  awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.2) }' || { echo "$out"; fail "accuracy after a NaN batch: $accuracy"; }
+  "$strobe" inspect "$work/nan-batch$sync/checkpoints/step-000000005" >/dev/null \
+    || fail "the checkpoint after the skipped step holds non-finite values"
+  echo "ok: one NaN batch ${sync:-without --sync_bn}: skipped, checkpoint 4 postponed to 5, test accuracy $accuracy"
+done
+echo "PASS: divergence skipped, stopped, set aside and resumed from before it; NaN checkpoints rejected by name;" \
+     "a NaN batch skipped without a trace"

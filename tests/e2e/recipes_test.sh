@@ -87,7 +87,8 @@ echo "ok: --sync_bn with 2 micro-batches: test accuracy $accuracy; resumed at st
 sized=(--image_size=28 --image_size_schedule=16@0,28@1)
 train 2 "$work/sized" "${sized[@]}"
 grep -q "epoch 0 trains on 16 x 16 images (--image_size_schedule; evaluation at 28)" "$work/sized.log" &&
-  grep -q "epoch 1 trains on 28 x 28 images" "$work/sized.log" || { cat "$work/sized.log"; fail "no image size events"; }
+  grep -q "epoch 1 trains on 28 x 28 images" "$work/sized.log" ||
+  { cat "$work/sized.log"; fail "no image size events"; }
 accuracy=$(grep -o "test accuracy [0-9.]*" "$work/sized.log" | tail -1 | awk '{print $3}')
 awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.5) }' || fail "16 -> 28 reached test accuracy $accuracy, expected >= 0.5"
 for step in 10 20; do
@@ -102,8 +103,8 @@ for flags in "--image_size_schedule=16@0,24@1" "--image_size=28 --image_size_sch
   read -r -a bad <<<"$flags"
   out=$(timeout 60 "$strobe" "${common[@]}" "${bad[@]}" --run_dir="$work/sized-bad" 2>&1) || status=$?
   [[ $status -ne 0 && ! -e $work/sized-bad ]] &&
-    grep -q "holds 28 x 28 IDX images, evaluated at that size; progressive resizing needs square images, \
---image_size=28 and training sizes up to 28" <<<"$out" || { echo "$out"; fail "$flags accepted for IDX data"; }
+    grep -q "holds 28 x 28 IDX images, evaluated at that size; progressive resizing needs --image_size=28 and \
+training sizes up to 28" <<<"$out" || { echo "$out"; fail "$flags accepted for IDX data"; }
   echo "ok: $flags: $(grep -m1 -o "strobe: error: .*" <<<"$out")"
 done
 

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "augment/soft_targets.h"
 #include "coordinator/lr_schedule.h"
 #include "coordinator/step_control.h"
@@ -14,6 +16,7 @@
 #include "worker/evaluator.h"
 #include "worker/trainer.h"
 #include "worker/models/model_zoo.h"
+#include "worker/models/sync_batch_norm.h"
 #include "worker/models/torchscript_model.h"
 #include "worker/optimizer.h"
 #include "worker/training_step.h"
@@ -231,6 +234,53 @@ TEST(TrainingTest, Bf16AutocastFitsAFixedBatchOnTheCpu) {
   double last = first;
   for (int s = 0; s < 25; ++s) last = step.Run(images, labels, 0.05);
   EXPECT_LT(last, 0.3 * first) << first;
+}
+
+torch::Tensor FlatBuffers(Classifier& model) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& b : model.buffers()) flat.push_back(b.detach().to(torch::kDouble).reshape({-1}));
+  return torch::cat(flat);
+}
+
+// A step whose batch holds a NaN on the last rank is skipped, and leaves no trace: BatchNorm's running statistics
+// and counters, which its forward pass updated (on that rank alone, or with --sync_bn on every rank), are put back,
+// so the run continues bitwise as if the step had never come. Without that a NaN stays in the running statistics
+// for good, and every evaluation and checkpoint after it is spoilt.
+TEST(TrainingTest, ASkippedStepLeavesBatchNormsRunningStatisticsAsTheyWere) {
+  MpiCommunicator comm;
+  for (bool sync_bn : {false, true}) {
+    std::vector<torch::Tensor> finals;
+    for (bool with_nan_step : {false, true}) {
+      torch::manual_seed(21);
+      auto model = *MakeModel("resnet20", 1, 5);
+      if (sync_bn) {
+        ASSERT_TRUE(SynchroniseBatchNorm(*model, comm, "resnet20").ok());
+      }
+      auto sgd = MakeOptimizer(*model, OptimizerOptions{0.9, true, 1e-4});
+      GradientBucketer bucketer(comm, model->parameters(), BucketerOptions(16 * 1024));
+      TrainingStep step(*model, *sgd, bucketer);
+      auto batch = [&](int s) {
+        torch::manual_seed(100 * s + comm.rank());
+        return std::make_pair(torch::randn({4, 1, 12, 12}), torch::randint(0, 5, {4}, torch::kLong));
+      };
+      step.Run(batch(0).first, batch(0).second, 0.05);
+      if (with_nan_step) {
+        auto [images, labels] = batch(7);
+        if (comm.rank() == comm.world_size() - 1) images[0][0][0][0] = std::nan("");
+        const torch::Tensor buffers_before = FlatBuffers(*model);
+        const torch::Tensor weights_before = FlatParameters(*model);
+        step.Run(images, labels, 0.05);
+        EXPECT_TRUE(step.last_step_nonfinite()) << "sync_bn " << sync_bn;
+        EXPECT_TRUE(torch::equal(FlatBuffers(*model), buffers_before)) << "sync_bn " << sync_bn << " rank "
+                                                                        << comm.rank();
+        EXPECT_TRUE(torch::equal(FlatParameters(*model), weights_before)) << "sync_bn " << sync_bn;
+      }
+      step.Run(batch(1).first, batch(1).second, 0.05);
+      EXPECT_TRUE(FlatBuffers(*model).isfinite().all().item<bool>()) << "sync_bn " << sync_bn;
+      finals.push_back(torch::cat({FlatParameters(*model).to(torch::kDouble), FlatBuffers(*model)}));
+    }
+    EXPECT_TRUE(torch::equal(finals[0], finals[1])) << "sync_bn " << sync_bn << ": the run after the skip differs";
+  }
 }
 
 TEST(TrainingTest, OneRankAndAllRanksReachTheSameWeights) {

@@ -124,7 +124,7 @@ TEST(EncodedImageSourceTest, Uint8BatchesNormalizeToTheFloatBatches) {
 TEST(EncodedImageSourceTest, TrainingCropsFollowTheSizeScheduleByEpochAndEvaluationKeepsImageSize) {
   EncodedImageOptions options;
   options.transform.size = 48;
-  options.train_sizes = *ImageSizeSchedule::Parse("24@0,32@2,40@5", 224);
+  options.train_sizes = *ImageSizeSchedule::Parse("24@0,32@2,40@5", 48);
   EncodedImageSource source(std::make_unique<MemoryImages>(), options);
   const at::Tensor indices = at::arange(6, at::kLong);
   for (const auto& [epoch, side] : std::vector<std::pair<int64_t, int64_t>>{{0, 24}, {1, 24}, {2, 32}, {4, 32},

@@ -30,15 +30,29 @@ TEST(InMemorySourceTest, TrainingBatchesFollowTheSizeScheduleAndEvaluationKeepsT
                         source.Fetch(indices, BatchDraw{1, 2, false})->images));
 }
 
-TEST(InMemorySourceTest, HalvingAveragesNeighboursAsAnAntialiasedBilinearFilter) {
-  InMemorySource source(Ramps(), kPlainPixels, *ImageSizeSchedule::Parse("16@0,32@1", 32));
-  const at::Tensor images = source.Fetch(at::arange(2, at::kLong), BatchDraw{1, 0, true})->images;
-  // Output column j covers input columns 2j and 2j+1 in the middle (weights 3/8 each) and 2j-1, 2j+2 (1/8 each), so
-  // away from the borders a ramp stays a ramp: 4 x (2j + 0.5) / 255 (nearest neighbour would give 4 x 2j / 255).
+// Images of 32 x 32 that are 255 in column 10 and 0 elsewhere.
+ImageDataset BrightColumn() {
+  at::Tensor images = at::zeros({2, 1, 32, 32}, at::kByte);
+  images.select(3, 10).fill_(255);
+  return ImageDataset{images, at::zeros({2}, at::kLong), 10};
+}
+
+TEST(InMemorySourceTest, HalvingFiltersAsAntialiasedBilinear) {
+  const ImageSizeSchedule halving = *ImageSizeSchedule::Parse("16@0,32@1", 32);
+  const BatchDraw epoch0{1, 0, /*augment=*/true};
+  // Output column j weighs input columns 2j-1, 2j, 2j+1, 2j+2 by 1/8, 3/8, 3/8, 1/8 (a triangle twice as wide as
+  // plain bilinear's, which would weigh 2j and 2j+1 by 1/2 each, as 2 x 2 average pooling does).
+  const at::Tensor line = InMemorySource(BrightColumn(), kPlainPixels, halving).Fetch(at::arange(2), epoch0)->images;
+  EXPECT_EQ(line.sizes(), (std::vector<int64_t>{2, 1, 16, 16}));
+  EXPECT_EQ(line[1][0][7][3].item<float>(), 0.0f);
+  EXPECT_NEAR(line[1][0][7][4].item<float>(), 1.0 / 8, 1e-6);  // 0 for plain bilinear
+  EXPECT_NEAR(line[1][0][7][5].item<float>(), 3.0 / 8, 1e-6);  // 1/2 for plain bilinear
+  EXPECT_EQ(line[1][0][7][6].item<float>(), 0.0f);
+  // So away from the borders a ramp stays a ramp: 4 x (2j + 0.5) / 255 (nearest neighbour gives 4 x 2j / 255).
+  const at::Tensor ramp = InMemorySource(Ramps(), kPlainPixels, halving).Fetch(at::arange(2), epoch0)->images;
   for (int64_t j = 1; j < 15; ++j) {
-    EXPECT_NEAR(images[1][0][7][j].item<float>(), 4.0 * (2 * j + 0.5) / 255.0, 1e-6) << "column " << j;
+    EXPECT_NEAR(ramp[1][0][7][j].item<float>(), 4.0 * (2 * j + 0.5) / 255.0, 1e-6) << "column " << j;
   }
-  EXPECT_EQ(images.sizes(), (std::vector<int64_t>{2, 1, 16, 16}));
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ absl::Status DataOptions::Validate() const {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--image_size (%d) must be >= 8 and --val_resize (%d) at least --image_size", image_size, val_resize));
   }
-  if (absl::StatusOr<ImageSizeSchedule> schedule = ImageSizeSchedule::Parse(image_size_schedule, image_size); !schedule.ok()) {
+  if (absl::StatusOr<ImageSizeSchedule> schedule = ImageSizeSchedule::Parse(image_size_schedule, image_size);
+      !schedule.ok()) {
     return schedule.status();
   }
   if (order != "shuffled" && order != "streamed") {
