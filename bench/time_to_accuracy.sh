@@ -6,7 +6,9 @@
 # reads Strobe's EMA weights (with --ema_decay). For each run: the wall-clock seconds from launch to the end of the
 # first epoch whose evaluation reached TARGET ("not-reached" otherwise; a run is stopped once it reached it), and the
 # last accuracy read; then the best of the seeds on each side and their ratio. SIDES=strobe (or ddp) runs one side;
-# FIRST_SEED=K starts at seed K (to add seeds to an earlier run).
+# FIRST_SEED=K starts at seed K (to add seeds to an earlier run). STROBE_FLAGS come after the script's own flags and
+# win over them, a flag file's included: with deploy/recipes/fashion_mnist_fast.flags its --epochs=12 is the schedule
+# length whatever EPOCHS says; put --epochs=N after the --flagfile to change it.
 # Usage: [STROBE_FLAGS=...] [DDP_FLAGS=...] [SIDES=...] bench/time_to_accuracy.sh [BUILD_DIR] [TARGET] [EPOCHS] [SEEDS]
 #   e.g. build 0.93 12 3
 set -euo pipefail
