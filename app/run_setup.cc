@@ -93,13 +93,7 @@ absl::Status CheckIdxSizeSchedule(const DataOptions& data, const ImageDataset& t
   const ImageSizeSchedule schedule = data.TrainSizeSchedule();
   if (schedule.empty()) return absl::OkStatus();
   const int64_t side = train.images.size(2);
-  const bool square = [&] {
-    for (const ImageDataset* split : {&train, &test}) {
-      if (split->images.size(2) != side || split->images.size(3) != side) return false;
-    }
-    return true;
-  }();
-  if (!square) {
+  if (train.images.size(3) != side || test.images.size(2) != side || test.images.size(3) != side) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--image_size_schedule=%s: %s holds IDX images of %d x %d (training) and %d x %d (test); progressive "
         "resizing needs square images of one size in both",
