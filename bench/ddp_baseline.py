@@ -119,7 +119,12 @@ def mix_batch(x, labels, rng, args, num_classes=10):
     return x, onehot.mul(lam).add_(onehot.flip(0).mul_(1 - lam))
 
 
-def evaluate(model, xte, yte, rank, ranks):
+def autocast(args):
+    """The forward pass under CPU autocast in bf16 with --amp=bf16, as `strobe train --amp=bf16`; else a no-op."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.amp == "bf16")
+
+
+def evaluate(model, xte, yte, rank, ranks, args):
     """Test accuracy of the same weights, each rank counting its contiguous share of the test set."""
     model.eval()
     n = len(xte)
@@ -129,7 +134,9 @@ def evaluate(model, xte, yte, rank, ranks):
         for b in range(lo, hi, 100):  # small batches: 500 spends 10 s of page faults here
             e = min(hi, b + 100)
             x = (xte[b:e].unsqueeze(1).float() / 255 - MEAN) / STD
-            correct += (model(x).argmax(1) == yte[b:e]).sum()
+            with autocast(args):
+                logits = model(x)
+            correct += (logits.float().argmax(1) == yte[b:e]).sum()
     dist.all_reduce(correct)
     return round(correct.item() / n, 4)
 
@@ -180,26 +187,29 @@ def worker(rank, args):
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, total, warmup, peak, args.final_lr)
             opt.zero_grad(set_to_none=True)
-            logits = ddp(x)
+            with autocast(args):
+                logits = ddp(x)
+            logits = logits.float()  # the loss in float32, as Strobe computes it
             loss = (-y * F.log_softmax(logits, 1)).sum(1).mean() if args.mix else F.cross_entropy(logits, y)
             loss.backward()
             opt.step()
             step += 1
             images += args.batch_size
         if args.eval_each_epoch and epoch + 1 < args.epochs:  # the last epoch's evaluation follows below
-            accuracy = evaluate(model, xte, yte, rank, args.ranks)
+            accuracy = evaluate(model, xte, yte, rank, args.ranks, args)
             if rank == 0:
                 print(json.dumps({"epoch": epoch, "time": round(time.time(), 3), "test_accuracy": accuracy}),
                       flush=True)
     dist.barrier()
     elapsed = time.perf_counter() - start
-    accuracy = evaluate(model, xte, yte, rank, args.ranks)
+    accuracy = evaluate(model, xte, yte, rank, args.ranks, args)
     if rank == 0 and args.eval_each_epoch:
         print(json.dumps({"epoch": args.epochs - 1, "time": round(time.time(), 3), "test_accuracy": accuracy}),
               flush=True)
     if rank == 0:
         print(json.dumps({"impl": "pytorch-ddp-gloo", "model": args.model, "ranks": args.ranks, "threads_per_rank": args.threads,
                           "global_batch": args.batch_size, "mix": args.mix, "channels_last": args.channels_last,
+                          "amp": args.amp,
                           "steps": step, "seconds": round(elapsed, 3),
                           "images_per_s": round(images / elapsed, 1),
                           "test_accuracy": accuracy}), flush=True)
@@ -233,6 +243,8 @@ def main():
     p.add_argument("--master_addr", default="127.0.0.1", help="rank 0's address (another host's for multi-host runs)")
     p.add_argument("--channels_last", action="store_true",
                    help="model and batches in the channels-last memory format (torch.channels_last)")
+    p.add_argument("--amp", choices=["off", "bf16"], default="off",
+                   help="bf16: forward passes under torch.autocast('cpu', bfloat16), as strobe train --amp=bf16")
     p.add_argument("--eval_each_epoch", action="store_true",
                    help="also print {epoch, time, test_accuracy} after every epoch (time-to-accuracy)")
     args = p.parse_args()

@@ -3,9 +3,10 @@
 # off, on, ...) so that slow phases of a shared machine hit both. resnet20 on Fashion-MNIST, 2 ranks of one thread,
 # global batch 128, one epoch over SAMPLES training samples. Prints the img/s of every run, the medians and the
 # median of the paired ratios.
-# Usage: bench/feature_cost.sh [BUILD_DIR] [SAMPLES] [REPEATS] [FEATURE]
+# Usage: [BASE_FLAGS=...] bench/feature_cost.sh [BUILD_DIR] [SAMPLES] [REPEATS] [FEATURE]
 #   FEATURE: ema (--ema_decay=0.9998 --ema_warmup; the default), accum2 (--accum_steps=2), accum4, syncbn
-#   (--sync_bn), or an optimizer against SGD: adamw, lamb, lars
+#   (--sync_bn), bf16 (--amp=bf16), or an optimizer against SGD: adamw, lamb, lars. BASE_FLAGS go to both sides
+#   (e.g. --channels_last).
 set -euo pipefail
 build=${1:-build}
 samples=${2:-15360}
@@ -15,8 +16,9 @@ case $feature in
   ema) feature_flags=(--ema_decay=0.9998 --ema_warmup) ;;
   accum2 | accum4) feature_flags=(--accum_steps="${feature#accum}") ;;
   syncbn) feature_flags=(--sync_bn) ;;
+  bf16) feature_flags=(--amp=bf16) ;;
   adamw | lamb | lars) feature_flags=(--optimizer="$feature") ;;
-  *) echo "feature_cost.sh: unknown feature '$feature' (known: ema, accum2, accum4, syncbn, adamw, lamb, lars)" >&2
+  *) echo "feature_cost.sh: unknown feature '$feature' (known: ema, accum2, accum4, syncbn, bf16, adamw, lamb, lars)" >&2
      exit 2 ;;
 esac
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -26,7 +28,7 @@ speed() {  # FLAGS...: one run's img/s
   rm -rf "$work/run"
   local out
   out=$(mpirun -np 2 "$build/strobe" train --epochs=1 --batch_size=128 --threads=1 --log_every=100000 \
-    --train_samples="$samples" --run_dir="$work/run" "$@" 2>&1) || { echo "$out" >&2; exit 1; }
+    --train_samples="$samples" --run_dir="$work/run" ${BASE_FLAGS:-} "$@" 2>&1) || { echo "$out" >&2; exit 1; }
   sed -n 's/^strobe: done: .* steps, \([0-9.]*\) img\/s.*/\1/p' <<<"$out"
 }
 off=() on=()
@@ -35,7 +37,8 @@ for ((r = 1; r <= repeats; ++r)); do
   on+=("$(speed "${feature_flags[@]}")")
   echo "done: repetition $r/$repeats" >&2
 done
-echo "resnet20 / Fashion-MNIST, 2 ranks x 1 thread, global batch 128, $samples samples, $feature: ${feature_flags[*]}"
+echo "resnet20 / Fashion-MNIST, 2 ranks x 1 thread, global batch 128, $samples samples, $feature: ${feature_flags[*]}" \
+     "${BASE_FLAGS:+(both: $BASE_FLAGS)}"
 /usr/bin/python3 - "${off[*]}" "${on[*]}" <<'PY'
 import statistics, sys
 off = [float(x) for x in sys.argv[1].split()]

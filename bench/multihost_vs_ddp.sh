@@ -8,7 +8,8 @@
 # As root, after building (bash deploy/build.sh) with python3-torch installed (deploy/install.sh --bench):
 #   bash bench/multihost_vs_ddp.sh [BUILD_DIR] [SAMPLES] [REPEATS] [DELAYS]
 #   (defaults: build 7680 3 "0 2 5 10")
-# STROBE_EXTRA: more flags for strobe train (e.g. --bucket_cap_mb=1). OTHER_BUILD: another build directory (an
+# STROBE_EXTRA: more flags for strobe train (e.g. --bucket_cap_mb=1); DDP_EXTRA: more for bench/ddp_baseline.py (e.g.
+# "--amp=bf16 --channels_last" beside STROBE_EXTRA's same two, for both sides in bf16 autocast). OTHER_BUILD: another build directory (an
 # earlier version, say) whose strobe runs in every repetition too, as a third column with its own ratio.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +47,7 @@ ddp_run() {  # DELAY REPETITION
   out=$(timeout -k 10 900 ip netns exec strobe-h1 mpirun "${common_mpirun[@]}" /bin/bash -c \
         'export GLOO_SOCKET_IFNAME=$(ip -o -4 addr show to 10.77.0.0/24 | awk "{ print \$2 }"); exec "$@"' ddp \
         /usr/bin/python3 "$repo/bench/ddp_baseline.py" --ranks=2 --threads=1 --batch_size=128 --lr=0.1 \
-        --warmup_epochs=0.5 --seed=1 --train_samples="$samples" --mix --master_addr=10.77.0.1 2>&1) \
+        --warmup_epochs=0.5 --seed=1 --train_samples="$samples" --mix --master_addr=10.77.0.1 ${DDP_EXTRA:-} 2>&1) \
     || { echo "$out" >&2; echo "multihost_vs_ddp.sh: ddp run failed at $1 ms" >&2; exit 1; }
   printf '%s\t%s\tddp\t%s\n' "$1" "$2" "$(sed -n 's/.*"images_per_s": \([0-9.]*\).*/\1/p' <<<"$out")" >>"$results"
 }
@@ -66,7 +67,8 @@ for delay in $delays; do
 done
 
 echo "resnet20 / Fashion-MNIST, 2 simulated hosts x 1 rank x 1 thread, 64 samples per rank, Mixup/CutMix +" \
-     "label smoothing, $samples samples per run, $repeats repetitions ${STROBE_EXTRA:+(strobe: $STROBE_EXTRA)}"
+     "label smoothing, $samples samples per run, $repeats repetitions ${STROBE_EXTRA:+(strobe: $STROBE_EXTRA)}" \
+     "${DDP_EXTRA:+(ddp: $DDP_EXTRA)}"
 if [[ -n ${OTHER_BUILD:-} ]]; then
   echo "| one-way delay | Strobe img/s | DDP img/s | Strobe / DDP (median of pairs) | $OTHER_BUILD img/s |" \
        "Strobe / it |"
