@@ -135,7 +135,7 @@ int RunEvalCommand(const DistributedContext& context) {
   SetCpuThreads(config, context);
   absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device.device, context);
   if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device, config.device.amp);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
 

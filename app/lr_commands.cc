@@ -78,7 +78,7 @@ int RunLrFindCommand(const DistributedContext& context) {
   const std::string csv_path = JoinPath(config.run.run_dir, "lr_find.csv");
   if (absl::Status nothing = CheckNothingAt(csv_path); !nothing.ok()) return Fail(context, nothing, kExitBadFlags);
   SetCpuThreads(config, context);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, c10::kCPU);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, c10::kCPU, config.device.amp);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
   absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);

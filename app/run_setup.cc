@@ -14,6 +14,7 @@
 #include "ops/option_checks.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/manifest.h"
+#include "worker/cpu_bf16.h"
 #include "worker/data/idx_reader.h"
 #include "worker/data/in_memory_source.h"
 #include "worker/imagenet/encoded_image_source.h"
@@ -53,6 +54,20 @@ void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContex
   if (!warning.empty()) std::fprintf(stderr, "strobe: warning: %s\n", warning.c_str());
 }
 
+absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& context) {
+  absl::Status probed = ProbeCpuAutocastBf16();
+  if (!probed.ok()) probed = absl::FailedPreconditionError(absl::StrFormat("on %s: %s", context.host, probed.message()));
+  if (absl::Status agreed = AgreeOnStatus(communicator, probed); !agreed.ok()) return agreed;
+  const at::Tensor all =
+      communicator.AllGather(at::full({1}, int64_t{CpuComputesBf16() ? 1 : 0}, at::kLong)).contiguous();
+  if (context.rank != 0) return absl::OkStatus();
+  std::vector<bool> computes_bf16(communicator.world_size());
+  for (size_t rank = 0; rank < computes_bf16.size(); ++rank) computes_bf16[rank] = all.data_ptr<int64_t>()[rank] != 0;
+  const std::string warning = DescribeRanksEmulatingBf16(computes_bf16);
+  if (!warning.empty()) std::fprintf(stderr, "strobe: warning: %s\n", warning.c_str());
+  return absl::OkStatus();
+}
+
 absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context) {
   absl::StatusOr<std::string> binary = ReadFile("/proc/self/exe");
   const int64_t crc = binary.ok() ? static_cast<int64_t>(Crc32(*binary)) : -1;
@@ -69,11 +84,14 @@ absl::Status CheckSameBinary(Communicator& communicator, const DistributedContex
 }
 
 absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,
-                                                           const c10::Device& device) {
+                                                           const c10::Device& device, Precision amp) {
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
   if (!communicator.ok()) return communicator;
   if (absl::Status same = CheckSameBinary(**communicator, context); !same.ok()) return same;
   WarnAboutNarrowBindings(**communicator, context);
+  if (device.is_cpu() && amp == Precision::kBFloat16) {
+    if (absl::Status bf16 = CheckCpuBf16(**communicator, context); !bf16.ok()) return bf16;
+  }
   if (device.is_cpu()) return communicator;
   return MakeCommunicator(CommBackend::kNccl, context);
 }

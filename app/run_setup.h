@@ -30,13 +30,20 @@ void SetCpuThreads(const TrainConfig& config, const DistributedContext& context)
 
 // Collective: the data-plane communicator for tensors on `device` (MPI for the CPU; NCCL for CUDA tensors with MPI
 // for the host's), after checking that every rank runs the same binary (CheckSameBinary) and warning once when the
-// launcher bound ranks to fewer cores than their share of their host (WarnAboutNarrowBindings).
+// launcher bound ranks to fewer cores than their share of their host (WarnAboutNarrowBindings); for `amp` bf16 on the
+// CPU, also that every rank can compute in bf16 (CheckCpuBf16).
 absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,
-                                                           const c10::Device& device);
+                                                           const c10::Device& device, Precision amp);
 
 // Collective: rank 0 prints one "strobe: warning: ..." when any rank's CPU binding is narrower than its share of its
 // host (ops/cpu_share.h), which starves data decoding and GPU launches without failing anything.
 void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContext& context);
+
+// Collective, for --amp=bf16 on the CPU (worker/cpu_bf16.h): fails, naming the lowest such rank and its host, when a
+// rank's LibTorch cannot compute bf16 convolutions there, which would otherwise stop the run at its first step with
+// oneDNN's own message; and rank 0 prints one "strobe: warning: ..." when a rank's CPU lacks bf16 instructions, where
+// bf16 is emulated and costs time instead of saving it.
+absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& context);
 
 // Collective: fails, naming the first rank and host that differ, unless every rank runs the same strobe binary
 // (a CRC-32 of /proc/self/exe, gathered). Mixed builds across hosts would otherwise fail later and obscurely, or

@@ -74,7 +74,7 @@ int RunTrainCommand(const DistributedContext& context) {
   if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
   // As in bench/gpu_train_bench, whose step is the one measured against PyTorch eager.
   if (device->is_cuda()) at::globalContext().setBenchmarkCuDNN(config.device.cudnn_benchmark);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device, config.device.amp);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
 

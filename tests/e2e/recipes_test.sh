@@ -10,7 +10,9 @@
 #  5. --sync_bn trains with 2 micro-batches, and is resumed bitwise as well;
 #  6. progressive resizing of the IDX images (16 -> 28) announces each size, learns, resumes bitwise in both
 #     epochs, and refuses an --image_size other than the images' own or a larger training size;
-#  7. `strobe export` and `strobe eval` refuse a bad --format or --eval_split, and --ema on a checkpoint without one.
+#  7. the fast recipe's --amp=bf16 --channels_last with resizing trains and resumes bitwise, warning about emulated
+#     bf16 only on a CPU without bf16 instructions;
+#  8. `strobe export` and `strobe eval` refuse a bad --format or --eval_split, and --ema on a checkpoint without one.
 # Usage: recipes_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -107,6 +109,29 @@ for flags in "--image_size_schedule=16@0,24@1" "--image_size=28 --image_size_sch
 training sizes up to 28" <<<"$out" || { echo "$out"; fail "$flags accepted for IDX data"; }
   echo "ok: $flags: $(grep -m1 -o "strobe: error: .*" <<<"$out")"
 done
+
+# The fast recipe's precision and layout on the CPU: bf16 autocast and channels-last with resizing train, resume in
+# the second epoch bitwise, and warn about emulated bf16 exactly when the CPU lacks bf16 instructions. (A CPU
+# without AVX-512 has no bf16 kernels in Debian's LibTorch at all: e2e_bad_input checks that refusal.)
+cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo)
+if [[ " $cpu_flags " != *" avx512f "* ]]; then
+  echo "skipped: --amp=bf16 needs an AVX-512 CPU and this one has none"
+else
+  fast=(--amp=bf16 --channels_last "${sized[@]}")
+  train 2 "$work/bf16" "${fast[@]}"
+  grep -q "on cpu (amp bf16, channels-last)" "$work/bf16.log" || fail "the start line lacks bf16 and channels-last"
+  if [[ " $cpu_flags " == *" amx_bf16 "* || " $cpu_flags " == *" avx512_bf16 "* ]]; then
+    ! grep -q "warning: --amp=bf16" "$work/bf16.log" || fail "a CPU with bf16 instructions got the emulation warning"
+  else
+    grep -q "warning: --amp=bf16 on the CPU: 2 of 2 ranks" "$work/bf16.log" || fail "no warning about emulated bf16"
+  fi
+  accuracy=$(grep -o "test accuracy [0-9.]*" "$work/bf16.log" | tail -1 | awk '{print $3}')
+  awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.5) }' || fail "bf16 reached test accuracy $accuracy, expected >= 0.5"
+  train 2 "$work/bf16-20" "${fast[@]}" --resume="$work/bf16/checkpoints/step-000000020"
+  diff <(files_of "$work/bf16/$final") <(files_of "$work/bf16-20/$final") \
+    || fail "bf16 resumed at step 20 differs from its straight run"
+  echo "ok: --amp=bf16 --channels_last with resizing: test accuracy $accuracy; resumed at step 20 bitwise"
+fi
 
 # Bad input to `strobe export` and `strobe eval` with such a checkpoint (no EMA): one clear line, nothing written.
 refused() {  # MESSAGE COMMAND...
