@@ -92,13 +92,25 @@ MpiCommunicator::~MpiCommunicator() {
   if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
-void MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {
+void MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) { AllReduceAfter(tensor, op, true); }
+
+void MpiCommunicator::StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) {
+  if (wire != tensor.scalar_type()) {  // 16-bit wires are refused before training starts on the CPU
+    throw std::invalid_argument("MpiCommunicator::StartAllReduce: no 16-bit float types on the MPI data plane");
+  }
+  AllReduceAfter(tensor, op, !ranks_met_since_finish_);
+  // Only a collective that waited at a barrier, or blocked, shows every rank at this point of the step: a small one
+  // (the control word, started before the forward pass) completes while a peer may still be far from backward.
+  ranks_met_since_finish_ = ranks_met_since_finish_ || tensor.nbytes() > kNonBlockingBytes;
+}
+
+void MpiCommunicator::AllReduceAfter(at::Tensor& tensor, ReduceOp op, bool await_ranks) {
   CheckCpuContiguous(tensor, "AllReduce");
   const MPI_Datatype type = ToMpiType(tensor.scalar_type());
   if (world_size_ > 1) {
     ForEachChunk(tensor, [&](void* data, int count) {
       RunCollective(
-          count * tensor.element_size(), [&] { AwaitEveryRank(); },
+          count * tensor.element_size(), [&] { if (await_ranks) AwaitEveryRank(); },
           [&] { STROBE_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data, count, type, ToMpiOp(op), comm_)); },
           [&](MPI_Request* request) {
             STROBE_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, count, type, ToMpiOp(op), comm_, request));

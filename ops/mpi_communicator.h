@@ -13,7 +13,9 @@ namespace strobe {
 // A rank that waits for late peers sleeps (WaitWithoutSpinning) instead of polling: collectives of up to 64 KiB
 // are non-blocking, so a peer stopped inside one leaves the others asleep; larger ones (gradient buckets) block,
 // for speed, after a non-blocking barrier, so that they start with every rank present and awake; a peer stopped
-// inside one still makes the others poll.
+// inside one still makes the others poll. Of the large started all-reduces between two FinishAllReduces (one step's
+// buckets) only the first waits at a barrier: its completion shows every rank inside the same backward pass, and a
+// barrier per further bucket cost one network latency each (docs/benchmarks.md, "Across hosts").
 class MpiCommunicator final : public Communicator {
  public:
   explicit MpiCommunicator(MPI_Comm base = MPI_COMM_WORLD);
@@ -28,10 +30,17 @@ class MpiCommunicator final : public Communicator {
   at::Tensor AllGather(const at::Tensor& tensor) override;
   at::Tensor SendReceive(const at::Tensor& tensor, int destination, int source) override;
   void Barrier() override;
+  void StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) override;
+  void FinishAllReduces() override { ranks_met_since_finish_ = false; }
 
  private:
   // Returns once every rank has called it.
   void AwaitEveryRank();
+  // AllReduce, waiting at a barrier before large chunks only if `await_ranks`.
+  void AllReduceAfter(at::Tensor& tensor, ReduceOp op, bool await_ranks);
+
+  // A started all-reduce large enough to block completed since the last FinishAllReduces: every rank was in it.
+  bool ranks_met_since_finish_ = false;
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0;

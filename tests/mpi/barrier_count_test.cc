@@ -1,0 +1,57 @@
+// How often the MPI communicator makes the ranks meet at a barrier before a large collective. Counted through MPI's
+// profiling interface: this binary's MPI_Ibarrier is the one below, which counts and calls Open MPI's.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <atomic>
+
+#include "ops/mpi_communicator.h"
+
+namespace {
+std::atomic<int> barriers{0};
+}  // namespace
+
+extern "C" int MPI_Ibarrier(MPI_Comm comm, MPI_Request* request) {
+  ++barriers;
+  return PMPI_Ibarrier(comm, request);
+}
+
+namespace strobe {
+namespace {
+
+// Started all-reduces of one step, as training starts them: the control word (small), then the gradient buckets.
+// Returns the barriers they waited at.
+int BarriersOfOneStep(MpiCommunicator& comm, std::vector<at::Tensor>& buckets) {
+  const int before = barriers;
+  at::Tensor control = at::ones({8});
+  comm.StartAllReduce(control, ReduceOp::kSum, at::kFloat);
+  for (at::Tensor& bucket : buckets) comm.StartAllReduce(bucket, ReduceOp::kAverage, at::kFloat);
+  comm.FinishAllReduces();
+  EXPECT_TRUE(at::equal(control, at::full({8}, static_cast<float>(comm.world_size()))));
+  return barriers - before;
+}
+
+TEST(BarrierCountTest, AStepsGradientBucketsMeetAtOneBarrierAndPlainCollectivesAtOneEach) {
+  MpiCommunicator comm;
+  const int rank = comm.rank();
+  const int world = comm.world_size();
+  // Three buckets of 256 KiB, above the size that travels in non-blocking collectives.
+  std::vector<at::Tensor> buckets;
+  for (int b = 0; b < 3; ++b) buckets.push_back(at::full({65536}, static_cast<float>(rank + b)));
+  const int expected = world > 1 ? 1 : 0;
+  EXPECT_EQ(BarriersOfOneStep(comm, buckets), expected);
+  // The next step meets again: the barrier shows every rank in this step's backward, not only in the last one's.
+  EXPECT_EQ(BarriersOfOneStep(comm, buckets), expected);
+  for (int b = 0; b < 3; ++b) {  // averaged twice: the mean rank + b both times
+    EXPECT_TRUE(at::allclose(buckets[b], at::full({65536}, (world - 1) / 2.0F + b))) << "bucket " << b;
+  }
+  // Collectives outside a step's started all-reduces each meet first, as before.
+  const int before = barriers;
+  comm.AllReduce(buckets[0], ReduceOp::kSum);
+  comm.AllReduce(buckets[1], ReduceOp::kSum);
+  EXPECT_EQ(barriers - before, 2 * expected);
+}
+
+}  // namespace
+}  // namespace strobe
