@@ -131,8 +131,8 @@ void BackgroundCommunicator::FinishAllReduces() {
     queue_->work_done.wait(lock, [this] { return queue_->started.empty() && !queue_->busy; });
     error = std::exchange(queue_->error, nullptr);
   }
+  queue_->inner->FinishAllReduces();  // also after an error: the inner communicator's step ends either way
   if (error != nullptr) std::rethrow_exception(error);
-  queue_->inner->FinishAllReduces();
 }
 
 void BackgroundCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) {

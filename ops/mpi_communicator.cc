@@ -95,8 +95,9 @@ MpiCommunicator::~MpiCommunicator() {
 void MpiCommunicator::AllReduce(at::Tensor& tensor, ReduceOp op) { AllReduceAfter(tensor, op, true); }
 
 void MpiCommunicator::StartAllReduce(at::Tensor& tensor, ReduceOp op, at::ScalarType wire) {
-  if (wire != tensor.scalar_type()) {  // 16-bit wires are refused before training starts on the CPU
-    throw std::invalid_argument("MpiCommunicator::StartAllReduce: no 16-bit float types on the MPI data plane");
+  if (wire != tensor.scalar_type()) {  // converted as any backend does (16-bit types have no MPI type)
+    Communicator::StartAllReduce(tensor, op, wire);
+    return;
   }
   AllReduceAfter(tensor, op, !ranks_met_since_finish_);
   // Only a collective that waited at a barrier, or blocked, shows every rank at this point of the step: a small one

@@ -19,9 +19,9 @@ cleanup() {
 }
 trap cleanup EXIT
 run=$work/run
-# Rank 1 sleeps 300 ms per step, so it is the last to reach every collective and the stop finds it outside them, as
-# a hung read or a swapping host would: a rank stopped inside a gradient all-reduce, or first at its barrier, still
-# makes the others poll (docs/failures.md).
+# Rank 1 sleeps 300 ms per step, so it is the last to reach every collective, and is stopped in that sleep, outside
+# them, as a hung read or a swapping host would: a rank stopped inside a gradient all-reduce, first at its barrier,
+# or between a step's first and last bucket still makes the others poll (docs/failures.md).
 flags=(train --train_samples=60000 --batch_size=128 --epochs=1 --log_every=1 --checkpoint_every_steps=5
        --stall_timeout_s=10 --inject_delay_rank=1 --inject_delay_ms=300 --run_dir="$run")
 
@@ -29,7 +29,21 @@ launch_until_checkpoint "$run" 20  # past the first heartbeats (every 2 s here)
 rank1=$(rank_pid "$run" 1)
 [[ -n $rank1 ]] || fail "rank 1's process not found"
 rank0=$(rank_pid "$run" 0)
-kill -STOP "$rank1"
+# Stop rank 1 while its main thread sleeps (the injected delay: clock_nanosleep or nanosleep, read from
+# /proc/PID/syscall), not between two of a step's gradient buckets, where rank 0 would already be inside a blocking
+# all-reduce that only the step's first bucket guards with a barrier (docs/failures.md). A stop that caught it
+# elsewhere is undone and tried again.
+sleeping() { [[ $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null) =~ ^(35|230)$ ]]; }
+for ((try = 0; try < 1000; ++try)); do
+  if sleeping "$rank1"; then
+    kill -STOP "$rank1"
+    sleep 0.05
+    sleeping "$rank1" && break
+    kill -CONT "$rank1"
+  fi
+  sleep 0.01
+done
+sleeping "$rank1" || fail "rank 1 was never caught in its injected sleep"
 stopped=$(date +%s)
 # While it waits for rank 1, rank 0 must not burn its core (it polls for 20 ms, then sleeps between polls).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$rank0/stat"; }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "ops/background_communicator.h"
 #include "ops/mpi_communicator.h"
 
 namespace {
@@ -20,13 +21,20 @@ extern "C" int MPI_Ibarrier(MPI_Comm comm, MPI_Request* request) {
 namespace strobe {
 namespace {
 
-// Started all-reduces of one step, as training starts them: the control word (small), then the gradient buckets.
+// Started all-reduces of one step, as training starts them: the control word (small), then the gradient buckets,
+// with a small plain all-reduce after the first bucket if `interrupted` (as --sync_bn's backward makes).
 // Returns the barriers they waited at.
-int BarriersOfOneStep(MpiCommunicator& comm, std::vector<at::Tensor>& buckets) {
+int BarriersOfOneStep(Communicator& comm, std::vector<at::Tensor>& buckets, bool interrupted = false) {
   const int before = barriers;
   at::Tensor control = at::ones({8});
   comm.StartAllReduce(control, ReduceOp::kSum, at::kFloat);
-  for (at::Tensor& bucket : buckets) comm.StartAllReduce(bucket, ReduceOp::kAverage, at::kFloat);
+  for (size_t b = 0; b < buckets.size(); ++b) {
+    comm.StartAllReduce(buckets[b], ReduceOp::kAverage, at::kFloat);
+    if (interrupted && b == 0) {
+      at::Tensor statistics = at::ones({64});
+      comm.AllReduce(statistics, ReduceOp::kSum);
+    }
+  }
   comm.FinishAllReduces();
   EXPECT_TRUE(at::equal(control, at::full({8}, static_cast<float>(comm.world_size()))));
   return barriers - before;
@@ -51,6 +59,21 @@ TEST(BarrierCountTest, AStepsGradientBucketsMeetAtOneBarrierAndPlainCollectivesA
   comm.AllReduce(buckets[0], ReduceOp::kSum);
   comm.AllReduce(buckets[1], ReduceOp::kSum);
   EXPECT_EQ(barriers - before, 2 * expected);
+}
+
+// As training runs it: started all-reduces on the communication thread, which must hand the step's end on.
+TEST(BarrierCountTest, ThroughTheCommunicationThreadAndAfterAPlainCollectiveInBetween) {
+  BackgroundCommunicator comm(std::make_unique<MpiCommunicator>());
+  const int expected = comm.world_size() > 1 ? 1 : 0;
+  std::vector<at::Tensor> buckets;
+  for (int b = 0; b < 3; ++b) buckets.push_back(at::full({65536}, static_cast<float>(comm.rank())));
+  EXPECT_EQ(BarriersOfOneStep(comm, buckets), expected);
+  EXPECT_EQ(BarriersOfOneStep(comm, buckets), expected);
+  // A plain collective ends the started ones, so the bucket after it meets the ranks again.
+  EXPECT_EQ(BarriersOfOneStep(comm, buckets, /*interrupted=*/true), 2 * expected);
+  for (const at::Tensor& bucket : buckets) {
+    EXPECT_TRUE(at::allclose(bucket, at::full({65536}, (comm.world_size() - 1) / 2.0F)));
+  }
 }
 
 }  // namespace
