@@ -56,7 +56,9 @@ void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContex
 
 absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& context) {
   absl::Status probed = ProbeCpuAutocastBf16();
-  if (!probed.ok()) probed = absl::FailedPreconditionError(absl::StrFormat("on %s: %s", context.host, probed.message()));
+  if (!probed.ok()) {
+    probed = absl::FailedPreconditionError(absl::StrFormat("on %s: %s", context.host, probed.message()));
+  }
   if (absl::Status agreed = AgreeOnStatus(communicator, probed); !agreed.ok()) return agreed;
   const at::Tensor all =
       communicator.AllGather(at::full({1}, int64_t{CpuComputesBf16() ? 1 : 0}, at::kLong)).contiguous();

@@ -19,6 +19,7 @@ bool CpuComputesBf16() {
 }
 
 absl::Status ProbeCpuAutocastBf16() {
+  c10::AutoGradMode gradients(true);  // the probe's backward needs them whatever the caller's mode
   try {
     const at::Tensor images = at::ones({2, 3, 8, 8});
     const at::Tensor filters = at::full({4, 3, 3, 3}, 0.5).requires_grad_();
@@ -32,7 +33,7 @@ absl::Status ProbeCpuAutocastBf16() {
   } catch (const std::exception& error) {
     const std::string what = error.what();
     return absl::FailedPreconditionError(absl::StrFormat(
-        "--amp=bf16: this LibTorch cannot compute bf16 convolutions on this CPU (oneDNN: \"%s\"): use --amp=off",
+        "--amp=bf16: this LibTorch cannot compute bf16 convolutions on this CPU (\"%s\"): use --amp=off",
         what.substr(0, what.find('\n'))));
   }
   return absl::OkStatus();
@@ -49,8 +50,7 @@ std::string DescribeRanksEmulatingBf16(const std::vector<bool>& computes_bf16) {
   if (emulating == 0) return "";
   return absl::StrFormat(
       "--amp=bf16 on the CPU: %d of %d ranks (the first: rank %d) run on CPUs without bf16 instructions "
-      "(AVX512-BF16, AMX-BF16), where oneDNN converts to float32 and back around every bf16 operation: expect "
-      "every step to be slower than with --amp=off",
+      "(AVX512-BF16, AMX-BF16), where bf16 is emulated: expect every step to be slower than with --amp=off",
       emulating, static_cast<int>(computes_bf16.size()), first);
 }
 
