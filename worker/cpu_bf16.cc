@@ -10,8 +10,7 @@
 namespace strobe {
 
 bool CpuComputesBf16() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
+#if defined(__x86_64__)
   return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
 #else
   return false;  // Arm's BF16 extension: whether LibTorch's oneDNN uses it is not established here
