@@ -22,6 +22,8 @@
 #include "app/lr_commands.h"
 #include "app/plan_command.h"
 #include "app/plot_command.h"
+#include "app/run_setup.h"
+#include "app/same_job.h"
 #include "app/train_command.h"
 #include "ops/heap_policy.h"
 #include "ops/distributed_context.h"
@@ -87,13 +89,16 @@ strobe::DistributedContext StartDistributed(int* argc, char*** argv) {
   return context;
 }
 
-// Commands that run on every rank of an MPI job.
-int RunDistributed(int argc, char** argv, int (*command)(const strobe::DistributedContext&)) {
+// Commands that run on every rank of an MPI job; `command_line` is the command and its operands.
+int RunDistributed(int argc, char** argv, const std::vector<std::string>& command_line,
+                   int (*command)(const strobe::DistributedContext&)) {
   strobe::RetainFreedHeapMemory();
   const strobe::DistributedContext context = StartDistributed(&argc, &argv);
   int exit_code = 0;
   try {
-    exit_code = command(context);
+    // Before any command's logic, so that its checks reach the same verdict on every rank.
+    const absl::Status one_job = strobe::CheckRanksRunOneJob(context, command_line);
+    exit_code = one_job.ok() ? command(context) : strobe::Fail(context, one_job, strobe::ExitCodeFor(one_job));
   } catch (const std::exception& error) {
     // An exception on one rank leaves the others waiting in a collective: report, then end the whole job.
     std::fprintf(stderr, "strobe: rank %d on %s: fatal: %s\n", context.rank, context.host.c_str(), error.what());
@@ -120,9 +125,10 @@ int main(int argc, char** argv) {
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   const std::string command = positional.size() > 1 ? positional[1] : "";
   const size_t operands = positional.size() > 2 ? positional.size() - 2 : 0;
-  if (command == "train" && operands == 0) return RunDistributed(argc, argv, strobe::RunTrainCommand);
-  if (command == "eval" && operands == 0) return RunDistributed(argc, argv, strobe::RunEvalCommand);
-  if (command == "lr-find" && operands == 0) return RunDistributed(argc, argv, strobe::RunLrFindCommand);
+  const std::vector<std::string> command_line(positional.begin() + 1, positional.end());
+  if (command == "train" && operands == 0) return RunDistributed(argc, argv, command_line, strobe::RunTrainCommand);
+  if (command == "eval" && operands == 0) return RunDistributed(argc, argv, command_line, strobe::RunEvalCommand);
+  if (command == "lr-find" && operands == 0) return RunDistributed(argc, argv, command_line, strobe::RunLrFindCommand);
   if (command == "lr-plot" && operands == 0) return strobe::RunLrPlotCommand();
   if (command == "plan" && operands == 0) return strobe::RunPlanCommand();
   if (command == "inspect" && operands == 1) return strobe::RunInspectCommand(positional[2]);

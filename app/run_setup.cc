@@ -13,7 +13,6 @@
 #include "ops/cpu_share.h"
 #include "ops/option_checks.h"
 #include "ops/status_agreement.h"
-#include "worker/checkpoint/manifest.h"
 #include "worker/cpu_bf16.h"
 #include "worker/data/idx_reader.h"
 #include "worker/data/in_memory_source.h"
@@ -70,26 +69,10 @@ absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& 
   return absl::OkStatus();
 }
 
-absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context) {
-  absl::StatusOr<std::string> binary = ReadFile("/proc/self/exe");
-  const int64_t crc = binary.ok() ? static_cast<int64_t>(Crc32(*binary)) : -1;
-  const at::Tensor all = communicator.AllGather(at::full({1}, crc, at::kLong));
-  absl::Status status = absl::OkStatus();
-  const int64_t reference = all[0].item<int64_t>();
-  if (all[context.rank].item<int64_t>() != reference) {
-    status = absl::FailedPreconditionError(absl::StrFormat(
-        "its strobe binary on %s differs from rank 0's (CRC-32 %08x vs %08x): install the same build at the same "
-        "path on every host",
-        context.host, all[context.rank].item<int64_t>(), reference));
-  }
-  return AgreeOnStatus(communicator, status);
-}
-
 absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,
                                                            const c10::Device& device, Precision amp) {
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = MakeCommunicator(CommBackend::kMpi, context);
   if (!communicator.ok()) return communicator;
-  if (absl::Status same = CheckSameBinary(**communicator, context); !same.ok()) return same;
   WarnAboutNarrowBindings(**communicator, context);
   if (device.is_cpu() && amp == Precision::kBFloat16) {
     if (absl::Status bf16 = CheckCpuBf16(**communicator, context); !bf16.ok()) return bf16;

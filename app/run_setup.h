@@ -29,9 +29,9 @@ int Fail(const DistributedContext& context, const absl::Status& status, int exit
 void SetCpuThreads(const TrainConfig& config, const DistributedContext& context);
 
 // Collective: the data-plane communicator for tensors on `device` (MPI for the CPU; NCCL for CUDA tensors with MPI
-// for the host's), after checking that every rank runs the same binary (CheckSameBinary) and warning once when the
-// launcher bound ranks to fewer cores than their share of their host (WarnAboutNarrowBindings); for `amp` bf16 on the
-// CPU, also that every rank can compute in bf16 (CheckCpuBf16).
+// for the host's), after warning once when the launcher bound ranks to fewer cores than their share of their host
+// (WarnAboutNarrowBindings); for `amp` bf16 on the CPU, also checking that every rank can compute in bf16
+// (CheckCpuBf16). Every rank runs the same binary with the same flags by then (app/same_job.h, from main()).
 absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,
                                                            const c10::Device& device, Precision amp);
 
@@ -44,11 +44,6 @@ void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContex
 // oneDNN's own message; and rank 0 prints one "strobe: warning: ..." when a rank's CPU lacks bf16 instructions, where
 // bf16 is emulated and costs time instead of saving it.
 absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& context);
-
-// Collective: fails, naming the first rank and host that differ, unless every rank runs the same strobe binary
-// (a CRC-32 of /proc/self/exe, gathered). Mixed builds across hosts would otherwise fail later and obscurely, or
-// silently compute differently.
-absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context);
 
 // Whether --data is an ImageNet layout (a train/ folder of class folders or tar shards) rather than IDX files.
 bool IsImageFolderDataset(const std::string& dir);

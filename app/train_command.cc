@@ -62,7 +62,8 @@ absl::StatusOr<std::unique_ptr<RunDirectoryLock>> LockNewOrResumedRunDirectory(c
 }  // namespace
 
 int RunTrainCommand(const DistributedContext& context) {
-  // Flags are the same on every rank, so every rank reaches the same verdict without communicating.
+  // Flags are the same on every rank (app/same_job.h, checked first), so every rank reaches the same verdict without
+  // communicating.
   absl::StatusOr<TrainConfig> parsed = TrainConfigFromFlags();
   if (!parsed.ok()) return Fail(context, parsed.status(), kExitBadFlags);
   const TrainConfig& config = *parsed;

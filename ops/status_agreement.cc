@@ -21,15 +21,18 @@ absl::Status AgreeOnStatus(Communicator& communicator, const absl::Status& local
   }
   if (failed_rank < 0) return absl::OkStatus();
 
-  const std::string own_message(local.message());
-  at::Tensor length = at::full({1}, static_cast<int64_t>(own_message.size()), at::TensorOptions().dtype(at::kLong));
-  communicator.Broadcast(length, failed_rank);
-  at::Tensor bytes = at::zeros({length.item<int64_t>()}, at::TensorOptions().dtype(at::kByte));
-  if (communicator.rank() == failed_rank) std::memcpy(bytes.data_ptr(), own_message.data(), own_message.size());
-  communicator.Broadcast(bytes, failed_rank);
-  std::string message(static_cast<const char*>(bytes.data_ptr()), bytes.numel());
+  std::string message = BroadcastText(communicator, std::string(local.message()), failed_rank);
   if (communicator.world_size() > 1) message = absl::StrFormat("rank %d: %s", failed_rank, message);
   return absl::Status(static_cast<absl::StatusCode>(codes[failed_rank].item<int32_t>()), message);
+}
+
+std::string BroadcastText(Communicator& communicator, const std::string& text, int root) {
+  at::Tensor length = at::full({1}, static_cast<int64_t>(text.size()), at::TensorOptions().dtype(at::kLong));
+  communicator.Broadcast(length, root);
+  at::Tensor bytes = at::zeros({length.item<int64_t>()}, at::TensorOptions().dtype(at::kByte));
+  if (communicator.rank() == root) std::memcpy(bytes.data_ptr(), text.data(), text.size());
+  communicator.Broadcast(bytes, root);
+  return std::string(static_cast<const char*>(bytes.data_ptr()), bytes.numel());
 }
 
 std::optional<RankDifference> FirstRankThatDiffers(Communicator& communicator, int64_t value) {

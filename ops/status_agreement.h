@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "ops/communicator.h"
@@ -14,6 +15,9 @@ namespace strobe {
 // lowest failing rank, its message prefixed with that rank. Lets all ranks stop together instead of some waiting
 // forever in the next collective.
 absl::Status AgreeOnStatus(Communicator& communicator, const absl::Status& local);
+
+// Collective: `text` as rank `root` holds it, on every rank (the others' `text` is not read).
+std::string BroadcastText(Communicator& communicator, const std::string& text, int root);
 
 // Collective: the lowest rank whose `value` (a checksum of what every rank should hold alike: a file, weights)
 // differs from rank 0's, with both values; nullopt when all agree.

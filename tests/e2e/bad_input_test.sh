@@ -115,6 +115,31 @@ if [[ $code -ne 1 ]] || ! grep -q "strobe: error: rank 1: its strobe binary on .
 else
   echo "ok: mixed binaries -> exit $code: $(grep '^strobe: error:' <<<"$output")"
 fi
+# Ranks given different flags, here by a --flagfile that differs between hosts, are refused before anything runs
+# (they would train differently without a word, or wait in collectives the others never start); --threads may differ.
+printf -- '--lr=0.1\n--amp=bf16\n' >"$work/host-a.flags"
+printf -- '--lr=0.2\n--amp=off\n' >"$work/host-b.flags"
+output=$(timeout 120 "$mpiexec" -np 1 "$strobe" train --data="$data" --train_samples=256 --run_dir="$work/r28" \
+  --flagfile="$work/host-a.flags" : -np 1 "$strobe" train --data="$data" --train_samples=256 --run_dir="$work/r28" \
+  --flagfile="$work/host-b.flags" 2>&1)
+code=$?
+expected="strobe: error: rank 1 on $(hostname) was started with other settings than rank 0: --amp=off (rank 0: --amp=bf16),"
+expected+=" --lr=0.2 (rank 0: --lr=0.1). Every rank of a job must get the same flags"
+if [[ $code -ne 2 || $(grep -c '^strobe: error:' <<<"$output") -ne 1 || -e $work/r28 ]] || ! grep -qF -- "$expected" <<<"$output"
+then
+  echo "FAIL: ranks with different flags -> exit $code:"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1))
+else
+  echo "ok: ranks with different flags -> exit $code: $(grep '^strobe: error:' <<<"$output")"
+fi
+output=$(timeout 120 "$mpiexec" -np 1 "$strobe" train --data="$data" --train_samples=256 --eval_samples=256 --epochs=1 \
+  --threads=1 --run_dir="$work/threads" : -np 1 "$strobe" train --data="$data" --train_samples=256 --eval_samples=256 \
+  --epochs=1 --threads=2 --run_dir="$work/threads" 2>&1)
+code=$?
+if [[ $code -ne 0 ]] || ! grep -q '^strobe: done:' <<<"$output"; then
+  echo "FAIL: ranks with different --threads -> exit $code:"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1))
+else
+  echo "ok: ranks with different --threads train: $(grep '^strobe: done:' <<<"$output")"
+fi
 # A rank that never starts (here: a process that never initialises MPI) must not leave the others waiting, and
 # the error names it (rank 1) and its host.
 started=$(date +%s)
