@@ -104,7 +104,7 @@ int RunPlanCommand() {
       absl::GetFlag(FLAGS_plan_max_gpus) < 1) {
     return Fail("--bucket_cap_mb and --plan_max_gpus must be positive, --plan_backward_fraction in (0, 1]");
   }
-  // The buckets training will fill: --bucket_cap_mb, and with overlap at least kTrainingMinBuckets of them.
+  // The buckets training will fill: --bucket_cap_mb, and with overlap up to kTrainingMinBuckets of them.
   double largest_bucket_bytes = 0.0;
   for (const Bucket& bucket : PlanGradientBuckets(numels, 4, config->device.bucket_cap_bytes(),
                                                   step.overlap ? kTrainingMinBuckets : 1)) {

@@ -26,19 +26,26 @@ struct Bucket {
 std::vector<Bucket> PlanBuckets(const std::vector<int64_t>& numels, const std::vector<int>& order,
                                 int64_t element_size, int64_t cap_bytes);
 
-// The cap that splits `total_bytes` of gradients into at least `min_buckets` buckets when `cap_bytes` would give
-// fewer: so that a small model (resnet20's 1 MiB under the default 25 MiB) still has buckets on the wire while
-// backward computes, instead of one bucket that is ready only when backward ends.
-int64_t BucketCapFor(int64_t total_bytes, int64_t cap_bytes, int64_t min_buckets);
+// The smallest bucket that a minimum number of buckets may cut. Open MPI 4.1 all-reduces every message from 256 KiB
+// up by Rabenseifner's algorithm, at every world size, and that adds each element's contributions in one order
+// whatever the message's length; smaller messages may go by a ring (at 2-3 ranks from 16 KiB), whose order depends
+// on where an element falls in the message. So cuts no smaller than this leave the weights bitwise those of one
+// bucket at every world size (an earlier plan left resnet20 a last bucket of 110 KiB, which changed the last bits of its weights at 3 ranks).
+inline constexpr int64_t kMinCutBucketBytes = 256 << 10;
 
 // The buckets of a model's gradients (`numels`: its parameters in registration order), as the gradient bucketer
-// fills them and `strobe plan` projects them: reverse order, the cap from BucketCapFor.
+// fills them and `strobe plan` projects them: reverse registration order, since backward produces the last layers'
+// gradients first, at most `cap_bytes` each (PlanBuckets). Where that makes one bucket, so that a small model
+// (resnet20's 1.09 MB under the default 25 MiB) still has a bucket on the wire while backward computes, the
+// gradients backward produces last are cut into buckets of just over kMinCutBucketBytes each (the last one is
+// all-reduced after backward, in full view), the first bucket keeping the rest: as many as `min_buckets` allows
+// with no bucket smaller than kMinCutBucketBytes, and one if none can be cut.
 std::vector<Bucket> PlanGradientBuckets(const std::vector<int64_t>& numels, int64_t element_size, int64_t cap_bytes,
                                         int64_t min_buckets);
 
 // What training asks for. Two, not more: across hosts every bucket pays its own network round trips, and with
-// 5 ms links resnet20 trained at 647 / 670 / 683 / 469 img/s with at least 1 / 2 / 3 / 8 buckets, at 10 ms at
-// 672 / 650 / 546 with 1 / 2 / 3 (docs/benchmarks.md, "Across hosts").
+// 5 ms links resnet20 trained at 647 / 670 / 683 / 469 img/s with at least 1 / 2 / 3 / 8 buckets of an earlier plan
+// (equal shares), at 10 ms at 672 / 650 / 546 with 1 / 2 / 3 (docs/benchmarks.md, "Across hosts").
 inline constexpr int64_t kTrainingMinBuckets = 2;
 
 }  // namespace strobe

@@ -19,7 +19,8 @@ struct BucketerOptions {
   explicit BucketerOptions(int64_t cap = kDefaultBucketCapBytes) : cap_bytes(cap) {}
 
   int64_t cap_bytes;
-  // At least this many buckets, smaller than the cap when the gradients are small (BucketCapFor).
+  // Up to this many buckets where the cap leaves the gradients in one, none under kMinCutBucketBytes
+  // (PlanGradientBuckets).
   int64_t min_buckets = 1;
   // Start each bucket's all-reduce from backward, as soon as its last gradient is accumulated, so that it overlaps
   // with the rest of backward on backends that can (NCCL). Gradient statistics cannot be measured then (they

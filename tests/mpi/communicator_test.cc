@@ -132,7 +132,9 @@ TEST_F(CommunicatorTest, BackgroundAllReducesReturnAtOnceAndMatchTheBlockingOnes
   const auto start = std::chrono::steady_clock::now();
   for (at::Tensor& t : started) background.StartAllReduce(t, ReduceOp::kAverage, t.scalar_type());
   const double start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (rank_ != world_ - 1) EXPECT_LT(start_s, 0.1) << "starting waited for the late rank";
+  if (rank_ != world_ - 1) {
+    EXPECT_LT(start_s, 0.1) << "starting waited for the late rank";
+  }
   at::Tensor after = at::full({3}, 1.0 + rank_);
   background.AllReduce(after, ReduceOp::kMax);
   EXPECT_TRUE(at::equal(after, expected_after));

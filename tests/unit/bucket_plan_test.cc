@@ -57,22 +57,70 @@ TEST(BucketPlanTest, IsDeterministic) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].numel, b[i].numel);
 }
 
-TEST(BucketPlanTest, ASmallModelStillGetsTheMinimumNumberOfBuckets) {
-  // resnet20's 272,186 float gradients (Fashion-MNIST's shape, 1.09 MB) under the default 25 MiB cap: buckets of at
-  // most half.
-  const int64_t resnet20 = 272186 * 4;
-  EXPECT_EQ(BucketCapFor(resnet20, 25 << 20, 2), resnet20 / 2);
-  EXPECT_EQ(BucketCapFor(resnet20 + 1, 25 << 20, 2), resnet20 / 2 + 1);  // rounded up: never a third bucket of 1 byte
-  // ResNet-50's 102 MB already make four buckets: the cap stands.
-  EXPECT_EQ(BucketCapFor(102'228'128, 25 << 20, 2), 25 << 20);
-  EXPECT_EQ(BucketCapFor(resnet20, 25 << 20, 1), 25 << 20);
-  EXPECT_EQ(BucketCapFor(3, 25 << 20, 8), 1);
-  // The plan made with it: buckets split where the cap falls, no bucket over it.
-  const std::vector<int64_t> numels{100, 100, 100, 100};
-  const std::vector<Bucket> plan = PlanBuckets(numels, {3, 2, 1, 0}, 4, BucketCapFor(1600, 1 << 20, 2));
+// resnet20's parameter sizes for Fashion-MNIST (1 channel, 10 classes) in registration order: 272,186 floats.
+std::vector<int64_t> ResNet20Numels() {
+  std::vector<int64_t> numels = {16 * 9, 16, 16};
+  int64_t in = 16;
+  for (int64_t width : {16, 32, 64}) {
+    for (int block = 0; block < 3; ++block) {
+      for (int64_t n : {width * in * 9, width, width, width * width * 9, width, width}) numels.push_back(n);
+      if (in != width) {
+        for (int64_t n : {width * in, width, width}) numels.push_back(n);
+      }
+      in = width;
+    }
+  }
+  numels.push_back(64 * 10);
+  numels.push_back(10);
+  return numels;
+}
+
+int64_t Bytes(const Bucket& bucket) { return bucket.numel * 4; }
+
+TEST(BucketPlanTest, ASmallModelGetsALastBucketJustOverTheSmallestCut) {
+  const std::vector<int64_t> numels = ResNet20Numels();
+  const std::vector<Bucket> plan = PlanGradientBuckets(numels, 4, 25 << 20, 2);
   ASSERT_EQ(plan.size(), 2u);
-  EXPECT_EQ(plan[0].numel, 200);
-  EXPECT_EQ(plan[1].numel, 200);
+  // The last bucket: the stem, stage 1 and stage 2 but its last BatchNorm (produced last by backward), 263,104
+  // bytes; without its first tensor it would fall under 256 KiB.
+  EXPECT_EQ(Bytes(plan[1]), 263'104);
+  EXPECT_LT(Bytes(plan[1]) - plan[1].slots.front().numel * 4, kMinCutBucketBytes);
+  EXPECT_EQ(plan[1].slots.back().tensor_index, 0);
+  EXPECT_EQ(Bytes(plan[0]) + Bytes(plan[1]), 272'186 * 4);
+  EXPECT_EQ(plan[0].slots.front().tensor_index, static_cast<int>(numels.size()) - 1);
+  // Three where asked, none under the smallest cut; one where none is asked for.
+  const std::vector<Bucket> three = PlanGradientBuckets(numels, 4, 25 << 20, 3);
+  ASSERT_EQ(three.size(), 3u);
+  for (const Bucket& bucket : three) EXPECT_GE(Bytes(bucket), kMinCutBucketBytes);
+  EXPECT_EQ(PlanGradientBuckets(numels, 4, 25 << 20, 1).size(), 1u);
+  // As many as fit: resnet20 holds four cuts of 256 KiB, not five.
+  for (const Bucket& bucket : PlanGradientBuckets(numels, 4, 25 << 20, 8)) {
+    EXPECT_GE(Bytes(bucket), kMinCutBucketBytes);
+  }
+  EXPECT_LE(PlanGradientBuckets(numels, 4, 25 << 20, 8).size(), 4u);
+}
+
+TEST(BucketPlanTest, GradientsTooSmallForTwoCutsStayInOneBucket) {
+  // 400 KiB: a second bucket would be smaller than 256 KiB (and all-reduced in another order at some world sizes).
+  const std::vector<int64_t> numels(100, 1024);
+  EXPECT_EQ(PlanGradientBuckets(numels, 4, 25 << 20, 2).size(), 1u);
+  // 600 KiB: two.
+  const std::vector<int64_t> larger(150, 1024);
+  const std::vector<Bucket> plan = PlanGradientBuckets(larger, 4, 25 << 20, 2);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(Bytes(plan[1]), 256 << 10);
+  EXPECT_EQ(Bytes(plan[0]), 344 << 10);
+}
+
+TEST(BucketPlanTest, WhereTheCapMakesSeveralBucketsTheyStand) {
+  // ResNet-50's gradients already make several buckets under 25 MiB: the plan is the cap's.
+  std::vector<int64_t> numels(50, 512 * 1024);  // 100 MiB in 2 MiB tensors
+  std::vector<int> reverse(numels.size());
+  for (size_t i = 0; i < reverse.size(); ++i) reverse[i] = static_cast<int>(reverse.size() - 1 - i);
+  const std::vector<Bucket> capped = PlanBuckets(numels, reverse, 4, 25 << 20);
+  const std::vector<Bucket> plan = PlanGradientBuckets(numels, 4, 25 << 20, 2);
+  ASSERT_EQ(plan.size(), capped.size());
+  for (size_t b = 0; b < plan.size(); ++b) EXPECT_EQ(plan[b].numel, capped[b].numel);
 }
 
 TEST(BucketPlanTest, RejectsBadArguments) {
