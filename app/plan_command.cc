@@ -104,10 +104,10 @@ int RunPlanCommand() {
       absl::GetFlag(FLAGS_plan_max_gpus) < 1) {
     return Fail("--bucket_cap_mb and --plan_max_gpus must be positive, --plan_backward_fraction in (0, 1]");
   }
-  // The buckets training will fill: --bucket_cap_mb, and with overlap up to kTrainingMinBuckets of them.
+  // The buckets training will fill: --bucket_cap_mb, and with overlap up to kSmallModelBuckets of them.
   double largest_bucket_bytes = 0.0;
   for (const Bucket& bucket : PlanGradientBuckets(numels, 4, config->device.bucket_cap_bytes(),
-                                                  step.overlap ? kTrainingMinBuckets : 1)) {
+                                                  step.overlap ? kSmallModelBuckets : 1)) {
     step.bucket_bytes.push_back(4.0 * static_cast<double>(bucket.numel));
     largest_bucket_bytes = std::max(largest_bucket_bytes, step.bucket_bytes.back());
   }

@@ -2,6 +2,7 @@
 #define STROBE_APP_SAME_JOB_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,8 +17,9 @@ struct JobSetting {
   std::string value;  // the flag's value as parsed (a --flagfile's included), or the command and its operands
 };
 
-// Flags that only size a rank's own share of its host, which may differ between hosts of unequal size without
-// changing what the job computes.
+// Flags that only size a rank's own share of its host (threads) or its own wait at start-up, which may differ
+// between hosts of unequal size: the ranks still agree after averaging, though a rank's thread count may change the
+// last bits of its own gradients.
 inline constexpr const char* kPerRankFlags[] = {"threads", "decode_threads", "prefetch_batches", "startup_timeout_s"};
 
 // This process's command and every flag of this binary with its current value, by name, except kPerRankFlags and

@@ -66,7 +66,8 @@ GradientBucketer::GradientBucketer(Communicator& communicator, std::vector<at::T
     numels.push_back(parameter.numel());
   }
   wire_dtype_ = options_.wire_dtype.value_or(parameters_[0].scalar_type());
-  plan_ = PlanGradientBuckets(numels, parameters_[0].element_size(), options_.cap_bytes, options_.min_buckets);
+  plan_ = PlanGradientBuckets(numels, parameters_[0].element_size(), options_.cap_bytes,
+                              options_.small_model_buckets);
   bucket_of_parameter_.resize(parameters_.size());
   for (size_t b = 0; b < plan_.size(); ++b) {
     at::Tensor buffer = at::zeros({plan_[b].numel}, parameters_[0].options());

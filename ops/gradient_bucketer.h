@@ -21,7 +21,7 @@ struct BucketerOptions {
   int64_t cap_bytes;
   // Up to this many buckets where the cap leaves the gradients in one, none under kMinCutBucketBytes
   // (PlanGradientBuckets).
-  int64_t min_buckets = 1;
+  int64_t small_model_buckets = 1;
   // Start each bucket's all-reduce from backward, as soon as its last gradient is accumulated, so that it overlaps
   // with the rest of backward on backends that can (NCCL). Gradient statistics cannot be measured then (they
   // need the local gradients before averaging).

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "ops/bucket_plan.h"
 #include "ops/mpi_check.h"
 #include "ops/mpi_wait.h"
 
@@ -60,6 +61,9 @@ void ForEachChunk(const at::Tensor& tensor, Fn&& fn) {
 // blocking collectives: Open MPI's non-blocking ones (libnbc) move large buffers at under half the speed
 // (grad_sync_bench, ResNet-50's gradients on 2 ranks: 49 to 62 ms against 22 to 32 ms, also in 1 MiB buckets).
 constexpr int64_t kNonBlockingBytes = 64 * 1024;
+static_assert(kNonBlockingBytes < kMinCutBucketBytes,
+              "a small model's gradient buckets must go through the blocking all-reduce, whose algorithm keeps their "
+              "addition order (ops/bucket_plan.h)");
 
 // Runs `blocking` once every rank has arrived (`await_every_rank`), or for at most kNonBlockingBytes
 // `start_non_blocking` (which starts the same collective into the request it is given) and waits for it without

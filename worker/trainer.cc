@@ -110,7 +110,8 @@ class StepTrace {
 BucketerOptions BucketOptions(const DeviceOptions& device, bool measure_gradients) {
   BucketerOptions options(device.bucket_cap_bytes());
   options.overlap = !measure_gradients;
-  if (options.overlap) options.min_buckets = kTrainingMinBuckets;  // without overlap a bucket more only costs
+  // Without overlap a bucket more only costs.
+  if (options.overlap) options.small_model_buckets = kSmallModelBuckets;
   if (device.grad_compression != Precision::kFloat32) options.wire_dtype = PrecisionDtype(device.grad_compression);
   return options;
 }

@@ -150,13 +150,13 @@ TEST(TrainingTest, BucketsStartedDuringBackwardGiveTheSameWeights) {
   for (int r = 1; r < comm.world_size(); ++r) EXPECT_TRUE(torch::equal(all[0], all[r])) << "rank " << r;
 }
 
-// Training cuts resnet20's gradients into two buckets where the 25 MiB cap made one (kTrainingMinBuckets), none
+// Training cuts resnet20's gradients into two buckets where the 25 MiB cap made one (kSmallModelBuckets), none
 // under kMinCutBucketBytes: the weights stay bitwise those of one bucket at every world size CTest runs (1 to 4).
 // With the earlier cut, a last bucket of 110 KiB, Open MPI 4.1 added its elements in another order at 3 ranks.
-TEST(TrainingTest, TheMinimumOfTwoBucketsGivesTheWeightsOfOne) {
+TEST(TrainingTest, TwoBucketsOfASmallModelGiveTheWeightsOfOne) {
   MpiCommunicator comm;
   BucketerOptions two;
-  two.min_buckets = kTrainingMinBuckets;
+  two.small_model_buckets = kSmallModelBuckets;
   GradientBucketer probe(comm, (*MakeModel("resnet20", 1, 5))->parameters(), two);
   ASSERT_EQ(probe.plan().size(), 2u) << "resnet20's gradients hold two cuts of 256 KiB";
   EXPECT_TRUE(torch::equal(TrainResNet(comm, BucketerOptions(), Placement{}), TrainResNet(comm, two, Placement{})));

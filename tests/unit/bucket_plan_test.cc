@@ -93,11 +93,12 @@ TEST(BucketPlanTest, ASmallModelGetsALastBucketJustOverTheSmallestCut) {
   ASSERT_EQ(three.size(), 3u);
   for (const Bucket& bucket : three) EXPECT_GE(Bytes(bucket), kMinCutBucketBytes);
   EXPECT_EQ(PlanGradientBuckets(numels, 4, 25 << 20, 1).size(), 1u);
-  // As many as fit: resnet20 holds four cuts of 256 KiB, not five.
-  for (const Bucket& bucket : PlanGradientBuckets(numels, 4, 25 << 20, 8)) {
-    EXPECT_GE(Bytes(bucket), kMinCutBucketBytes);
-  }
-  EXPECT_LE(PlanGradientBuckets(numels, 4, 25 << 20, 8).size(), 4u);
+  // As many as fit: a fourth cut would leave the first bucket 151,080 bytes.
+  const std::vector<Bucket> most = PlanGradientBuckets(numels, 4, 25 << 20, 8);
+  ASSERT_EQ(most.size(), 3u);
+  EXPECT_EQ(Bytes(most[0]), 447'016);
+  EXPECT_EQ(Bytes(most[1]), 378'624);
+  EXPECT_EQ(Bytes(most[2]), 263'104);
 }
 
 TEST(BucketPlanTest, GradientsTooSmallForTwoCutsStayInOneBucket) {
