@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/flags/commandlineflag.h"
@@ -74,16 +75,13 @@ std::string DescribeDifferentSettings(int rank, const std::string& host,
 absl::Status CheckSameBinary(Communicator& communicator, const DistributedContext& context) {
   absl::StatusOr<std::string> binary = ReadFile("/proc/self/exe");
   const int64_t crc = binary.ok() ? static_cast<int64_t>(Crc32(*binary)) : -1;
-  const at::Tensor all = communicator.AllGather(at::full({1}, crc, at::kLong));
-  absl::Status status = absl::OkStatus();
-  const int64_t reference = all[0].item<int64_t>();
-  if (all[context.rank].item<int64_t>() != reference) {
-    status = absl::FailedPreconditionError(absl::StrFormat(
-        "its strobe binary on %s differs from rank 0's (CRC-32 %08x vs %08x): install the same build at the same "
-        "path on every host",
-        context.host, all[context.rank].item<int64_t>(), reference));
-  }
-  return AgreeOnStatus(communicator, status);
+  const std::optional<RankDifference> other = FirstRankThatDiffers(communicator, crc);
+  if (!other.has_value()) return absl::OkStatus();
+  const std::string host = BroadcastText(communicator, context.host, other->rank);
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "rank %d: its strobe binary on %s differs from rank 0's (CRC-32 %08x vs %08x): install the same build at the "
+      "same path on every host",
+      other->rank, host, other->value, other->rank0_value));
 }
 
 absl::Status CheckSameSettings(Communicator& communicator, const DistributedContext& context,
