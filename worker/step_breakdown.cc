@@ -32,19 +32,21 @@ void StepTimer::Mark(StepPart part) {
   if (!timing_) return;
   if (device_sync_) device_sync_();
   const Clock::time_point now = Clock::now();
-  seconds_[static_cast<int>(part)] += std::chrono::duration<double>(now - last_mark_).count();
+  current_seconds_[static_cast<int>(part)] += std::chrono::duration<double>(now - last_mark_).count();
   last_mark_ = now;
 }
 
 void StepTimer::Move(StepPart from, StepPart to, double seconds) {
   if (!timing_) return;
-  seconds_[static_cast<int>(from)] -= seconds;
-  seconds_[static_cast<int>(to)] += seconds;
+  current_seconds_[static_cast<int>(from)] -= seconds;
+  current_seconds_[static_cast<int>(to)] += seconds;
 }
 
 void StepTimer::EndStep() {
   if (!timing_) return;
   Mark(StepPart::kOther);
+  for (int part = 0; part < kStepParts; ++part) seconds_[part] += current_seconds_[part];
+  current_seconds_.fill(0.0);
   ++steps_;
   timing_ = false;
 }

@@ -52,7 +52,8 @@ class StepTimer {
   void Move(StepPart from, StepPart to, double seconds);
   // Gives the time since the last mark to kOther and counts the step.
   void EndStep();
-  // The window since the last call (per-step means), and a new window.
+  // The steps ended since the last call (per-step means), and a new window; a step in progress (a report taken
+  // while its step's gradients travel) goes to the next window.
   StepWindow TakeWindow();
 
  private:
@@ -60,7 +61,8 @@ class StepTimer {
   bool timing_ = false;
   Clock::time_point last_mark_;
   int64_t steps_ = 0;
-  std::array<double, kStepParts> seconds_{};
+  std::array<double, kStepParts> seconds_{};          // the steps ended since TakeWindow()
+  std::array<double, kStepParts> current_seconds_{};  // the step in progress
 };
 
 // One part's spread over the ranks, in seconds per step.

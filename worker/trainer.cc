@@ -18,6 +18,7 @@
 #include "augment/soft_targets.h"
 #include "coordinator/shard_plan.h"
 #include "ops/gradient_bucketer.h"
+#include "ops/started_gather.h"
 #include "ops/status_agreement.h"
 #include "worker/checkpoint/checkpoint_commit.h"
 #include "worker/checkpoint/checkpoint_store.h"
@@ -139,10 +140,13 @@ StepTimer MakeStepTimer(const torch::Device& device) {
   return StepTimer([] { torch::cuda::synchronize(); });
 }
 
-// What each rank contributes to a report, gathered in one collective: its loss over the window, its data wait and
-// mixing weights, and where its steps' time went.
+// What each rank contributes to a report, gathered with the gradients of the report's last step: its loss over the
+// window (the steps before that one apart from that step's, which counts only if the step's averaged gradients turn
+// out finite), its data wait and mixing weights, and where its ended steps' time went.
 enum WindowField : int {
-  kFieldLoss = 0,
+  kFieldLossSum = 0,   // the window's losses before the report's step
+  kFieldLossSteps,     // and their number
+  kFieldStepLossSum,   // the report's step: the sum of its micro-batches' losses
   kFieldDataWaitShare,
   kFieldLambdaSum,
   kFieldLambdaSquares,
@@ -190,9 +194,15 @@ class TrainLoop {
   absl::Status TrainEpoch(const torch::Tensor& order);
   // This rank's sample indices for the global batch that starts `epoch_samples_done` samples into `order`.
   torch::Tensor RankIndices(const torch::Tensor& order, int64_t epoch_samples_done) const;
-  absl::Status ReportWindow();
-  // Collective: every rank's window fields (see WindowField), rank by rank.
-  torch::Tensor GatherWindows(double local_loss, double seconds);
+  // Whether the step about to run ends a report window.
+  bool ReportsAfterNextStep() const;
+  // Collective, between the report's step's forward and backward: starts gathering every rank's window fields (see
+  // WindowField) with the step's gradients.
+  void StartReport(const at::Tensor& step_loss_sum);
+  // After the report's step: the global loss from the gathered fields, printed and acted on.
+  absl::Status ReportWindow(const torch::Tensor& windows, bool step_counted);
+  // A rank's mean loss over the window from its fields, the bits that rank computes from its own window.
+  double WindowMean(const torch::Tensor& fields, bool step_counted) const;
   void PrintProgress(const torch::Tensor& windows, double global_loss, double seconds);
   absl::Status EndEpoch();
   // Collective: the test split's evaluation of the trained weights (BatchNorm statistics synchronised first) and,
@@ -230,6 +240,7 @@ class TrainLoop {
   TrainingState state_;
   StepTrace trace_;
   StepTimer timer_;
+  StartedGather report_gather_;
   LambdaSums window_lambdas_;
   TrainSummary summary_;
   uint32_t requested_ = 0;  // the flags of the last step's control word, acted on at the next step boundary
@@ -340,7 +351,45 @@ absl::Status TrainLoop::OnNonFiniteStep(double local_loss) {
   return absl::InternalError(message);
 }
 
-absl::Status TrainLoop::ReportWindow() {
+bool TrainLoop::ReportsAfterNextStep() const {
+  const DataPosition& position = state_.position;
+  return (position.step + 1) % config_.run.log_every == 0 ||
+         !plan_.HasBatchAt(position.epoch_samples_done + config_.run.global_batch);
+}
+
+void TrainLoop::StartReport(const at::Tensor& step_loss_sum) {
+  const double seconds = SecondsSince(window_start_);
+  const StepWindow steps = timer_.TakeWindow();
+  // Pinned on a GPU, so that the row goes to the device without waiting for the forward pass queued there.
+  const bool on_gpu = placement_.device.is_cuda();
+  torch::Tensor mine = torch::zeros({kWindowFields}, torch::TensorOptions(torch::kDouble).pinned_memory(on_gpu));
+  double* field = mine.data_ptr<double>();
+  field[kFieldLossSum] = state_.loss_window.sum;
+  field[kFieldLossSteps] = static_cast<double>(state_.loss_window.steps);
+  field[kFieldDataWaitShare] = window_data_wait_ / std::max(seconds, 1e-9);
+  field[kFieldLambdaSum] = window_lambdas_.sum;
+  field[kFieldLambdaSquares] = window_lambdas_.squares;
+  field[kFieldLambdaCount] = static_cast<double>(window_lambdas_.count);
+  field[kFieldTimedSteps] = static_cast<double>(steps.steps);
+  for (int part = 0; part < kStepParts; ++part) field[kFieldFirstPart + part] = steps.seconds_per_step[part];
+  window_data_wait_ = 0.0;
+  window_lambdas_ = LambdaSums{};
+  torch::Tensor row = mine.to(placement_.device, /*non_blocking=*/on_gpu);
+  row.narrow(0, kFieldStepLossSum, 1).copy_(step_loss_sum.reshape({1}));  // float32 to float64: exact
+  report_gather_.Start(communicator_, row);
+}
+
+double TrainLoop::WindowMean(const torch::Tensor& fields, bool step_counted) const {
+  double sum = fields[kFieldLossSum].item<double>();
+  double steps = fields[kFieldLossSteps].item<double>();
+  if (step_counted) {  // as the step's loss entered the rank's own window
+    sum += fields[kFieldStepLossSum].item<double>() / static_cast<double>(config_.run.accum_steps);
+    steps += 1;
+  }
+  return sum / steps;
+}
+
+absl::Status TrainLoop::ReportWindow(const torch::Tensor& windows, bool step_counted) {
   LossWindow& window = state_.loss_window;
   if (window.steps == 0) {  // every step since the last report was skipped, on every rank alike
     // A hook that watches the loss (lr-find's divergence test) sees the skipped steps as a non-finite loss.
@@ -352,10 +401,9 @@ absl::Status TrainLoop::ReportWindow() {
   }
   const double seconds = SecondsSince(window_start_);
   training_seconds_ += seconds;
-  const torch::Tensor windows = GatherWindows(window.sum / window.steps, seconds);
   // Summed in rank order on every rank: the same bits everywhere, so every rank decides alike on it.
   double global_loss = 0.0;
-  for (int rank = 0; rank < communicator_.world_size(); ++rank) global_loss += windows[rank][kFieldLoss].item<double>();
+  for (int rank = 0; rank < communicator_.world_size(); ++rank) global_loss += WindowMean(windows[rank], step_counted);
   global_loss /= communicator_.world_size();
   if (hooks_.after_report && !hooks_.after_report(LossReport{state_.position.step, last_lr_, global_loss})) {
     summary_.ended_by_hook = true;
@@ -374,22 +422,6 @@ absl::Status TrainLoop::ReportWindow() {
   window = LossWindow{};
   window_start_ = Clock::now();
   return absl::OkStatus();
-}
-
-torch::Tensor TrainLoop::GatherWindows(double local_loss, double seconds) {
-  const StepWindow steps = timer_.TakeWindow();
-  torch::Tensor mine = torch::zeros({kWindowFields}, torch::kDouble);
-  double* field = mine.data_ptr<double>();
-  field[kFieldLoss] = local_loss;
-  field[kFieldDataWaitShare] = window_data_wait_ / std::max(seconds, 1e-9);
-  field[kFieldLambdaSum] = window_lambdas_.sum;
-  field[kFieldLambdaSquares] = window_lambdas_.squares;
-  field[kFieldLambdaCount] = static_cast<double>(window_lambdas_.count);
-  field[kFieldTimedSteps] = static_cast<double>(steps.steps);
-  for (int part = 0; part < kStepParts; ++part) field[kFieldFirstPart + part] = steps.seconds_per_step[part];
-  window_data_wait_ = 0.0;
-  window_lambdas_ = LambdaSums{};
-  return communicator_.AllGather(mine).reshape({communicator_.world_size(), kWindowFields}).contiguous();
 }
 
 void TrainLoop::PrintProgress(const torch::Tensor& windows, double global_loss, double seconds) {
@@ -438,7 +470,9 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
   ProgressBeacon* progress = hooks_.progress;
   while (plan_.HasBatchAt(position.epoch_samples_done)) {
     if (progress != nullptr) progress->SetStep(position.step);
-    timer_.BeginStep(/*sampled=*/(position.step + 1) % config_.run.log_every == 0);
+    // On a GPU the step before a report's is timed: the report leaves during its own step.
+    timer_.BeginStep(/*sampled=*/(position.step + 2) % config_.run.log_every == 0);
+    const bool reports = ReportsAfterNextStep();
     if (requested_ != 0) {
       if (absl::Status acted = ActOnRequests(/*epoch_end_checkpoint_follows=*/false); !acted.ok()) return acted;
       timer_.Mark(StepPart::kCheckpoint);
@@ -478,8 +512,9 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       input = input.clone();
       input.select(0, 0).fill_(std::numeric_limits<float>::quiet_NaN());
     }
-    const double loss = training_step_.ComputeGradients(input, targets);
-    const StepControl control = state_.coordinator.Finish();  // arrived with the gradients
+    const TrainingStep::LossHook start_report = [this](const at::Tensor& loss_sum) { StartReport(loss_sum); };
+    const double loss = training_step_.ComputeGradients(input, targets, reports ? start_report : nullptr);
+    const StepControl control = state_.coordinator.Finish();  // arrived with the gradients (and the report)
     if (!control.notice.empty()) Event("control", control.notice);
     trace_.Record(position.step, control.lr, indices);
     training_step_.Update(control.lr, control.momentum);
@@ -501,8 +536,11 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
     ++steps_timed_;
     position.epoch_samples_done += config_.run.global_batch;
     timer_.EndStep();
-    if (position.step % config_.run.log_every == 0 || !plan_.HasBatchAt(position.epoch_samples_done)) {
-      if (absl::Status reported = ReportWindow(); !reported.ok()) return reported;
+    if (reports) {
+      const torch::Tensor windows = report_gather_.Collect(communicator_);
+      if (absl::Status reported = ReportWindow(windows, !training_step_.last_step_nonfinite()); !reported.ok()) {
+        return reported;
+      }
       if (summary_.ended_by_hook) return absl::OkStatus();
     }
     requested_ = control.flags;

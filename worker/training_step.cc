@@ -18,7 +18,8 @@ void Mark(StepTimer* timer, StepPart part) {
 
 }  // namespace
 
-double TrainingStep::ComputeGradients(const at::Tensor& images, const at::Tensor& targets) {
+double TrainingStep::ComputeGradients(const at::Tensor& images, const at::Tensor& targets,
+                                      const LossHook& before_last_backward) {
   model_.train();
   bucketer_.ZeroGrad();
   const BufferSnapshot buffers_before(model_.buffers());
@@ -37,8 +38,9 @@ double TrainingStep::ComputeGradients(const at::Tensor& images, const at::Tensor
     Mark(timer_, StepPart::kForward);
     // Each micro-batch's mean loss over their number: the accumulated gradient is the gradient of the batch's mean.
     const torch::Tensor share = micro_batches_ > 1 ? loss / static_cast<double>(micro_batches_) : loss;
-    (scaler != nullptr ? share * scaler->scale() : share).backward();
     loss_sum = part == 0 ? loss.detach() : loss_sum + loss.detach();
+    if (part + 1 == micro_batches_ && before_last_backward) before_last_backward(loss_sum);
+    (scaler != nullptr ? share * scaler->scale() : share).backward();
     if (part + 1 < micro_batches_) Mark(timer_, StepPart::kBackward);
   }
   Mark(timer_, StepPart::kBackward);

@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <optional>
 
 #include "ops/gradient_bucketer.h"
@@ -39,10 +40,17 @@ class TrainingStep {
     Update(lr, momentum);
     return loss;
   }
+  // Called once per step between the last micro-batch's forward pass and its backward (which starts the gradient
+  // buckets), with the sum of the step's micro-batch losses: a 0-dim float32 tensor on the device, which divided by
+  // the number of micro-batches is what ComputeGradients() returns. What the caller starts there travels with the
+  // gradients.
+  using LossHook = std::function<void(const at::Tensor& loss_sum)>;
+
   // Run() in two halves, for a caller that learns the LR only once the gradients are averaged (the trainer, whose
   // control word travels with the gradient buckets): forward, backward and averaging; then the optimizer, unless
   // the step was skipped or non-finite.
-  double ComputeGradients(const at::Tensor& images, const at::Tensor& targets);
+  double ComputeGradients(const at::Tensor& images, const at::Tensor& targets,
+                          const LossHook& before_last_backward = nullptr);
   void Update(double lr, std::optional<double> momentum);
 
   // The loss Run() trains with: cross-entropy unless `task` is regression.

@@ -1,6 +1,7 @@
 // The training path on a GPU (CUDA builds only; skips without a GPU): gradient buckets all-reduced over NCCL on
 // their own stream while backward runs, compression, autocast, channels-last, fp16 loss scaling, the control
-// word over NCCL and the evaluator on the device. Runs at world size 1 on a one-GPU host.
+// word and a report's gathered fields over NCCL, and the evaluator on the device. Runs at world size 1 on a
+// one-GPU host.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
@@ -9,6 +10,7 @@
 #include "coordinator/step_control.h"
 #include "ops/communicator.h"
 #include "ops/gradient_bucketer.h"
+#include "ops/started_gather.h"
 #include "tests/gpu/nccl_test.h"
 #include "worker/data/in_memory_source.h"
 #include "worker/device_placement.h"
@@ -125,6 +127,24 @@ TEST_F(GpuTrainingTest, ControlWordTravelsOverNccl) {
   const StepControl control = coordinator.Decide(3, kStepFlagCheckpoint);
   EXPECT_EQ(control.lr, 3.25);
   EXPECT_NE(control.flags & kStepFlagCheckpoint, 0u);
+}
+
+// A report's fields leave between forward and backward (a float32 loss on the device copied into a float64 row) and
+// come back with the gradient buckets, over NCCL.
+TEST_F(GpuTrainingTest, AStartedGatherTravelsOverNcclWithTheBuckets) {
+  const at::Tensor row = at::tensor({1.0 / 3, -2.5, 1e300}, at::kDouble).to(device_);
+  row.narrow(0, 1, 1).copy_(at::full({1}, 0.1F, at::TensorOptions(device_)));
+  StartedGather gather;
+  gather.Start(*comm_, row);
+  at::Tensor bucket = at::ones({4096}, at::TensorOptions(device_));
+  comm_->StartAllReduce(bucket, ReduceOp::kSum, at::kFloat);
+  const at::Tensor rows = gather.Collect(*comm_);
+  EXPECT_TRUE(rows.device().is_cpu());
+  ASSERT_EQ(rows.size(0), comm_->world_size());
+  EXPECT_EQ(rows[comm_->rank()][0].item<double>(), 1.0 / 3);
+  EXPECT_EQ(rows[comm_->rank()][1].item<double>(), static_cast<double>(0.1F));
+  EXPECT_EQ(rows[comm_->rank()][2].item<double>(), 1e300);
+  EXPECT_TRUE(at::equal(bucket.cpu(), at::full({4096}, static_cast<float>(comm_->world_size()))));
 }
 
 TEST_F(GpuTrainingTest, EvaluatorRunsOnTheDevice) {

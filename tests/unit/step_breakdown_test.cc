@@ -34,6 +34,32 @@ TEST(StepTimerTest, GivesEachPartTheTimeSinceTheLastMarkAndAveragesPerStep) {
   EXPECT_EQ(timer.TakeWindow().steps, 0);  // a new window
 }
 
+// A report is taken while its own step runs (its fields travel with that step's gradients): the window holds the
+// steps that ended, and the step in progress goes whole into the next one.
+TEST(StepTimerTest, AWindowTakenDuringAStepLeavesThatStepToTheNextWindow) {
+  StepTimer timer;
+  timer.BeginStep(/*sampled=*/false);
+  Sleep(10);
+  timer.Mark(StepPart::kForward);
+  timer.EndStep();
+  timer.BeginStep(/*sampled=*/false);
+  Sleep(30);
+  timer.Mark(StepPart::kForward);
+  const StepWindow first = timer.TakeWindow();  // mid-step
+  Sleep(20);
+  timer.Mark(StepPart::kBackward);
+  timer.Move(StepPart::kBackward, StepPart::kAllReduce, 0.005);
+  timer.EndStep();
+  EXPECT_EQ(first.steps, 1);
+  EXPECT_NEAR(Part(first, StepPart::kForward), 0.010, 0.006);
+  EXPECT_EQ(Part(first, StepPart::kBackward), 0.0);
+  const StepWindow second = timer.TakeWindow();
+  EXPECT_EQ(second.steps, 1);
+  EXPECT_NEAR(Part(second, StepPart::kForward), 0.030, 0.008);
+  EXPECT_NEAR(Part(second, StepPart::kBackward), 0.015, 0.008);
+  EXPECT_DOUBLE_EQ(Part(second, StepPart::kAllReduce), 0.005);
+}
+
 TEST(StepTimerTest, WithADeviceTimesOnlySampledStepsAndWaitsForTheDeviceAtEachMark) {
   int syncs = 0;
   StepTimer timer([&] { ++syncs; });
