@@ -24,15 +24,12 @@ delays=${4:-0 2 5 10}
 export STROBE_LINK_DELAY=$build/deploy/netns/strobe_link_delay
 work=$(mktemp -d)
 trap 'bash "$repo/deploy/netns/sim_cluster.sh" down >/dev/null 2>&1; rm -rf "$work"' EXIT
-printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' >"$work/hosts"
+source "$repo/bench/two_hosts.sh"
 results=$work/results.tsv
-common_mpirun=(--allow-run-as-root --hostfile "$work/hosts" -np 2 --map-by ppr:1:node --bind-to none
-               --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24
-               --mca plm_rsh_agent "$repo/deploy/netns/netns_agent.sh")
 
 strobe_run() {  # DELAY REPETITION [SIDE BUILD]: appends "delay repetition side img/s"
   local out side=${3:-strobe} binary=${4:-$build}/strobe
-  out=$(timeout -k 10 900 ip netns exec strobe-h1 mpirun "${common_mpirun[@]}" "$binary" train --model=resnet20 \
+  out=$(two_host_mpirun 900 "$binary" train --model=resnet20 \
         --threads=1 --epochs=1 --batch_size=128 --lr=0.1 --warmup_epochs=0.5 --seed=1 --train_samples="$samples" \
         --mixup_alpha=0.8 --cutmix_alpha=1.0 --label_smoothing=0.1 --log_every=100000 --eval_samples=1000 \
         --run_dir="$work/run-$1-$2-$side" ${STROBE_EXTRA:-} 2>&1) \
@@ -44,7 +41,7 @@ strobe_run() {  # DELAY REPETITION [SIDE BUILD]: appends "delay repetition side 
 ddp_run() {  # DELAY REPETITION
   local out
   # gloo binds to the interface named by GLOO_SOCKET_IFNAME, which differs per host: each rank looks its own up.
-  out=$(timeout -k 10 900 ip netns exec strobe-h1 mpirun "${common_mpirun[@]}" /bin/bash -c \
+  out=$(two_host_mpirun 900 /bin/bash -c \
         'export GLOO_SOCKET_IFNAME=$(ip -o -4 addr show to 10.77.0.0/24 | awk "{ print \$2 }"); exec "$@"' ddp \
         /usr/bin/python3 "$repo/bench/ddp_baseline.py" --ranks=2 --threads=1 --batch_size=128 --lr=0.1 \
         --warmup_epochs=0.5 --seed=1 --train_samples="$samples" --mix --master_addr=10.77.0.1 ${DDP_EXTRA:-} 2>&1) \

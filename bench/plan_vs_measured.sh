@@ -20,7 +20,7 @@ delays=${2:-0 2 5 10}
 export STROBE_LINK_DELAY=$build/deploy/netns/strobe_link_delay
 work=$(mktemp -d)
 trap 'bash "$repo/deploy/netns/sim_cluster.sh" down >/dev/null 2>&1; rm -rf "$work"' EXIT
-printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' >"$work/hosts"
+source "$repo/bench/two_hosts.sh"
 train_flags=(train --model=resnet20 --threads=1 --epochs=1 --lr=0.1 --warmup_epochs=0.5 --seed=1
              --train_samples=3840 --mixup_alpha=0.8 --cutmix_alpha=1.0 --label_smoothing=0.1 --log_every=10
              --eval_samples=500)
@@ -57,10 +57,8 @@ for delay in $delays; do
 
   bash "$repo/deploy/netns/sim_cluster.sh" up 2 "${link[@]}" >/dev/null
   rm -rf "$work/run"
-  timeout -k 10 600 ip netns exec strobe-h1 mpirun --allow-run-as-root --hostfile "$work/hosts" -np 2 \
-    --map-by ppr:1:node --bind-to none --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 \
-    --mca oob_tcp_if_include 10.77.0.0/24 --mca plm_rsh_agent "$repo/deploy/netns/netns_agent.sh" \
-    "$build/strobe" "${train_flags[@]}" --batch_size=128 --run_dir="$work/run" >"$work/run.out" 2>&1 \
+  two_host_mpirun 600 "$build/strobe" "${train_flags[@]}" --batch_size=128 --run_dir="$work/run" \
+    >"$work/run.out" 2>&1 \
     || { cat "$work/run.out" >&2; exit 1; }
   read -r measured_ms _ < <(last_window "$work/run")
 
