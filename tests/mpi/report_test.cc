@@ -79,8 +79,10 @@ class ReportTest : public ::testing::Test {
   void SetUp() override {
     ImageDataset images;
     torch::manual_seed(7);
-    images.images = at::randint(0, 256, {512, 1, 8, 8}, at::kLong).to(at::kByte);
-    images.labels = at::randint(0, 10, {512}, at::kLong);
+    // Enough for the longest run (8 steps of 32 per rank) to stay inside the first epoch at up to 8 ranks: an
+    // epoch's end has collectives of its own.
+    images.images = at::randint(0, 256, {2048, 1, 8, 8}, at::kLong).to(at::kByte);
+    images.labels = at::randint(0, 10, {2048}, at::kLong);
     images.num_classes = 10;
     const Normalization norm = ComputeNormalization(images);
     data.train = std::make_shared<InMemorySource>(images, norm);
