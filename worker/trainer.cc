@@ -140,9 +140,9 @@ StepTimer MakeStepTimer(const torch::Device& device) {
   return StepTimer([] { torch::cuda::synchronize(); });
 }
 
-// What each rank contributes to a report, gathered with the gradients of the report's last step: its loss over the
-// window (the steps before that one apart from that step's, which counts only if the step's averaged gradients turn
-// out finite), its data wait and mixing weights, and where its ended steps' time went.
+// What each rank contributes to a report, gathered with the gradients of the report's last step: its losses before
+// that step and the step's own apart (the window counts the step only if its averaged gradients are finite, which
+// is known after the all-reduce), its data wait and mixing weights, and where its ended steps' time went.
 enum WindowField : int {
   kFieldLossSum = 0,   // the window's losses before the report's step
   kFieldLossSteps,     // and their number
@@ -383,7 +383,7 @@ double TrainLoop::WindowMean(const torch::Tensor& fields, bool step_counted) con
   double sum = fields[kFieldLossSum].item<double>();
   double steps = fields[kFieldLossSteps].item<double>();
   if (step_counted) {  // as the step's loss entered the rank's own window
-    sum += fields[kFieldStepLossSum].item<double>() / static_cast<double>(config_.run.accum_steps);
+    sum += fields[kFieldStepLossSum].item<double>() / static_cast<double>(training_step_.micro_batches());
     steps += 1;
   }
   return sum / steps;
@@ -391,7 +391,10 @@ double TrainLoop::WindowMean(const torch::Tensor& fields, bool step_counted) con
 
 absl::Status TrainLoop::ReportWindow(const torch::Tensor& windows, bool step_counted) {
   LossWindow& window = state_.loss_window;
-  if (window.steps == 0) {  // every step since the last report was skipped, on every rank alike
+  const double seconds = SecondsSince(window_start_);
+  training_seconds_ += seconds;
+  window_start_ = Clock::now();  // the report's other numbers were taken for this window as it left (StartReport)
+  if (window.steps == 0) {  // every step since the last report was skipped, on every rank alike: nothing to print
     // A hook that watches the loss (lr-find's divergence test) sees the skipped steps as a non-finite loss.
     const double nan = std::numeric_limits<double>::quiet_NaN();
     if (hooks_.after_report && !hooks_.after_report(LossReport{state_.position.step, last_lr_, nan})) {
@@ -399,8 +402,6 @@ absl::Status TrainLoop::ReportWindow(const torch::Tensor& windows, bool step_cou
     }
     return absl::OkStatus();
   }
-  const double seconds = SecondsSince(window_start_);
-  training_seconds_ += seconds;
   // Summed in rank order on every rank: the same bits everywhere, so every rank decides alike on it.
   double global_loss = 0.0;
   for (int rank = 0; rank < communicator_.world_size(); ++rank) global_loss += WindowMean(windows[rank], step_counted);
@@ -420,7 +421,6 @@ absl::Status TrainLoop::ReportWindow(const torch::Tensor& windows, bool step_cou
                                 state_.coordinator.controller().state().plateau.scale));
   }
   window = LossWindow{};
-  window_start_ = Clock::now();
   return absl::OkStatus();
 }
 
@@ -512,8 +512,9 @@ absl::Status TrainLoop::TrainEpoch(const torch::Tensor& order) {
       input = input.clone();
       input.select(0, 0).fill_(std::numeric_limits<float>::quiet_NaN());
     }
-    const TrainingStep::LossHook start_report = [this](const at::Tensor& loss_sum) { StartReport(loss_sum); };
-    const double loss = training_step_.ComputeGradients(input, targets, reports ? start_report : nullptr);
+    TrainingStep::LossHook start_report;
+    if (reports) start_report = [this](const at::Tensor& loss_sum) { StartReport(loss_sum); };
+    const double loss = training_step_.ComputeGradients(input, targets, start_report);
     const StepControl control = state_.coordinator.Finish();  // arrived with the gradients (and the report)
     if (!control.notice.empty()) Event("control", control.notice);
     trace_.Record(position.step, control.lr, indices);

@@ -60,6 +60,7 @@ class TrainingStep {
   // after the last: one all-reduce per step, none during the earlier micro-batches. The batch size must be a
   // multiple of it.
   void UseAccumulation(int64_t micro_batches) { micro_batches_ = micro_batches; }
+  int64_t micro_batches() const { return micro_batches_; }
   // From now on Run() also measures gradient statistics (costs one more all-reduce of one number per step).
   void MeasureGradients() { measure_gradients_ = true; }
   // From now on Run() marks forward, backward, all-reduce and optimizer on `timer` (which must outlive this).

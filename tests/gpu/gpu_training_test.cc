@@ -132,7 +132,11 @@ TEST_F(GpuTrainingTest, ControlWordTravelsOverNccl) {
 // A report's fields leave between forward and backward (a float32 loss on the device copied into a float64 row) and
 // come back with the gradient buckets, over NCCL.
 TEST_F(GpuTrainingTest, AStartedGatherTravelsOverNcclWithTheBuckets) {
-  const at::Tensor row = at::tensor({1.0 / 3, -2.5, 1e300}, at::kDouble).to(device_);
+  // As TrainLoop::StartReport builds it: in pinned host memory, copied without waiting, then the loss on the device.
+  const at::Tensor host = at::zeros({3}, at::TensorOptions(at::kDouble).pinned_memory(true));
+  host[0] = 1.0 / 3;
+  host[2] = 1e300;
+  const at::Tensor row = host.to(device_, /*non_blocking=*/true);
   row.narrow(0, 1, 1).copy_(at::full({1}, 0.1F, at::TensorOptions(device_)));
   StartedGather gather;
   gather.Start(*comm_, row);

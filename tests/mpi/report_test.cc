@@ -60,8 +60,9 @@ TEST(StartedGatherTest, RowsArriveExactlyWithTheBucketsStartedAfterThem) {
   for (int r = 0; r < comm.world_size(); ++r) {
     const at::Tensor expected = at::tensor({-1.0 / 3 - r, 1e308, 5e-324 * (r + 1), r % 2 == 0 ? NAN : inf, -inf},
                                            at::kDouble);
-    EXPECT_TRUE(at::equal(rows[r].nan_to_num(0.0), expected.nan_to_num(0.0))) << "rank " << r << ": " << rows[r];
-    EXPECT_EQ(std::isnan(rows[r][3].item<double>()), r % 2 == 0);
+    EXPECT_TRUE(at::equal(rows[r].isnan(), expected.isnan())) << "rank " << r << ": " << rows[r];
+    const at::Tensor numbers = expected.isnan().logical_not();
+    EXPECT_TRUE(at::equal(rows[r].masked_select(numbers), expected.masked_select(numbers))) << "rank " << r;
   }
   for (const at::Tensor& bucket : buckets) {
     EXPECT_TRUE(at::equal(bucket, at::full_like(bucket, (comm.world_size() - 1) / 2.0F)));
@@ -132,7 +133,9 @@ TEST_F(ReportTest, AReportAfterEveryStepGathersNothingOfItsOwn) {
   const int before_long = all_gathers;
   const std::vector<double> long_run = Train(8);
   const int long_gathers = all_gathers - before_long;
-  // Six more steps and reports, no more all-gathers: each report came with its step's gradients.
+  // Six more steps and reports, no more all-gathers: each report came with its step's gradients. (The end of a run
+  // gathers: the count sees this binary's MPI calls.)
+  if (comm.world_size() > 1) EXPECT_GT(short_gathers, 0);
   EXPECT_EQ(long_gathers, short_gathers);
   ASSERT_EQ(long_run.size(), 8u);
   for (size_t i = 0; i < short_run.size(); ++i) EXPECT_EQ(short_run[i], long_run[i]) << "report " << i;
