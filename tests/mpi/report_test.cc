@@ -71,7 +71,11 @@ TEST(StartedGatherTest, RowsArriveExactlyWithTheBucketsStartedAfterThem) {
 
 class ConstantSchedule : public LrSchedule {
  public:
-  double LrAt(int64_t) const override { return 0.05; }
+  explicit ConstantSchedule(double lr) : lr_(lr) {}
+  double LrAt(int64_t) const override { return lr_; }
+
+ private:
+  double lr_;
 };
 
 // A short run of the real training loop on random 8x8 images, ended by its report hook after `reports` reports.
@@ -105,7 +109,7 @@ class ReportTest : public ::testing::Test {
     const absl::StatusOr<TrainShardPlan> plan =
         TrainShardPlan::Create(data.train->size(), config.run.global_batch, comm.world_size());
     EXPECT_TRUE(plan.ok()) << plan.status();
-    StepCoordinator coordinator(comm, LrController(std::make_unique<ConstantSchedule>(), std::nullopt),
+    StepCoordinator coordinator(comm, LrController(std::make_unique<ConstantSchedule>(lr), std::nullopt),
                                 CheckpointCadence{}, std::nullopt);
     std::vector<double> losses;
     TrainHooks hooks;
@@ -123,6 +127,7 @@ class ReportTest : public ::testing::Test {
   BackgroundCommunicator comm{std::make_unique<MpiCommunicator>()};
   TrainData data;
   TrainConfig config;
+  double lr = 0.05;
 };
 
 TEST_F(ReportTest, AReportAfterEveryStepGathersNothingOfItsOwn) {
@@ -135,7 +140,9 @@ TEST_F(ReportTest, AReportAfterEveryStepGathersNothingOfItsOwn) {
   const int long_gathers = all_gathers - before_long;
   // Six more steps and reports, no more all-gathers: each report came with its step's gradients. (The end of a run
   // gathers: the count sees this binary's MPI calls.)
-  if (comm.world_size() > 1) EXPECT_GT(short_gathers, 0);
+  if (comm.world_size() > 1) {
+    EXPECT_GT(short_gathers, 0);
+  }
   EXPECT_EQ(long_gathers, short_gathers);
   ASSERT_EQ(long_run.size(), 8u);
   for (size_t i = 0; i < short_run.size(); ++i) EXPECT_EQ(short_run[i], long_run[i]) << "report " << i;
@@ -163,14 +170,24 @@ TEST_F(ReportTest, AWindowsLossIsTheMeanOfItsStepsAndLeavesOutANonFiniteStep) {
 }
 
 TEST_F(ReportTest, AnAccumulatedStepsLossIsTheMeanOfItsMicroBatches) {
+  // At LR 0 the weights never change, so a micro-batch's loss depends on its 16 images alone (BatchNorm normalises
+  // with each micro-batch's own statistics). Rank r's two micro-batches of a 32-image step are the global batch's
+  // 16-image blocks 2r and 2r+1; without accumulation at 16 per rank, the first two steps hold the same blocks,
+  // 0 to W-1 and W to 2W-1. So the accumulated step's report is the mean of those two reports.
+  lr = 0;
   config.run.log_every = 1;
-  const std::vector<double> whole = Train(1);
+  config.run.global_batch = 16 * comm.world_size();
+  const std::vector<double> blocks = Train(2);
+  config.run.global_batch = 32 * comm.world_size();
   config.run.accum_steps = 2;
-  const std::vector<double> halves = Train(1);
-  ASSERT_EQ(whole.size(), 1u);
-  ASSERT_EQ(halves.size(), 1u);
-  // The same weights and images; only BatchNorm's statistics per half differ.
-  EXPECT_NEAR(halves[0] / whole[0], 1.0, 0.05);
+  const std::vector<double> accumulated = Train(1);
+  ASSERT_EQ(blocks.size(), 2u);
+  ASSERT_EQ(accumulated.size(), 1u);
+  const double mean = (blocks[0] + blocks[1]) / 2;
+  // Float32 sums on one side, a double mean on the other: equal to a few float32 roundings.
+  EXPECT_NEAR(accumulated[0], mean, 1e-6 * mean);
+  // Far enough apart that the check tells the mean from the loss of either micro-batch alone.
+  EXPECT_GT(std::abs(blocks[0] - blocks[1]), 1e-4 * mean);
 }
 
 }  // namespace
