@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "app/resume_point.h"
 #include "app/run_setup.h"
+#include "app/setup_watchdog.h"
 #include "app/shared_initial_weights.h"
 #include "app/shared_model.h"
 #include "app/stop_signals.h"
@@ -71,13 +72,19 @@ int RunTrainCommand(const DistributedContext& context) {
     return Fail(context, valid, kExitBadFlags);
   }
   SetCpuThreads(config, context);
+  // Every collective from here on is marked on the beacon, which the set-up's and then the stall watchdog read.
+  ProgressBeacon progress;
+  SetupWatchdog setup_watchdog(progress, context, config.run.stall_timeout_s);
   absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device.device, context);
   if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
   // As in bench/gpu_train_bench, whose step is the one measured against PyTorch eager.
   if (device->is_cuda()) at::globalContext().setBenchmarkCuDNN(config.device.cudnn_benchmark);
-  absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, *device, config.device.amp);
+  absl::StatusOr<std::unique_ptr<Communicator>> communicator = [&] {
+    const PhaseScope connecting(&progress, RunPhase::kCollective);  // collectives of their own (NCCL's set-up)
+    return ConnectRanks(context, *device, config.device.amp);
+  }();
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
-  Communicator& comm = **communicator;
+  WatchedCommunicator comm(**communicator, progress);
 
   absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);
   if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {
@@ -157,10 +164,7 @@ int RunTrainCommand(const DistributedContext& context) {
       reporter->Event("resume", 0, "--resume=auto: no valid checkpoint yet, starting from scratch");
     }
   }
-  // From here on every collective is marked on the beacon, which the stall watchdog reads.
-  ProgressBeacon progress;
-  WatchedCommunicator watched(comm, progress);
-  StepCoordinator coordinator(watched, *std::move(lr_controller),
+  StepCoordinator coordinator(comm, *std::move(lr_controller),
                               CheckpointCadence{config.checkpoint.every_steps, config.checkpoint.every_minutes},
                               ControlFileWatcher(run_dir), *device);
   TrainHooks hooks;
@@ -168,10 +172,11 @@ int RunTrainCommand(const DistributedContext& context) {
   hooks.local_requests = PendingStopRequest;
   hooks.progress = &progress;
   hooks.rank_hosts = GatherRankHosts(comm, context.host);
+  setup_watchdog.Disarm();
   StallWatchdog watchdog(progress, run_dir, context, config.run.stall_timeout_s,
                          [] { return PendingStopRequest() != 0; });
   absl::StatusOr<TrainSummary> summary =
-      RunTraining(config, *data, *plan, **model, coordinator, watched, reporter.get(), hooks);
+      RunTraining(config, *data, *plan, **model, coordinator, comm, reporter.get(), hooks);
   if (!summary.ok()) {
     if (reporter != nullptr) reporter->Record("error", progress.Read().step, std::string(summary.status().message()));
     return Fail(context, summary.status(), kExitFailure);

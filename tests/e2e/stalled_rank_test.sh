@@ -4,7 +4,7 @@
 # within the timeout + 10 s the job exits with code 75 and one error line from rank 0 naming rank 1, its host, pid,
 # step and phase; metrics.jsonl records it; no process of the job survives; and --resume=auto continues from the
 # last checkpoint. With --sync_bn (collectives inside forward) a rank held up before its forward ends the job the
-# same way.
+# same way, and so does a rank stuck or stopped in its set-up, before training starts.
 # Usage: stall_test.sh STROBE_BINARY MPIEXEC
 set -euo pipefail
 strobe=$1
@@ -84,4 +84,50 @@ grep -Eq "$pattern" <<<"$output" ||
   { echo "$output"; fail "--sync_bn: the stall line does not name rank 1 held up while rank 0 is in an all-reduce"; }
 expect_no_survivors "$work/sync_bn"
 echo "ok: --sync_bn: a rank held up before its forward ends the job with exit 75 and a line naming it"
-echo "PASS: a stopped rank ended the job in $seconds s with exit 75 and a line naming it; --resume=auto continues"
+
+# Before training starts (the stall watchdog is not running yet) a rank stuck in its set-up ends the job the same
+# way. The model file is a FIFO, so every rank blocks opening it, as on a file system that hangs: each names itself.
+mkfifo "$work/hung.pt"
+setup=(train --train_samples=512 --batch_size=64 --epochs=1 --model="$work/hung.pt")
+status=0
+began=$(date +%s)
+output=$(timeout 120 "$mpiexec" -np 2 "$strobe" "${setup[@]}" --stall_timeout_s=5 --run_dir="$work/setup" 2>&1) ||
+  status=$?
+[[ $status -eq 75 ]] || { echo "$output"; fail "a rank stuck in set-up: exit $status, expected 75"; }
+[[ $(( $(date +%s) - began )) -le 20 ]] || { echo "$output"; fail "a rank stuck in set-up was reported after 20 s"; }
+pattern="strobe: error: stalled in set-up: rank [01] on $(hostname) \(pid [0-9]+\) has been working on its own for "
+pattern+="[0-9]+ s \(--stall_timeout_s=5\) before training started"
+grep -Eq "$pattern" <<<"$output" || { echo "$output"; fail "a rank stuck in set-up did not name itself"; }
+expect_no_survivors "$work/setup"
+echo "ok: a rank stuck in set-up names itself and ends the job with exit 75"
+
+# A rank stopped there cannot speak: rank 0 says what it waits in. Rank 1 is stopped while both wait for the FIFO;
+# a writer that closes at once lets rank 0 read an empty model, whose error the ranks agree on in a collective.
+"$mpiexec" -np 2 "$strobe" "${setup[@]}" --stall_timeout_s=10 --run_dir="$work/setup2" >"$work/setup2.out" 2>&1 &
+launcher=$!
+opening() { [[ $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null) == 257 ]]; }  # openat
+for ((try = 0; try < 300; ++try)); do
+  rank0=$(rank_pid "$work/setup2" 0)
+  rank1=$(rank_pid "$work/setup2" 1)
+  [[ -n $rank0 && -n $rank1 ]] && opening "$rank0" && opening "$rank1" && break
+  sleep 0.1
+done
+opening "$rank1" || fail "rank 1 never waited to open the model"
+kill -STOP "$rank1"
+: >"$work/hung.pt"
+status=0
+timeout 60 tail --pid=$launcher -f /dev/null || fail "the job with a rank stopped in set-up still runs after 60 s"
+wait $launcher || status=$?
+launcher=
+output=$(cat "$work/setup2.out")
+[[ $status -eq 75 ]] || { echo "$output"; fail "a rank stopped in set-up: exit $status, expected 75"; }
+pattern="strobe: error: stalled in set-up: rank 0 on $(hostname) has been in a collective for [0-9]+ s "
+pattern+="\(--stall_timeout_s=10\) before training started"
+grep -Eq "$pattern" <<<"$output" || { echo "$output"; fail "rank 0 did not say it waits in set-up"; }
+# The launcher wakes the stopped rank (SIGCONT) as it ends the job, so that rank may name itself too; nothing else.
+[[ $(grep '^strobe: error: stalled' <<<"$output" | grep -vc 'rank 0 on\|rank 1 on .* working on its own') -eq 0 ]] ||
+  { echo "$output"; fail "a stall line from another rank or about another phase"; }
+expect_no_survivors "$work/setup2"
+echo "ok: with a rank stopped in set-up, rank 0 says what it waits in and the job ends with exit 75"
+echo "PASS: a stopped rank ended the job in $seconds s with exit 75 and a line naming it; --resume=auto continues;"
+echo "      in set-up, a stuck rank names itself and a stopped one is reported by rank 0"
