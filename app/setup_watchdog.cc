@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
+#include "app/run_setup.h"
 #include "worker/stall_watchdog.h"
 
 namespace strobe {
@@ -23,13 +24,13 @@ std::string DescribeSetupStall(const ProgressBeacon::Reading& reading, const Dis
   if (!IsCollective(reading.phase)) {
     return absl::StrFormat(
         "strobe: error: stalled in set-up: rank %d on %s (pid %d) has been working on its own for %.0f s "
-        "(--stall_timeout_s=%g) before training started: reading the data, the model or a checkpoint from a file "
+        "(--setup_timeout_s=%g) before training started: reading the data, the model or a checkpoint from a file "
         "system that hangs?",
         context.rank, context.host, pid, reading.seconds_in_phase, timeout_s);
   }
   if (context.rank > 1) return "";
   return absl::StrFormat(
-      "strobe: error: stalled in set-up: rank %d on %s has been in a collective for %.0f s (--stall_timeout_s=%g) "
+      "strobe: error: stalled in set-up: rank %d on %s has been in a collective for %.0f s (--setup_timeout_s=%g) "
       "before training started; the ranks it waits for have not said why (stopped, or the host is down?)",
       context.rank, context.host, reading.seconds_in_phase, timeout_s);
 }
@@ -56,19 +57,24 @@ void SetupWatchdog::Watch() {
   while (!WaitForDisarm(period)) {
     ProgressBeacon::Reading reading = beacon_.Read();
     if (reading.seconds_in_phase <= timeout_s_) continue;
-    if (IsCollective(reading.phase)) {
+    const bool waiting = IsCollective(reading.phase);
+    if (waiting) {
+      // Ranks 0 and 1 speak for the waiting ranks; the others leave the job's end to them and the launcher, since
+      // exiting first, silently, would end the job before rank 0 has said why (each rank's wait began at its own
+      // time).
+      if (context_.rank > 1) continue;
       // The rank this one waits for names itself first, and the launcher then ends the job; rank 1 gives rank 0
       // the time to speak too.
-      if (WaitForDisarm(kGraceSeconds * (context_.rank == 0 ? 1 : 2))) return;
+      if (WaitForDisarm(kGraceSeconds * (context_.rank + 1))) return;
       reading = beacon_.Read();
       if (reading.seconds_in_phase <= timeout_s_) continue;  // the collective ended meanwhile
     }
     const std::string message = DescribeSetupStall(reading, context_, static_cast<int>(::getpid()), timeout_s_);
-    if (!message.empty()) {
-      std::fprintf(stderr, "%s\n", message.c_str());
-      std::fflush(stderr);
-    }
-    std::_Exit(kExitStalled);
+    std::fprintf(stderr, "%s\n", message.c_str());
+    std::fflush(stderr);
+    // A rank too slow on its own would be as slow again after a requeue (a first listing of a large folder, say);
+    // one that cannot speak is stopped or gone, and a requeued job may run elsewhere.
+    std::_Exit(waiting ? kExitStalled : kExitFailure);
   }
 }
 

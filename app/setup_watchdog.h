@@ -23,9 +23,10 @@ std::string DescribeSetupStall(const ProgressBeacon::Reading& reading, const Dis
 // start-up watchdog (ops/startup_watchdog.h) is disarmed once MPI has started and the stall watchdog
 // (worker/stall_watchdog.h) only watches training, so without this a rank stuck here (a hung file system, a stopped
 // process) leaves the others waiting in their next collective with nothing said. A thread reads `beacon`, on which
-// the set-up's communicator marks its collectives, a few times per timeout; once a phase has lasted longer than
-// `timeout_s` (--stall_timeout_s; <= 0, or a job of one rank: never) it prints DescribeSetupStall's line and exits with kExitStalled,
-// which makes the launcher end the job.
+// the set-up's communicator marks its collectives, once a second; once a phase has lasted longer than `timeout_s`
+// (--setup_timeout_s; <= 0, or a job of one rank: never) a rank working on its own prints DescribeSetupStall's line
+// and exits with 1; rank 0 (then rank 1) waiting in a collective prints its line after a grace and exits with
+// kExitStalled. Either makes the launcher end the job; the other ranks wait for that.
 class SetupWatchdog {
  public:
   SetupWatchdog(const ProgressBeacon& beacon, const DistributedContext& context, double timeout_s);

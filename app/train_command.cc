@@ -74,7 +74,7 @@ int RunTrainCommand(const DistributedContext& context) {
   SetCpuThreads(config, context);
   // Every collective from here on is marked on the beacon, which the set-up's and then the stall watchdog read.
   ProgressBeacon progress;
-  SetupWatchdog setup_watchdog(progress, context, config.run.stall_timeout_s);
+  SetupWatchdog setup_watchdog(progress, context, config.run.setup_timeout_s);
   absl::StatusOr<c10::Device> device = ResolveTrainingDevice(config.device.device, context);
   if (!device.ok()) return Fail(context, device.status(), kExitBadFlags);
   // As in bench/gpu_train_bench, whose step is the one measured against PyTorch eager.

@@ -229,6 +229,11 @@ ABSL_FLAG(double, stall_timeout_s, strobe::RunOptions().stall_timeout_s,
           "When a rank spends longer than this in one phase (data, forward/backward, a collective, a checkpoint), "
           "end the job with exit code 75 and one line naming the ranks that have not reached the step, their hosts "
           "and phases (also in metrics.jsonl); continue with --resume=auto. 0: wait forever.");
+ABSL_FLAG(double, setup_timeout_s, strobe::RunOptions().setup_timeout_s,
+          "Before training starts (loading the data and the model, the run directory, choosing a checkpoint): when "
+          "a rank spends longer than this in one step of it, end the job with one line naming the rank that holds "
+          "the others up (exit 1), or, if it cannot speak (stopped), the collective rank 0 waits in (exit 75). "
+          "0: wait forever.");
 ABSL_FLAG(int64_t, inject_delay_rank, strobe::RunOptions().inject_delay_rank,
           "For tests and drills of the straggler report: this rank (-1: none) sleeps --inject_delay_ms in each step's "
           "forward pass, as a slower GPU or a busier host would; the progress line then names it.");

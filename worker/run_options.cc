@@ -18,6 +18,7 @@ absl::Status RunOptions::Validate() const {
                      CheckPositive("log_every", log_every),
                      CheckNonNegative("max_skipped_steps", max_skipped_steps),
                      CheckNonNegative("stall_timeout_s", stall_timeout_s),
+                     CheckNonNegative("setup_timeout_s", setup_timeout_s),
                      CheckNonNegative("inject_delay_ms", inject_delay_ms)});
 }
 

@@ -28,6 +28,9 @@ struct RunOptions {
   // A rank whose current phase (data, forward/backward, a collective, a checkpoint) lasts longer ends the job with
   // a report of the ranks behind (worker/stall_watchdog.h); 0: never.
   double stall_timeout_s = 300;
+  // The same before training, for each phase of `strobe train`'s set-up (app/setup_watchdog.h): longer, since a first
+  // listing of a large image folder may legitimately take minutes; 0: never.
+  double setup_timeout_s = 1800;
   // For tests and drills of the straggler report: rank inject_delay_rank (-1: none) sleeps inject_delay_ms in each
   // step's forward pass, as a slower GPU or a busier host would.
   int64_t inject_delay_rank = -1;
@@ -53,6 +56,7 @@ struct RunOptions {
     visit("nonfinite", self.nonfinite);
     visit("max_skipped_steps", self.max_skipped_steps);
     visit("stall_timeout_s", self.stall_timeout_s);
+    visit("setup_timeout_s", self.setup_timeout_s);
     visit("inject_delay_rank", self.inject_delay_rank);
     visit("inject_delay_ms", self.inject_delay_ms);
     visit("inject_nan_step", self.inject_nan_step);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 namespace strobe {
@@ -20,7 +21,7 @@ TEST(SetupWatchdogTest, ARankWorkingOnItsOwnNamesItselfWhateverItsNumber) {
   const ProgressBeacon::Reading stuck{0, RunPhase::kStarting, 312.4};
   EXPECT_EQ(DescribeSetupStall(stuck, Rank(17), 4242, 300),
             "strobe: error: stalled in set-up: rank 17 on node2 (pid 4242) has been working on its own for 312 s "
-            "(--stall_timeout_s=300) before training started: reading the data, the model or a checkpoint from a "
+            "(--setup_timeout_s=300) before training started: reading the data, the model or a checkpoint from a "
             "file system that hangs?");
 }
 
@@ -28,7 +29,7 @@ TEST(SetupWatchdogTest, OfTheRanksWaitingInACollectiveOnlyRanksZeroAndOneSpeak) 
   const ProgressBeacon::Reading waiting{0, RunPhase::kCollective, 305};
   EXPECT_EQ(DescribeSetupStall(waiting, Rank(0), 1, 300),
             "strobe: error: stalled in set-up: rank 0 on node0 has been in a collective for 305 s "
-            "(--stall_timeout_s=300) before training started; the ranks it waits for have not said why (stopped, or "
+            "(--setup_timeout_s=300) before training started; the ranks it waits for have not said why (stopped, or "
             "the host is down?)");
   EXPECT_NE(DescribeSetupStall(waiting, Rank(1), 1, 300).find("rank 1 on node0 has been in a collective"),
             std::string::npos);
@@ -37,6 +38,16 @@ TEST(SetupWatchdogTest, OfTheRanksWaitingInACollectiveOnlyRanksZeroAndOneSpeak) 
     EXPECT_EQ(DescribeSetupStall(waiting, Rank(rank), 1, 300), "") << "rank " << rank;
     EXPECT_EQ(DescribeSetupStall(all_reduce, Rank(rank), 1, 300), "") << "rank " << rank;
   }
+}
+
+TEST(SetupWatchdogTest, DisarmingEndsItsThreadAtOnce) {
+  ProgressBeacon beacon;
+  DistributedContext pair = Rank(0);
+  pair.world_size = 2;
+  SetupWatchdog watchdog(beacon, pair, /*timeout_s=*/3600);
+  const auto started = std::chrono::steady_clock::now();
+  watchdog.Disarm();  // wakes the thread in its once-a-second wait and joins it
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), 0.5);
 }
 
 }  // namespace
