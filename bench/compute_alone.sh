@@ -6,6 +6,7 @@
 # (docs/watching.md). PyTorch: forward with the cross-entropy loss, zero_grad + backward, SGD step (momentum 0.9,
 # Nesterov, weight decay), timed with perf_counter, the first two steps left out.
 # Usage: bench/compute_alone.sh [BUILD_DIR] [PER_RANK_BATCH] [STEPS] [REPEATS]   (defaults: build 256 12 2)
+# OTHER_BUILD: another build directory (an earlier version, say) whose strobe runs in every repetition too.
 set -euo pipefail
 build=${1:-build}
 batch=${2:-256}
@@ -15,6 +16,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (( steps >= 4 && steps % 2 == 0 )) || { echo "compute_alone.sh: STEPS must be even and at least 4" >&2; exit 1; }
+
+# One Strobe run of BUILD's binary, labelled LABEL.
+strobe_alone() {
+  rm -rf "$work/run"
+  taskset -c 1 "$1/strobe" train --model=resnet20 --epochs=1 --threads=1 --batch_size="$batch" \
+    --train_samples=$((batch * steps)) --log_every=$((steps / 2)) --eval_samples=100 --run_dir="$work/run" \
+    >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
+  grep '"kind":"train"' "$work/run/metrics.jsonl" | tail -1 | /usr/bin/python3 -c '
+import json, sys
+line = json.load(sys.stdin)
+f, b, o, step = (line[k + "_ms_median"] for k in ("forward", "backward", "optimizer", "step"))
+print(f"{sys.argv[2]} {sys.argv[1]} per step: forward {f:.1f} + backward {b:.1f} + update {o:.1f} = {f + b + o:.1f}"
+      f" ms (whole step {step:.1f} ms)")' "$batch" "$2"
+}
 
 for r in $(seq "$repeats"); do
   taskset -c 1 /usr/bin/python3 - "$here" "$batch" "$steps" <<'PY'
@@ -46,14 +61,6 @@ n = (steps - 2) / 1000
 print(f"PyTorch {batch} per step: forward {forward / n:.1f} + backward {backward / n:.1f} + update {update / n:.1f}"
       f" = {(forward + backward + update) / n:.1f} ms")
 PY
-  rm -rf "$work/run"
-  taskset -c 1 "$build/strobe" train --model=resnet20 --epochs=1 --threads=1 --batch_size="$batch" \
-    --train_samples=$((batch * steps)) --log_every=$((steps / 2)) --eval_samples=100 --run_dir="$work/run" \
-    >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
-  grep '"kind":"train"' "$work/run/metrics.jsonl" | tail -1 | /usr/bin/python3 -c '
-import json, sys
-line = json.load(sys.stdin)
-f, b, o, step = (line[k + "_ms_median"] for k in ("forward", "backward", "optimizer", "step"))
-print(f"Strobe  {sys.argv[1]} per step: forward {f:.1f} + backward {b:.1f} + update {o:.1f} = {f + b + o:.1f} ms"
-      f" (whole step {step:.1f} ms)")' "$batch"
+  strobe_alone "$build" Strobe
+  if [[ -n ${OTHER_BUILD:-} ]]; then strobe_alone "$OTHER_BUILD" "$OTHER_BUILD"; fi
 done

@@ -39,7 +39,9 @@ std::shared_ptr<Classifier> ScriptedConvNet() {
 Step TrainOnce(Communicator& comm, const ModelMaker& make_model, bool split, bool sync) {
   torch::manual_seed(5);
   std::shared_ptr<Classifier> model = make_model();
-  if (sync) EXPECT_TRUE(SynchroniseBatchNorm(*model, comm, "the model").ok());
+  if (sync) {
+    EXPECT_TRUE(SynchroniseBatchNorm(*model, comm, "the model").ok());
+  }
   model->train();
   torch::manual_seed(77);  // the same global batch on every rank
   const int64_t global = kPerRank * comm.world_size();

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstring>
+#include <string>
+#include <vector>
+
 namespace strobe {
 namespace {
 
@@ -40,6 +44,47 @@ TEST(ModelZooTest, SameSeedGivesSameWeights) {
   auto b = *MakeModel("resnet20", 1, 10);
   for (size_t i = 0; i < a->parameters().size(); ++i) {
     EXPECT_TRUE(torch::equal(a->parameters()[i], b->parameters()[i]));
+  }
+}
+
+// The built-in ResNets' forward as their layers compose without fusion: each Sequential's own forward, and
+// relu(body + shortcut) at every block's end.
+torch::Tensor UnfusedResNetForward(torch::nn::Module& model, const torch::Tensor& images) {
+  auto child = [](torch::nn::Module& parent, const std::string& name) { return parent.named_children()[name]; };
+  torch::Tensor x = child(model, "stem")->as<torch::nn::Sequential>()->forward(images);
+  for (const auto& block : child(model, "stages")->children()) {
+    const auto children = block->named_children();
+    const torch::Tensor identity =
+        children.contains("shortcut") ? children["shortcut"]->as<torch::nn::Sequential>()->forward(x) : x;
+    x = torch::relu(children["body"]->as<torch::nn::Sequential>()->forward(x) + identity);
+  }
+  return child(model, "fc")->as<torch::nn::Linear>()->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+}
+
+// The fused BatchNorm + ReLU (worker/models/batch_norm_relu.h) changes nothing: one training step of every built-in
+// model, from the same weights and batch, gives bitwise the same logits, gradients and running statistics as the
+// layers run one by one.
+TEST(ModelZooTest, TrainingStepIsBitwiseTheUnfusedLayers) {
+  for (const char* name : {"resnet20", "resnet18", "resnet50"}) {
+    std::vector<torch::Tensor> results[2];
+    for (const bool fused : {true, false}) {
+      torch::manual_seed(5);
+      auto model = *MakeModel(name, 3, 10);
+      model->train();
+      torch::manual_seed(6);
+      const torch::Tensor images = torch::randn({4, 3, 40, 40});
+      const torch::Tensor logits = fused ? model->forward(images) : UnfusedResNetForward(*model, images);
+      torch::cross_entropy_loss(logits, torch::arange(4) % 10).backward();
+      results[fused].push_back(logits.detach());
+      for (const auto& p : model->parameters()) results[fused].push_back(p.grad());
+      for (const auto& b : model->buffers()) results[fused].push_back(b);
+    }
+    ASSERT_EQ(results[0].size(), results[1].size());
+    for (size_t i = 0; i < results[0].size(); ++i) {
+      EXPECT_TRUE(results[0][i].sizes() == results[1][i].sizes() &&
+                  std::memcmp(results[0][i].data_ptr(), results[1][i].data_ptr(), results[0][i].nbytes()) == 0)
+          << name << ": result " << i << " (0: logits, then gradients, then buffers)";
+    }
   }
 }
 

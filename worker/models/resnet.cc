@@ -2,12 +2,34 @@
 
 #include <torch/torch.h>
 
+#include <cstddef>
+
 #include "worker/models/sync_batch_norm.h"
 
 namespace strobe {
 namespace {
 
 namespace nn = torch::nn;
+
+// `layers`' forward, with each BatchNorm followed by a ReLU run as one fused operation, and a last BatchNorm
+// followed by relu(. + residual) when `residual` is defined (a residual block's end): the same result, bitwise.
+torch::Tensor ForwardFusingBatchNormReLU(nn::SequentialImpl& layers, torch::Tensor x,
+                                         const torch::Tensor& residual = {}) {
+  const size_t count = layers.size();
+  for (size_t i = 0; i < count; ++i) {
+    auto* batch_norm = layers.ptr(i)->as<SyncBatchNorm2dImpl>();
+    const bool relu_next = i + 1 < count && layers.ptr(i + 1)->as<nn::ReLUImpl>() != nullptr;
+    if (batch_norm != nullptr && relu_next) {
+      x = batch_norm->ForwardThenReLU(x);
+      ++i;
+    } else if (batch_norm != nullptr && i + 1 == count && residual.defined()) {
+      return batch_norm->ForwardThenReLU(x, residual);
+    } else {
+      x = (layers.begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
+    }
+  }
+  return residual.defined() ? torch::relu(x + residual) : x;
+}
 
 nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
@@ -35,7 +57,7 @@ class ResidualBlock : public nn::Module {
 
   torch::Tensor forward(torch::Tensor x) {
     torch::Tensor identity = shortcut_.is_empty() ? x : shortcut_->forward(x);
-    return torch::relu(body_->forward(x) + identity);
+    return ForwardFusingBatchNormReLU(*body_, x, identity);
   }
 
  private:
@@ -75,7 +97,7 @@ class ResNet : public Classifier {
   }
 
   torch::Tensor forward(torch::Tensor images) override {
-    torch::Tensor x = stages_->forward(stem_->forward(images));
+    torch::Tensor x = stages_->forward(ForwardFusingBatchNormReLU(*stem_, images));
     return fc_->forward(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
   }
 

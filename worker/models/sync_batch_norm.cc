@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "worker/models/batch_norm_relu.h"
 #include "worker/models/torchscript_model.h"
 
 namespace strobe {
@@ -175,6 +176,15 @@ torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& input) {
   // torch::nn::BatchNorm2d's call, argument for argument.
   return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), kMomentum, kEps,
                            at::globalContext().userEnabledCuDNN());
+}
+
+torch::Tensor SyncBatchNorm2dImpl::ForwardThenReLU(const torch::Tensor& input, const torch::Tensor& residual) {
+  if (is_training() && communicator_ == nullptr && CanFuseBatchNormReLU(input, residual)) {
+    num_batches_tracked += 1;
+    return FusedBatchNormReLU(input, weight, bias, running_mean, running_var, residual, kMomentum, kEps);
+  }
+  torch::Tensor output = forward(input);
+  return residual.defined() ? torch::relu(output + residual) : torch::relu_(output);
 }
 
 torch::Tensor SyncBatchNorm2dImpl::SynchronisedForward(const torch::Tensor& input) {

@@ -26,6 +26,9 @@ class SyncBatchNorm2dImpl : public torch::nn::Module {
   explicit SyncBatchNorm2dImpl(int64_t features);
 
   torch::Tensor forward(const torch::Tensor& input);
+  // relu(forward(input) + residual), residual optional: in training on the CPU in one fused pass
+  // (worker/models/batch_norm_relu.h), bitwise the same as the separate operations, which run wherever it cannot.
+  torch::Tensor ForwardThenReLU(const torch::Tensor& input, const torch::Tensor& residual = {});
   void SynchroniseOver(Communicator* communicator) { communicator_ = communicator; }
 
   torch::Tensor weight;
