@@ -27,7 +27,9 @@
 #include "worker/epoch_order.h"
 #include "worker/file_system.h"
 #include "worker/imagenet/image_size_schedule.h"
+#include "worker/models/fuse_batch_norm_relu.h"
 #include "worker/models/sync_batch_norm.h"
+#include "worker/models/torchscript_model.h"
 #include "worker/optimizer.h"
 #include "worker/step_breakdown.h"
 #include "worker/training_state.h"
@@ -702,6 +704,12 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
       reporter->Event("sync_bn", 0,
                       absl::StrFormat("--sync_bn: %d BatchNorm layers normalise with the batch statistics of all %d "
                                       "ranks", *layers, communicator.world_size()));
+    }
+  } else if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(&model)) {
+    const int64_t fused = FuseBatchNormReLU(*scripted);
+    if (fused > 0 && reporter != nullptr) {
+      reporter->Event("model", 0, absl::StrFormat("%d BatchNorm + ReLU pairs of %s's forward run fused", fused,
+                                                  config.model.name));
     }
   }
   std::unique_ptr<Optimizer> optimizer = MakeOptimizer(model, config.optimizer);

@@ -2,7 +2,7 @@
 # Models users bring as TorchScript files (deploy/models/script_model.py; needs /usr/bin/python3 with Debian's torch
 # and torchvision, skipped with exit 77 without them):
 #  1. scripted torchvision resnet18 and mobilenet_v3_small train on a JPEG image folder at 2 ranks: the loss falls
-#     and the weights end identical on both ranks;
+#     and the weights end identical on both ranks; 14 of resnet18's BatchNorm + ReLU pairs run fused;
 #  2. a run killed mid-way resumes (--resume=auto, the model file now at another path) to a final checkpoint
 #     bitwise equal to the straight run's; the straight run's earliest kept checkpoint resumes on 1 rank; a traced
 #     model trains too;
@@ -42,6 +42,9 @@ for model in resnet18 mobilenet_v3_small; do
   grep -q "^strobe: model $work/$model.pt: TorchScript, .* CRC-32 [0-9a-f]* on every rank" <<<"$out" ||
     { echo "$out"; fail "$model: no TorchScript model line"; }
   grep -q "^strobe: weights identical on all 2 ranks" <<<"$out" || { echo "$out"; fail "$model: weights differ"; }
+  # The stem's and every block's BatchNorm + ReLU but the last of the 3 downsampling blocks (docs/models.md).
+  [[ $model != resnet18 ]] || grep -q "^strobe: 14 BatchNorm + ReLU pairs of $work/$model.pt's forward run fused" \
+    <<<"$out" || { echo "$out"; fail "$model: not 14 BatchNorm + ReLU pairs fused"; }
   first=$(losses "$work/folder-$model" | head -1)
   last=$(losses "$work/folder-$model" | tail -1)
   awk -v f="$first" -v l="$last" 'BEGIN { exit !(l < 0.8 * f) }' ||

@@ -1,6 +1,5 @@
 #include "worker/models/sync_batch_norm.h"
 
-#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/library.h>
 #include <torch/torch.h>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "worker/models/batch_norm_calls.h"
 #include "worker/models/batch_norm_relu.h"
 #include "worker/models/torchscript_model.h"
 
@@ -88,31 +88,9 @@ TORCH_LIBRARY(strobe, library) {
       c10::AliasAnalysisKind::CONSERVATIVE));
 }
 
-// A batch_norm call that normalises with batch statistics in training: not one whose `training` argument is a
-// constant false (a model traced in eval mode).
-bool NormalisesWithBatchStatistics(const torch::jit::Node* node) {
-  if (node->kind() != c10::aten::batch_norm) return false;
-  const c10::optional<bool> training = torch::jit::constant_as<bool>(node->input(5));
-  return !training.has_value() || *training;
-}
-
 // Composite: autograd differentiates through the computation, whose all-reduces have their own backward.
 TORCH_LIBRARY_IMPL(strobe, CompositeImplicitAutograd, library) {
   library.impl("sync_batch_norm", &SyncBatchNormOp);
-}
-
-// The aten::batch_norm calls in `block` and the blocks inside it that use batch statistics.
-void CollectBatchNormCalls(torch::jit::Block* block, std::vector<torch::jit::Node*>& calls) {
-  for (torch::jit::Node* node : block->nodes()) {
-    for (torch::jit::Block* inner : node->blocks()) CollectBatchNormCalls(inner, calls);
-    if (NormalisesWithBatchStatistics(node)) calls.push_back(node);
-  }
-}
-
-std::vector<torch::jit::Node*> BatchNormCalls(torch::jit::Graph& graph) {
-  std::vector<torch::jit::Node*> calls;
-  CollectBatchNormCalls(graph.block(), calls);
-  return calls;
 }
 
 std::vector<SyncBatchNorm2dImpl*> BuiltInBatchNormLayers(Classifier& model) {
