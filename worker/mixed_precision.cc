@@ -2,7 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/Parallel.h>
 #include <torch/version.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 
@@ -13,6 +18,23 @@
 
 namespace strobe {
 namespace {
+
+// Whether `count` floats are all finite, in one pass that tests each value's exponent bits (all ones: an infinity
+// or a NaN). LibTorch 1.13's isfinite().all() makes several passes and two temporary tensors on the CPU: 72 ms
+// against 7 for ResNet-18's 11.2 million gradients here, most of its optimizer step.
+bool FloatsFinite(const float* values, int64_t count) {
+  std::atomic<bool> finite{true};
+  at::parallel_for(0, count, 1 << 16, [&](int64_t begin, int64_t end) {
+    uint32_t special = 0;
+    for (int64_t i = begin; i < end; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, values + i, sizeof bits);
+      special |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (special != 0) finite = false;
+  });
+  return finite;
+}
 
 bool AutocastEnabled(c10::DeviceType device) {
 #ifdef STROBE_AUTOCAST_BY_DEVICE_TYPE
@@ -91,11 +113,16 @@ AutocastScope::~AutocastScope() {
 
 bool AllFinite(const std::vector<at::Tensor>& tensors) {
   at::Tensor all_finite;
+  bool cpu_floats_finite = true;
   for (const at::Tensor& tensor : tensors) {
-    const at::Tensor finite = tensor.isfinite().all();
+    if (tensor.device().is_cpu() && tensor.scalar_type() == at::kFloat && tensor.is_contiguous()) {
+      cpu_floats_finite = cpu_floats_finite && FloatsFinite(tensor.data_ptr<float>(), tensor.numel());
+      continue;
+    }
+    const at::Tensor finite = tensor.isfinite().all();  // on a GPU: no synchronisation until item() below
     all_finite = all_finite.defined() ? all_finite.logical_and(finite) : finite;
   }
-  return !all_finite.defined() || all_finite.item<bool>();
+  return cpu_floats_finite && (!all_finite.defined() || all_finite.item<bool>());
 }
 
 bool DynamicLossScaler::Unscale(const std::vector<at::Tensor>& gradients) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -83,14 +84,23 @@ std::vector<torch::Tensor> TrainingStep(TorchScriptClassifier& model, const torc
   return results;
 }
 
-TEST(FuseBatchNormReLUTest, FusesTheBlockShapesAndTheStepStaysBitwiseTheSame) {
-  testing::TempDir dir;
+// Two loads of the same ScriptedBlocks() file, the first with its pairs fused (4 of them).
+struct FusedAndOriginal {
+  std::shared_ptr<TorchScriptClassifier> fused, original;
+};
+
+FusedAndOriginal LoadBlocks(const testing::TempDir& dir) {
   const std::string path = dir.Path("blocks.pt");
   torch::manual_seed(4);
   ScriptedBlocks().save(path);
-  auto fused = Load(path);
-  auto original = Load(path);
-  EXPECT_EQ(FuseBatchNormReLU(*fused), 4);
+  FusedAndOriginal models{Load(path), Load(path)};
+  EXPECT_EQ(FuseBatchNormReLU(*models.fused), 4);
+  return models;
+}
+
+TEST(FuseBatchNormReLUTest, FusesTheBlockShapesAndTheStepStaysBitwiseTheSame) {
+  testing::TempDir dir;
+  auto [fused, original] = LoadBlocks(dir);
   torch::manual_seed(5);
   const torch::Tensor images = torch::randn({4, 3, 9, 9});
   for (int step = 0; step < 2; ++step) {  // the second from the first's running statistics
@@ -111,12 +121,7 @@ TEST(FuseBatchNormReLUTest, FusesTheBlockShapesAndTheStepStaysBitwiseTheSame) {
 // Where the fused kernel cannot run (channels-last here), the fused call computes the original operations.
 TEST(FuseBatchNormReLUTest, OtherLayoutsRunTheOriginalOperations) {
   testing::TempDir dir;
-  const std::string path = dir.Path("blocks.pt");
-  torch::manual_seed(4);
-  ScriptedBlocks().save(path);
-  auto fused = Load(path);
-  auto original = Load(path);
-  ASSERT_EQ(FuseBatchNormReLU(*fused), 4);
+  auto [fused, original] = LoadBlocks(dir);
   torch::manual_seed(5);
   const torch::Tensor images = torch::randn({4, 3, 9, 9}).contiguous(torch::MemoryFormat::ChannelsLast);
   const auto got = TrainingStep(*fused, images);

@@ -1,6 +1,7 @@
 #include "worker/mixed_precision.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -8,6 +9,37 @@
 
 namespace strobe {
 namespace {
+
+// Every non-finite value is found wherever it sits (vector tails, either end, the chunk of another thread), and
+// every finite one passes, the largest, the smallest subnormal and -0 included.
+TEST(AllFiniteTest, FindsEveryNonFiniteValueAndPassesEveryFiniteOne) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int threads = at::get_num_threads();
+  for (const int thread_count : {1, 2}) {
+    at::set_num_threads(thread_count);
+    for (const int64_t size : {1, 7, 16, 33, 200001}) {
+      at::Tensor values = at::randn({size});
+      values[0] = std::numeric_limits<float>::max();
+      values[size - 1] = -0.0f;
+      if (size > 2) values[size / 2] = std::numeric_limits<float>::denorm_min();
+      EXPECT_TRUE(AllFinite({values, at::ones({3})})) << size;
+      for (const int64_t at_index : {int64_t{0}, size / 2, size - 1}) {
+        for (const float bad : {inf, -inf, nan, -nan}) {
+          at::Tensor broken = values.clone();
+          broken[at_index] = bad;
+          EXPECT_FALSE(AllFinite({at::ones({3}), broken})) << bad << " at " << at_index << " of " << size;
+        }
+      }
+    }
+  }
+  at::set_num_threads(threads);
+  // Other types and layouts take LibTorch's own test.
+  EXPECT_FALSE(AllFinite({at::full({4, 3}, nan).t()}));
+  EXPECT_FALSE(AllFinite({at::full({5}, inf, at::kDouble)}));
+  EXPECT_TRUE(AllFinite({at::ones({4, 3}).t(), at::ones({2}, at::kBFloat16)}));
+  EXPECT_TRUE(AllFinite({}));
+}
 
 TEST(DynamicLossScalerTest, UnscalesFiniteGradientsExactly) {
   DynamicLossScaler scaler;

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "worker/optimizers/fused_sgd_step.h"
 #include "worker/optimizers/update_rules.h"
 
 namespace strobe {
@@ -20,7 +21,22 @@ std::vector<at::Tensor> Sgd::Directions(const Group& group) {
   return group.weight_decay != 0 ? at::_foreach_add(group.grads, group.params, group.weight_decay) : group.grads;
 }
 
+bool Sgd::FusesTheStep(const Group& group) {
+  if (momentum() == 0 || !DirectionsAreDecayedGradients()) return false;
+  for (size_t i = 0; i < group.params.size(); ++i) {
+    if (!CanFuseSgdStep(group.params[i], group.grads[i], slot(kMomentumBuffer, group.index[i]))) return false;
+  }
+  return true;
+}
+
 void Sgd::StepGroup(const Group& group) {
+  if (FusesTheStep(group)) {
+    const SgdStepSettings settings{group.lr, group.weight_decay, momentum(), options_.nesterov};
+    for (size_t i = 0; i < group.params.size(); ++i) {
+      FusedSgdStep(group.params[i], group.grads[i], slot(kMomentumBuffer, group.index[i]), settings);
+    }
+    return;
+  }
   std::vector<at::Tensor> steps = Directions(group);
   if (momentum() != 0) {
     std::vector<at::Tensor> buffers;
