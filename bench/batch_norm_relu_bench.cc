@@ -50,14 +50,20 @@ bool SameBits(const at::Tensor& a, const at::Tensor& b) {
   return a.sizes() == b.sizes() && std::memcmp(a.data_ptr(), b.data_ptr(), a.nbytes()) == 0;
 }
 
-// Output and input gradient of one forward + backward through `call`, from fresh copies of the layer.
+// Output, every gradient and the running statistics after one forward + backward through `call`, from fresh copies
+// of the layer.
 std::vector<at::Tensor> Results(const Layer& layer, Call call) {
   Layer copy = layer;
-  copy.input = layer.input.detach().clone().requires_grad_();
+  for (at::Tensor* leaf : {&copy.input, &copy.weight, &copy.bias, &copy.residual}) {
+    if (leaf->defined()) *leaf = leaf->detach().clone().requires_grad_();
+  }
   copy.running_mean = layer.running_mean.clone();
   copy.running_var = layer.running_var.clone();
-  const at::Tensor output = copy.Run(call, true);
-  return {output, copy.input.grad(), copy.running_mean, copy.running_var};
+  std::vector<at::Tensor> results{copy.Run(call, true), copy.running_mean, copy.running_var};
+  for (const at::Tensor* leaf : {&copy.input, &copy.weight, &copy.bias, &copy.residual}) {
+    if (leaf->defined()) results.push_back(leaf->grad());
+  }
+  return results;
 }
 
 // Median milliseconds of each path, the two alternating iteration by iteration.
@@ -85,7 +91,8 @@ int Main() {
   for (int stage = 0; stage < 3; ++stage) {
     for (const bool residual : {false, true}) {
       Layer layer = MakeLayer(batch, 16 << stage, size >> stage, residual);
-      if (!CanFuseBatchNormReLU(layer.input, layer.residual)) {
+      if (!CanFuseBatchNormReLU(layer.input, layer.weight, layer.bias, layer.running_mean, layer.running_var,
+                                layer.residual)) {
         std::printf("FAILED: this LibTorch or CPU does not take the fused path\n");
         return 1;
       }

@@ -18,7 +18,25 @@
 #define STROBE_ALSO_FOR_AVX2
 #endif
 
+// For kernels that must round as LibTorch's vectorised kernels do (fused multiply-adds where they use them): compiled
+// for AVX2 + FMA, run only where CpuRunsAvx2FmaKernels(). On another architecture they are compiled for its baseline,
+// and the self-checks of their callers decide whether they match LibTorch there.
+#if defined(__x86_64__)
+#define STROBE_FOR_AVX2_FMA __attribute__((target("avx2,fma")))
+#else
+#define STROBE_FOR_AVX2_FMA
+#endif
+
 namespace strobe {
+
+#if defined(__x86_64__)
+inline bool CpuRunsAvx2FmaKernels() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#else
+inline bool CpuRunsAvx2FmaKernels() { return true; }
+#endif
 
 #if defined(__x86_64__)
 inline bool CpuHasAvx2() {

@@ -1,8 +1,8 @@
 #include "worker/mixed_precision.h"
 
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
 #include <atomic>

@@ -685,6 +685,12 @@ absl::StatusOr<TrainSummary> TrainLoop::Run() {
   return summary_;
 }
 
+// Where the fused BatchNorm + ReLU kernel can run at all: float32 NCHW on the CPU. Elsewhere a TorchScript model
+// keeps its own graph (which a GPU's fusers may optimise across the pairs).
+bool FusedBatchNormReLUCanRun(Classifier& model, const DeviceOptions& device) {
+  return model.parameters().front().device().is_cpu() && !device.channels_last && device.amp == Precision::kFloat32;
+}
+
 }  // namespace
 
 void BroadcastInitialWeights(Classifier& model, Communicator& communicator) {
@@ -705,7 +711,8 @@ absl::StatusOr<TrainSummary> RunTraining(const TrainConfig& config, const TrainD
                       absl::StrFormat("--sync_bn: %d BatchNorm layers normalise with the batch statistics of all %d "
                                       "ranks", *layers, communicator.world_size()));
     }
-  } else if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(&model)) {
+  } else if (auto* scripted = dynamic_cast<TorchScriptClassifier*>(&model);
+             scripted != nullptr && FusedBatchNormReLUCanRun(model, config.device)) {
     const int64_t fused = FuseBatchNormReLU(*scripted);
     if (fused > 0 && reporter != nullptr) {
       reporter->Event("model", 0, absl::StrFormat("%d BatchNorm + ReLU pairs of %s's forward run fused", fused,

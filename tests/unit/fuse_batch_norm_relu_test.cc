@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tests/support/tensor_checks.h"
 #include "tests/unit/temp_dir.h"
 
 namespace strobe {
@@ -69,14 +69,13 @@ std::shared_ptr<TorchScriptClassifier> Load(const std::string& path) {
   return *model;
 }
 
-bool Bitwise(const torch::Tensor& a, const torch::Tensor& b) {
-  return a.sizes() == b.sizes() && std::memcmp(a.data_ptr(), b.data_ptr(), a.nbytes()) == 0;
-}
-
-// Logits, then every parameter's gradient, then every buffer, after one training step's forward and backward.
-std::vector<torch::Tensor> TrainingStep(TorchScriptClassifier& model, const torch::Tensor& images) {
+// Logits, then every parameter's gradient, then every buffer, after one training step's forward and backward, in
+// which the fused kernel ran `fused_pairs` times.
+std::vector<torch::Tensor> TrainingStep(TorchScriptClassifier& model, const torch::Tensor& images,
+                                        int64_t fused_pairs) {
   model.train();
   const torch::Tensor logits = model.forward(images);
+  EXPECT_EQ(testing::CountAutogradNodes(logits, "BatchNormReLUFunction"), fused_pairs);
   logits.pow(2).sum().backward();
   std::vector<torch::Tensor> results{logits.detach()};
   for (const auto& p : model.parameters()) results.push_back(p.grad());
@@ -104,18 +103,18 @@ TEST(FuseBatchNormReLUTest, FusesTheBlockShapesAndTheStepStaysBitwiseTheSame) {
   torch::manual_seed(5);
   const torch::Tensor images = torch::randn({4, 3, 9, 9});
   for (int step = 0; step < 2; ++step) {  // the second from the first's running statistics
-    const auto got = TrainingStep(*fused, images);
-    const auto expected = TrainingStep(*original, images);
+    const auto got = TrainingStep(*fused, images, 4);
+    const auto expected = TrainingStep(*original, images, 0);
     ASSERT_EQ(got.size(), expected.size());
     for (size_t i = 0; i < got.size(); ++i) {
-      EXPECT_TRUE(Bitwise(got[i], expected[i])) << "step " << step << ", result " << i
+      EXPECT_TRUE(testing::SameBits(got[i], expected[i])) << "step " << step << ", result " << i
                                                 << " (0: logits, then gradients, then buffers)";
     }
   }
   fused->eval();
   original->eval();
   torch::NoGradGuard no_grad;
-  EXPECT_TRUE(Bitwise(fused->forward(images), original->forward(images)));
+  EXPECT_TRUE(testing::SameBits(fused->forward(images), original->forward(images)));
 }
 
 // Where the fused kernel cannot run (channels-last here), the fused call computes the original operations.
@@ -124,9 +123,9 @@ TEST(FuseBatchNormReLUTest, OtherLayoutsRunTheOriginalOperations) {
   auto [fused, original] = LoadBlocks(dir);
   torch::manual_seed(5);
   const torch::Tensor images = torch::randn({4, 3, 9, 9}).contiguous(torch::MemoryFormat::ChannelsLast);
-  const auto got = TrainingStep(*fused, images);
-  const auto expected = TrainingStep(*original, images);
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(Bitwise(got[i], expected[i])) << "result " << i;
+  const auto got = TrainingStep(*fused, images, 0);
+  const auto expected = TrainingStep(*original, images, 0);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(testing::SameBits(got[i], expected[i])) << "result " << i;
 }
 
 TEST(FuseBatchNormReLUTest, AModelWithoutThePatternKeepsItsForward) {

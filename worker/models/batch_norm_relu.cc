@@ -11,20 +11,10 @@
 #include <cstring>
 #include <vector>
 
+#include "ops/avx2.h"
+
 namespace strobe {
 namespace {
-
-// The kernels below are built for AVX2 and FMA where the compiler targets x86 (the whole fused path is used only
-// on CPUs that have both; elsewhere it is the baseline instruction set, checked the same way on first use).
-#if defined(__x86_64__) || defined(__i386__)
-#define STROBE_TARGET_AVX2 __attribute__((target("avx2")))
-#define STROBE_TARGET_FMA __attribute__((target("fma")))
-bool CpuHasKernelInstructions() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-#else
-#define STROBE_TARGET_AVX2
-#define STROBE_TARGET_FMA
-bool CpuHasKernelInstructions() { return true; }
-#endif
 
 // Channels whose sums run side by side: each addition waits for the one before it in its own channel only, so
 // eight chains keep the adders busy where one leaves them idle most cycles.
@@ -41,7 +31,7 @@ Shape ShapeOf(const at::Tensor& input) {
 // LibTorch's statistics for channels [first, first + kCount), in its order: the sum of the values in double, the
 // mean rounded to float, then the sum of the squared float deviations in double, rounded to float.
 template <int64_t kCount>
-STROBE_TARGET_AVX2 void SumChannels(const float* x, const Shape& shape, int64_t first, float* mean, float* var_sum) {
+STROBE_FOR_AVX2_FMA void SumChannels(const float* x, const Shape& shape, int64_t first, float* mean, float* var_sum) {
   const double values = static_cast<double>(shape.batch * shape.image);
   double sum[kCount] = {};
   for (int64_t n = 0; n < shape.batch; ++n) {
@@ -88,11 +78,14 @@ Statistics BatchStatistics(const at::Tensor& input, const at::Tensor& running_me
   const float* x = input.data_ptr<float>();
   float* mean_data = mean.data_ptr<float>();
   float* var_sum_data = var_sum.data_ptr<float>();
-  const int64_t groups = (shape.channels + kChains - 1) / kChains;
+  // Groups of up to kChains channels, smaller where that leaves threads idle (each channel's sum is its own chain
+  // whatever its group, so the grouping changes no bit).
+  const int64_t per_group = std::clamp<int64_t>(shape.channels / at::get_num_threads(), 1, kChains);
+  const int64_t groups = (shape.channels + per_group - 1) / per_group;
   at::parallel_for(0, groups, 1, [&](int64_t begin, int64_t end) {
     for (int64_t group = begin; group < end; ++group) {
-      const int64_t first = group * kChains;
-      SumChannelGroup(x, shape, first, std::min(kChains, shape.channels - first), mean_data, var_sum_data);
+      const int64_t first = group * per_group;
+      SumChannelGroup(x, shape, first, std::min(per_group, shape.channels - first), mean_data, var_sum_data);
     }
   });
   const int64_t values = shape.batch * shape.image;
@@ -110,13 +103,16 @@ Statistics BatchStatistics(const at::Tensor& input, const at::Tensor& running_me
     const double unbiased = var_sum_data[c] / (values - 1);
     running_var_data[c] = static_cast<float>(momentum_f * unbiased + (1 - momentum_f) * running_var_data[c]);
   }
+  // Written in place as native_batch_norm writes them: their versions change, as autograd's checks expect.
+  torch::autograd::impl::bump_version(running_mean);
+  torch::autograd::impl::bump_version(running_var);
   return {mean, invstd};
 }
 
 // output = relu(input * alpha + beta [+ residual]) per channel, with alpha = invstd * weight and beta = bias - mean
 // * alpha: LibTorch's vectorised kernels compute both with one rounding (fused multiply-add), so this does too.
-STROBE_TARGET_FMA void NormaliseChannel(const float* x, const float* residual, float alpha, float beta,
-                                                     int64_t count, float* out) {
+STROBE_FOR_AVX2_FMA void NormaliseChannel(const float* x, const float* residual, float alpha, float beta,
+                                          int64_t count, float* out) {
   if (residual != nullptr) {
     for (int64_t i = 0; i < count; ++i) {
       const float value = std::fma(x[i], alpha, beta) + residual[i];
@@ -130,7 +126,8 @@ STROBE_TARGET_FMA void NormaliseChannel(const float* x, const float* residual, f
   }
 }
 
-STROBE_TARGET_FMA float ShiftOf(float mean, float alpha, float bias) {
+// beta = bias - mean * alpha with one rounding, in a function of its own so that it is compiled with FMA.
+STROBE_FOR_AVX2_FMA float ShiftOf(float mean, float alpha, float bias) {
   return std::fma(-mean, alpha, bias);
 }
 
@@ -250,28 +247,39 @@ bool MatchesLibTorch() {
 }
 
 bool FusedMatchesLibTorch() {
-  static const bool matches = CpuHasKernelInstructions() && MatchesLibTorch();
+  static const bool matches = CpuRunsAvx2FmaKernels() && MatchesLibTorch();
   return matches;
 }
 
 }  // namespace
 
-bool CanFuseBatchNormReLU(const at::Tensor& input, const at::Tensor& residual) {
-  const bool input_fits = input.device().is_cpu() && input.scalar_type() == at::kFloat && input.dim() == 4 &&
-                          input.is_contiguous() && input.size(2) * input.size(3) > 1;
+bool CanFuseBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                          const at::Tensor& running_mean, const at::Tensor& running_var,
+                          const at::Tensor& residual) {
+  const bool input_fits = input.defined() && input.device().is_cpu() && input.scalar_type() == at::kFloat &&
+                          input.dim() == 4 && input.is_contiguous() && input.numel() > 0 &&
+                          input.size(2) * input.size(3) > 1;
+  if (!input_fits) return false;
+  const int64_t channels = input.size(1);
+  for (const at::Tensor* per_channel : {&weight, &bias, &running_mean, &running_var}) {
+    // LibTorch's contiguous kernel, which this reproduces, needs them so too.
+    if (!per_channel->defined() || !per_channel->device().is_cpu() || per_channel->scalar_type() != at::kFloat ||
+        per_channel->dim() != 1 || per_channel->size(0) != channels || !per_channel->is_contiguous()) {
+      return false;
+    }
+  }
   const bool residual_fits = !residual.defined() || (residual.sizes() == input.sizes() &&
                                                      residual.scalar_type() == at::kFloat &&
                                                      residual.device().is_cpu() && residual.is_contiguous());
-  return input_fits && residual_fits && FusedMatchesLibTorch();
+  return residual_fits && FusedMatchesLibTorch();
 }
 
 at::Tensor FusedBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                               const at::Tensor& running_mean, const at::Tensor& running_var,
                               const at::Tensor& residual, double momentum, double eps) {
-  TORCH_CHECK(CanFuseBatchNormReLU(input, residual), "FusedBatchNormReLU: cannot fuse an input of ",
-              input.sizes(), " ", input.scalar_type());
-  return FusedUnchecked(input, weight.contiguous(), bias.contiguous(), running_mean, running_var, residual,
-                        momentum, eps);
+  TORCH_CHECK(CanFuseBatchNormReLU(input, weight, bias, running_mean, running_var, residual),
+              "FusedBatchNormReLU: cannot fuse an input of ", input.sizes(), " ", input.scalar_type());
+  return FusedUnchecked(input, weight, bias, running_mean, running_var, residual, momentum, eps);
 }
 
 at::Tensor UnfusedBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,

@@ -13,13 +13,15 @@ namespace strobe {
 // writes the output once. Backward is LibTorch's own ReLU and BatchNorm backward.
 //
 // Where it cannot be bitwise (not a float32, contiguous NCHW CPU input with more than one value per channel and
-// sample, whose statistics LibTorch computes another way; a CPU without FMA; a LibTorch whose kernels
-// round differently, which a self-check on first use detects), CanFuseBatchNormReLU says so and the caller runs
-// the unfused operations: results never depend on which path ran.
-bool CanFuseBatchNormReLU(const at::Tensor& input, const at::Tensor& residual);
+// sample, whose statistics LibTorch computes another way; parameters and running statistics that are not float32,
+// contiguous, [C]; a CPU without AVX2 and FMA; a LibTorch whose kernels round differently, which a self-check on
+// sample shapes on first use detects), CanFuseBatchNormReLU says so and the caller runs the unfused operations:
+// results never depend on which path ran. An empty batch, too, is left to LibTorch.
+bool CanFuseBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
+                          const at::Tensor& running_mean, const at::Tensor& running_var, const at::Tensor& residual);
 
-// `weight`, `bias`, `running_mean` and `running_var` are float32 [C]; the running statistics are updated in place
-// with `momentum`, as torch::batch_norm does. Requires CanFuseBatchNormReLU(input, residual).
+// The running statistics are updated in place with `momentum`, as torch::batch_norm does. Requires
+// CanFuseBatchNormReLU(...).
 at::Tensor FusedBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                               const at::Tensor& running_mean, const at::Tensor& running_var,
                               const at::Tensor& residual, double momentum, double eps);

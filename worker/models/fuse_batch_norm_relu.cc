@@ -19,11 +19,6 @@ namespace jit = torch::jit;
 
 constexpr char kBatchNormReLUOp[] = "strobe::batch_norm_relu";
 
-bool FitsFusedKernel(const c10::optional<at::Tensor>& tensor, int64_t channels) {
-  return tensor.has_value() && tensor->defined() && tensor->device().is_cpu() && tensor->scalar_type() == at::kFloat &&
-         tensor->dim() == 1 && tensor->size(0) == channels && tensor->is_contiguous();
-}
-
 // relu(batch_norm(...) [+ residual]), as the fused pair's original operations compute it: `add_in_place` when the
 // code added the residual into the normalised tensor (`out += identity`), whose type then stays the output's.
 at::Tensor BatchNormReLUOp(const at::Tensor& input, const c10::optional<at::Tensor>& weight,
@@ -31,11 +26,10 @@ at::Tensor BatchNormReLUOp(const at::Tensor& input, const c10::optional<at::Tens
                            const c10::optional<at::Tensor>& running_var, bool training, double momentum, double eps,
                            bool cudnn_enabled, const c10::optional<at::Tensor>& residual, bool add_in_place) {
   const at::Tensor added = residual.value_or(at::Tensor());
-  const int64_t channels = input.dim() > 1 ? input.size(1) : 0;
-  if (training && FitsFusedKernel(weight, channels) && FitsFusedKernel(bias, channels) &&
-      FitsFusedKernel(running_mean, channels) && FitsFusedKernel(running_var, channels) &&
-      CanFuseBatchNormReLU(input, added)) {
-    return FusedBatchNormReLU(input, *weight, *bias, *running_mean, *running_var, added, momentum, eps);
+  const at::Tensor w = weight.value_or(at::Tensor()), b = bias.value_or(at::Tensor());
+  const at::Tensor mean = running_mean.value_or(at::Tensor()), var = running_var.value_or(at::Tensor());
+  if (training && CanFuseBatchNormReLU(input, w, b, mean, var, added)) {
+    return FusedBatchNormReLU(input, w, b, mean, var, added, momentum, eps);
   }
   at::Tensor output =
       at::batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled);

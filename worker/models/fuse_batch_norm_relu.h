@@ -12,9 +12,12 @@ namespace strobe {
 // not) as one strobe::batch_norm_relu call, which computes the same bits faster on the CPU where it can
 // (worker/models/batch_norm_relu.h) and the original operations everywhere else. Left as written: a pair whose
 // intermediate result is used elsewhere, an add that writes into the residual (`identity += out`), and a BatchNorm
-// that the JIT's alias analysis cannot prove may move to the add (another BatchNorm between them, which updates
-// module tensors too: torchvision's downsampling blocks, whose shortcut runs after the block's last BatchNorm). The module, its code and what it saves are unchanged; evaluation runs the module's own forward. Returns
-// how many pairs it fused (0: the model keeps its own forward).
+// that the JIT's alias analysis cannot prove may move to the add. That analysis takes every tensor read from the
+// module (weights, buffers) as possibly aliasing every other, and BatchNorm writes its running statistics: so any
+// operation between the block's last BatchNorm and the add that reads module tensors keeps the pair apart, such as
+// a shortcut convolution computed there (torchvision's downsampling blocks). The module, its code and what it saves
+// are unchanged; evaluation runs the module's own forward. Returns how many pairs it fused (0: the model keeps its
+// own forward). Call it only where the fused kernel can run (the CPU, float32, NCHW): elsewhere it gains nothing.
 int64_t FuseBatchNormReLU(TorchScriptClassifier& model);
 
 }  // namespace strobe

@@ -157,7 +157,8 @@ torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& input) {
 }
 
 torch::Tensor SyncBatchNorm2dImpl::ForwardThenReLU(const torch::Tensor& input, const torch::Tensor& residual) {
-  if (is_training() && communicator_ == nullptr && CanFuseBatchNormReLU(input, residual)) {
+  if (is_training() && communicator_ == nullptr &&
+      CanFuseBatchNormReLU(input, weight, bias, running_mean, running_var, residual)) {
     num_batches_tracked += 1;
     return FusedBatchNormReLU(input, weight, bias, running_mean, running_var, residual, kMomentum, kEps);
   }

@@ -7,18 +7,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <vector>
+
+#include "ops/avx2.h"
 
 namespace strobe {
 namespace {
-
-#if defined(__x86_64__) || defined(__i386__)
-#define STROBE_TARGET_FMA __attribute__((target("avx2,fma")))
-bool CpuHasKernelInstructions() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-#else
-#define STROBE_TARGET_FMA
-bool CpuHasKernelInstructions() { return true; }
-#endif
 
 // The scalars as LibTorch's kernels take them: converted to float.
 struct FloatSettings {
@@ -27,8 +20,8 @@ struct FloatSettings {
 };
 
 template <bool kDecay, bool kNesterov>
-STROBE_TARGET_FMA void StepElements(float* param, const float* grad, float* buffer, int64_t begin, int64_t end,
-                                    const FloatSettings& s) {
+STROBE_FOR_AVX2_FMA void StepElements(float* param, const float* grad, float* buffer, int64_t begin, int64_t end,
+                                      const FloatSettings& s) {
   for (int64_t i = begin; i < end; ++i) {
     const float direction = kDecay ? std::fma(s.weight_decay, param[i], grad[i]) : grad[i];
     const float momentum = buffer[i] * s.momentum + direction;
@@ -62,6 +55,9 @@ void StepUnchecked(const at::Tensor& param, const at::Tensor& grad, const at::Te
       StepRange<false>(p, g, b, begin, end, s);
     }
   });
+  // Written in place as the foreach kernels write them: their versions change, as autograd's checks expect.
+  torch::autograd::impl::bump_version(param);
+  torch::autograd::impl::bump_version(buffer);
 }
 
 bool BitwiseEqual(const at::Tensor& a, const at::Tensor& b) {
@@ -101,20 +97,23 @@ bool MatchesTorchSgd() {
 }
 
 bool FusedMatchesLibTorch() {
-  static const bool matches = CpuHasKernelInstructions() && MatchesTorchSgd();
+  static const bool matches = CpuRunsAvx2FmaKernels() && MatchesTorchSgd();
   return matches;
 }
 
-bool Fits(const at::Tensor& tensor, int64_t numel) {
+// A float32 CPU tensor laid out as `param` is, over one dense block of memory (contiguous, or channels-last as
+// --channels_last makes convolution weights): the update is per element, so the three walk their memory together.
+bool LaidOutAs(const at::Tensor& tensor, const at::Tensor& param) {
   return tensor.defined() && tensor.device().is_cpu() && tensor.scalar_type() == at::kFloat &&
-         tensor.is_contiguous() && tensor.numel() == numel;
+         tensor.sizes() == param.sizes() && tensor.strides() == param.strides() &&
+         tensor.is_non_overlapping_and_dense();
 }
 
 }  // namespace
 
 bool CanFuseSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer) {
-  return param.defined() && Fits(param, param.numel()) && Fits(grad, param.numel()) &&
-         Fits(buffer, param.numel()) && FusedMatchesLibTorch();
+  return param.defined() && LaidOutAs(param, param) && LaidOutAs(grad, param) && LaidOutAs(buffer, param) &&
+         FusedMatchesLibTorch();
 }
 
 void FusedSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer,

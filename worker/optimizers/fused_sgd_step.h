@@ -16,11 +16,12 @@ struct SgdStepSettings {
 // over its elements, on the CPU: direction = grad + weight_decay * param, buffer = momentum * buffer + direction,
 // param -= lr * (Nesterov ? direction + momentum * buffer : buffer), with each element's operations rounded as
 // LibTorch's separate kernels round them (fused multiply-adds where they use them), so bitwise what they give. The
-// separate kernels read and write the parameter-sized tensors 14 times; this reads 3 and writes 2, which for a
-// ResNet-18 on the CPU is most of the optimizer's time.
+// separate kernels read and write the parameter-sized tensors up to 14 times (with weight decay and Nesterov); this
+// reads 3 and writes 2.
 //
-// CanFuseSgdStep is false where it cannot be bitwise: not float32 contiguous CPU tensors of one size; a CPU
-// without FMA; a LibTorch whose kernels round differently (a self-check against torch::optim::SGD on first use).
+// CanFuseSgdStep is false where it cannot be bitwise: not float32 CPU tensors of one size and one dense layout; a
+// CPU without AVX2 and FMA; a LibTorch whose kernels round differently (a self-check against torch::optim::SGD on
+// sample values on first use).
 bool CanFuseSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer);
 void FusedSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer,
                   const SgdStepSettings& settings);

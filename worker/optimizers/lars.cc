@@ -19,7 +19,6 @@ class Lars : public Sgd {
   using Sgd::Sgd;
 
  protected:
-  bool DirectionsAreDecayedGradients() const override { return false; }
   std::vector<at::Tensor> Directions(const Group& group) override {
     std::vector<at::Tensor> directions = Sgd::Directions(group);
     if (!group.layerwise) return directions;

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <memory>
+#include <typeinfo>
 
 #include "worker/optimizers/fused_sgd_step.h"
 #include "worker/optimizers/update_rules.h"
@@ -22,7 +23,8 @@ std::vector<at::Tensor> Sgd::Directions(const Group& group) {
 }
 
 bool Sgd::FusesTheStep(const Group& group) {
-  if (momentum() == 0 || !DirectionsAreDecayedGradients()) return false;
+  // Only SGD itself: a rule derived from it (LARS) changes the directions, which the fused pass computes.
+  if (momentum() == 0 || typeid(*this) != typeid(Sgd)) return false;
   for (size_t i = 0; i < group.params.size(); ++i) {
     if (!CanFuseSgdStep(group.params[i], group.grads[i], slot(kMomentumBuffer, group.index[i]))) return false;
   }

@@ -21,9 +21,6 @@ class Sgd : public Optimizer {
   void StepGroup(const Group& group) override;
   // What the momentum buffers accumulate: the gradients plus weight decay.
   virtual std::vector<at::Tensor> Directions(const Group& group);
-  // Whether Directions() is this class's own, which the fused step (worker/optimizers/fused_sgd_step.h) computes
-  // in its pass: false in a rule that changes them.
-  virtual bool DirectionsAreDecayedGradients() const { return true; }
 
  private:
   // Every parameter of `group` has its momentum buffer (it is past its first step) and fits the fused step.
