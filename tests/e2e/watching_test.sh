@@ -2,8 +2,8 @@
 # Watching a run, end to end on 2 ranks with Mixup/CutMix, rank 1 slowed by 150 ms per step:
 #  - the progress line names rank 1 and its host as the straggler, and metrics.jsonl says so on every report after
 #    the first;
-#  - each report's step time breakdown adds up to the step time measured from the window's wall clock (global batch
-#    / img/s) within 5%, and the named parts (all but "other") make up at least 95% of it;
+#  - the step time breakdowns add up to the step time measured from the windows' wall clock (global batch / img/s)
+#    within 5% over the run, each report's within 25%, and the named parts (all but "other") make up at least 95%;
 #  - metrics.jsonl lines carry "time" and "elapsed_s", train lines the sample count;
 #  - `strobe plot` draws a live run, then (after rank 1 is killed past a checkpoint and the run resumed) the
 #    finished run next to a second one: PNGs with CSVs holding each run's series;
@@ -55,23 +55,42 @@ grep -q "resumed from $run/checkpoints/step-000000012" <<<"$resumed" || { echo "
   fail "metrics.jsonl should hold step 15 from both runs"
 echo "$resumed" | tail -4
 
-# 3. The metrics: straggler, breakdown sums, times.
+# 3. The metrics: straggler, breakdown sums, times. A report's breakdown covers the steps that ended before the
+# report's own step and its images/s the steps up to it (docs/watching.md): one step apart, so the two agree over
+# a run of reports, and each report only as well as neighbouring steps agree (within 5% here, 12% with another
+# process busy on a core). A process's first report is left out: its first step (allocations, first use of each
+# kernel) is one of the two steps its breakdown timed but one of the three its wall clock saw.
 /usr/bin/python3 - "$run/metrics.jsonl" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 assert all("time" in l and "elapsed_s" in l and l["time"] > 1.7e9 for l in lines), "a line without its time"
 train = [l for l in lines if l["kind"] == "train"]
 assert all(l["samples"] == 128 * l["step"] for l in train), "sample counts"
+judged, first_of_process = [], True
+for l in lines:
+    if l["kind"] == "resume":
+        first_of_process = True
+    elif l["kind"] == "train":
+        if not first_of_process:
+            judged.append(l)
+        first_of_process = False
+assert len(judged) == len(train) - 2 >= 8, f"{len(judged)} of {len(train)} reports judged: one resume expected"
 for l in train[1:]:
     assert l["slowest_rank"] == 1 and l["straggler"] == 1, f"step {l['step']}: slowest rank {l['slowest_rank']}"
+wall_total = step_total = 0.0
+for l in judged:
     wall_ms = 1e3 * 128 / l["images_per_s"]
     step_ms = l["step_ms_median"]
-    assert abs(step_ms - wall_ms) <= 0.05 * wall_ms, f"step {l['step']}: breakdown {step_ms} ms vs wall {wall_ms} ms"
+    wall_total += wall_ms
+    step_total += step_ms
+    assert abs(step_ms - wall_ms) <= 0.25 * wall_ms, f"step {l['step']}: breakdown {step_ms} ms vs wall {wall_ms} ms"
     assert l["other_ms_max"] <= 0.05 * step_ms, f"step {l['step']}: 'other' {l['other_ms_max']} of {step_ms} ms"
     assert l["forward_ms_max"] - l["forward_ms_min"] >= 100, f"step {l['step']}: rank 1's 150 ms not in forward"
     assert l["busy_ms_max"] - l["busy_ms_min"] >= 75, f"step {l['step']}: busy spread"
     assert l["allreduce_ms_max"] >= 75, f"step {l['step']}: rank 0 waits for rank 1 in the all-reduce"
-print(f"metrics: {len(train)} train reports; straggler rank 1 from the second on; breakdown within 5% of wall time")
+assert abs(step_total - wall_total) <= 0.05 * wall_total, f"breakdowns {step_total} ms vs wall clock {wall_total} ms"
+print(f"metrics: {len(train)} train reports; straggler rank 1 from the second on; over {len(judged)} reports the "
+      f"breakdown is {step_total / wall_total:.3f} of the wall clock")
 PY
 
 # 4. TensorBoard, read independently.
