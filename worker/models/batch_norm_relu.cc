@@ -178,8 +178,10 @@ class BatchNormReLUFunction : public torch::autograd::Function<BatchNormReLUFunc
     const torch::autograd::variable_list saved = context->get_saved_variables();
     const at::Tensor &input = saved[0], &weight = saved[1], &mean = saved[2], &invstd = saved[3];
     const at::Tensor gradient = torch::threshold_backward(gradients[0], saved[4], 0);
+    // No running statistics: in training mode it reads the batch's saved mean and invstd only.
     auto [grad_input, grad_weight, grad_bias] = torch::native_batch_norm_backward(
-        gradient, input, weight, {}, {}, mean, invstd, /*train=*/true, context->saved_data["eps"].toDouble(),
+        gradient, input, weight, /*running_mean=*/{}, /*running_var=*/{}, mean, invstd, /*train=*/true,
+        context->saved_data["eps"].toDouble(),
         {context->needs_input_grad(0), context->needs_input_grad(1), context->needs_input_grad(2)});
     return {grad_input, grad_weight, grad_bias, kResidual ? gradient : at::Tensor(), at::Tensor(), at::Tensor(),
             at::Tensor()};
@@ -246,12 +248,12 @@ bool MatchesLibTorch() {
   return true;
 }
 
-bool FusedMatchesLibTorch() {
+}  // namespace
+
+bool FusedBatchNormReLURuns() {
   static const bool matches = CpuRunsAvx2FmaKernels() && MatchesLibTorch();
   return matches;
 }
-
-}  // namespace
 
 bool CanFuseBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                           const at::Tensor& running_mean, const at::Tensor& running_var,
@@ -271,7 +273,7 @@ bool CanFuseBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, con
   const bool residual_fits = !residual.defined() || (residual.sizes() == input.sizes() &&
                                                      residual.scalar_type() == at::kFloat &&
                                                      residual.device().is_cpu() && residual.is_contiguous());
-  return residual_fits && FusedMatchesLibTorch();
+  return residual_fits && FusedBatchNormReLURuns();
 }
 
 at::Tensor FusedBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
