@@ -81,6 +81,7 @@ int RunLrFindCommand(const DistributedContext& context) {
   absl::StatusOr<std::unique_ptr<Communicator>> communicator = ConnectRanks(context, c10::kCPU, config.device.amp);
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   Communicator& comm = **communicator;
+  WarnAboutUnfusedCpuKernels(comm, context, config, c10::kCPU);
   absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);
   absl::Status ready = data.status();
   if (ready.ok() && context.rank == 0) ready = MakeDirectories(config.run.run_dir);

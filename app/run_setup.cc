@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "ops/option_checks.h"
 #include "ops/status_agreement.h"
 #include "worker/cpu_bf16.h"
+#include "worker/fused_cpu_kernels.h"
 #include "worker/data/idx_reader.h"
 #include "worker/data/in_memory_source.h"
 #include "worker/imagenet/encoded_image_source.h"
@@ -36,21 +38,35 @@ void SetCpuThreads(const TrainConfig& config, const DistributedContext& context)
   at::set_num_threads(config.device.threads > 0 ? config.device.threads : ThisRankCpuShare(context).Usable());
 }
 
+namespace {
+
+// Collective: each rank's `mine` (of one length on every rank), indexed by rank.
+std::vector<std::vector<int64_t>> GatherFromEveryRank(Communicator& communicator, const std::vector<int64_t>& mine) {
+  const at::Tensor all = communicator.AllGather(at::tensor(at::ArrayRef<int64_t>(mine), at::kLong)).contiguous();
+  const int64_t* values = all.data_ptr<int64_t>();
+  std::vector<std::vector<int64_t>> ranks(communicator.world_size());
+  for (size_t rank = 0; rank < ranks.size(); ++rank) {
+    ranks[rank].assign(values + rank * mine.size(), values + (rank + 1) * mine.size());
+  }
+  return ranks;
+}
+
+void PrintWarning(const std::string& warning) {
+  if (!warning.empty()) std::fprintf(stderr, "strobe: warning: %s\n", warning.c_str());
+}
+
+}  // namespace
+
 void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContext& context) {
   const CpuShare mine = ThisRankCpuShare(context);
-  const at::Tensor all = communicator
-                             .AllGather(at::tensor({int64_t{mine.host_cores}, int64_t{mine.allowed_cores},
-                                                    int64_t{mine.local_ranks}}, at::kLong))
-                             .contiguous();
+  const std::vector<std::vector<int64_t>> all =
+      GatherFromEveryRank(communicator, {mine.host_cores, mine.allowed_cores, mine.local_ranks});
   if (context.rank != 0) return;
-  const int64_t* values = all.data_ptr<int64_t>();
-  std::vector<CpuShare> ranks(communicator.world_size());
-  for (size_t rank = 0; rank < ranks.size(); ++rank) {
-    ranks[rank] = CpuShare{static_cast<int>(values[3 * rank]), static_cast<int>(values[3 * rank + 1]),
-                           static_cast<int>(values[3 * rank + 2])};
+  std::vector<CpuShare> ranks;
+  for (const std::vector<int64_t>& rank : all) {
+    ranks.push_back(CpuShare{static_cast<int>(rank[0]), static_cast<int>(rank[1]), static_cast<int>(rank[2])});
   }
-  const std::string warning = DescribeNarrowedRanks(ranks);
-  if (!warning.empty()) std::fprintf(stderr, "strobe: warning: %s\n", warning.c_str());
+  PrintWarning(DescribeNarrowedRanks(ranks));
 }
 
 absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& context) {
@@ -59,14 +75,29 @@ absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& 
     probed = absl::FailedPreconditionError(absl::StrFormat("on %s: %s", context.host, probed.message()));
   }
   if (absl::Status agreed = AgreeOnStatus(communicator, probed); !agreed.ok()) return agreed;
-  const at::Tensor all =
-      communicator.AllGather(at::full({1}, int64_t{CpuComputesBf16() ? 1 : 0}, at::kLong)).contiguous();
+  const std::vector<std::vector<int64_t>> all = GatherFromEveryRank(communicator, {CpuComputesBf16() ? 1 : 0});
   if (context.rank != 0) return absl::OkStatus();
-  std::vector<bool> computes_bf16(communicator.world_size());
-  for (size_t rank = 0; rank < computes_bf16.size(); ++rank) computes_bf16[rank] = all.data_ptr<int64_t>()[rank] != 0;
-  const std::string warning = DescribeRanksEmulatingBf16(computes_bf16);
-  if (!warning.empty()) std::fprintf(stderr, "strobe: warning: %s\n", warning.c_str());
+  std::vector<bool> computes_bf16;
+  for (const std::vector<int64_t>& rank : all) computes_bf16.push_back(rank[0] != 0);
+  PrintWarning(DescribeRanksEmulatingBf16(computes_bf16));
   return absl::OkStatus();
+}
+
+void WarnAboutUnfusedCpuKernels(Communicator& communicator, const DistributedContext& context,
+                                const TrainConfig& config, const c10::Device& device) {
+  if (!device.is_cpu()) return;
+  const FusedCpuKernels mine = FusedCpuKernelsOfThisProcess();
+  const std::vector<std::vector<int64_t>> all =
+      GatherFromEveryRank(communicator, {mine.avx2_fma, mine.batch_norm_relu, mine.sgd_step});
+  if (context.rank != 0) return;
+  std::vector<FusedCpuKernels> ranks;
+  for (const std::vector<int64_t>& rank : all) {
+    ranks.push_back(FusedCpuKernels{rank[0] != 0, rank[1] != 0, rank[2] != 0});
+  }
+  const FusedCpuKernelUse use{
+      config.device.amp == Precision::kFloat32 && !config.device.channels_last && !config.model.sync_bn,
+      config.optimizer.optimizer == OptimizerKind::kSgd};
+  PrintWarning(DescribeRanksWithoutFusedCpuKernels(ranks, use, TORCH_VERSION));
 }
 
 absl::StatusOr<std::unique_ptr<Communicator>> ConnectRanks(const DistributedContext& context,

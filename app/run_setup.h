@@ -45,6 +45,11 @@ void WarnAboutNarrowBindings(Communicator& communicator, const DistributedContex
 // bf16 is emulated and costs time instead of saving it.
 absl::Status CheckCpuBf16(Communicator& communicator, const DistributedContext& context);
 
+// Collective, on the CPU: rank 0 prints one "strobe: warning: ..." when a rank cannot run a fused CPU kernel the run
+// would use (worker/fused_cpu_kernels.h): its steps take the slower separate operations, with the same results.
+void WarnAboutUnfusedCpuKernels(Communicator& communicator, const DistributedContext& context,
+                                const TrainConfig& config, const c10::Device& device);
+
 // Whether --data is an ImageNet layout (a train/ folder of class folders or tar shards) rather than IDX files.
 bool IsImageFolderDataset(const std::string& dir);
 

@@ -85,6 +85,7 @@ int RunTrainCommand(const DistributedContext& context) {
   }();
   if (!communicator.ok()) return Fail(context, communicator.status(), kExitFailure);
   WatchedCommunicator comm(**communicator, progress);
+  WarnAboutUnfusedCpuKernels(comm, context, config, *device);
 
   absl::StatusOr<TrainData> data = LoadTrainData(config, context.world_size);
   if (absl::Status agreed = AgreeOnStatus(comm, data.status()); !agreed.ok()) {

@@ -20,6 +20,10 @@ namespace strobe {
 bool CanFuseBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                           const at::Tensor& running_mean, const at::Tensor& running_var, const at::Tensor& residual);
 
+// Whether this process runs the fused kernel where the inputs fit: the CPU has AVX2 and FMA, and the self-check
+// found it bitwise this LibTorch's operations. The first call runs the self-check (a few milliseconds).
+bool FusedBatchNormReLURuns();
+
 // The running statistics are updated in place with `momentum`, as torch::batch_norm does. Requires
 // CanFuseBatchNormReLU(...).
 at::Tensor FusedBatchNormReLU(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,

@@ -96,11 +96,6 @@ bool MatchesTorchSgd() {
   return true;
 }
 
-bool FusedMatchesLibTorch() {
-  static const bool matches = CpuRunsAvx2FmaKernels() && MatchesTorchSgd();
-  return matches;
-}
-
 // A float32 CPU tensor laid out as `param` is, over one dense block of memory (contiguous, or channels-last as
 // --channels_last makes convolution weights): the update is per element, so the three walk their memory together.
 bool LaidOutAs(const at::Tensor& tensor, const at::Tensor& param) {
@@ -111,9 +106,14 @@ bool LaidOutAs(const at::Tensor& tensor, const at::Tensor& param) {
 
 }  // namespace
 
+bool FusedSgdStepRuns() {
+  static const bool matches = CpuRunsAvx2FmaKernels() && MatchesTorchSgd();
+  return matches;
+}
+
 bool CanFuseSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer) {
   return param.defined() && LaidOutAs(param, param) && LaidOutAs(grad, param) && LaidOutAs(buffer, param) &&
-         FusedMatchesLibTorch();
+         FusedSgdStepRuns();
 }
 
 void FusedSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer,
