@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Watching a run, end to end on 2 ranks with Mixup/CutMix, rank 1 slowed by 150 ms per step:
 #  - the progress line names rank 1 and its host as the straggler, and metrics.jsonl says so on every report after
-#    the first;
+#    each process's first;
 #  - the step time breakdowns add up to the step time measured from the windows' wall clock (global batch / img/s)
 #    within 5% over the run, each report's within 25%, and the named parts (all but "other") make up at least 95%;
 #  - metrics.jsonl lines carry "time" and "elapsed_s", train lines the sample count;
@@ -59,7 +59,8 @@ echo "$resumed" | tail -4
 # report's own step and its images/s the steps up to it (docs/watching.md): one step apart, so the two agree over
 # a run of reports, and each report only as well as neighbouring steps agree (within 5% here, 12% with another
 # process busy on a core). A process's first report is left out: its first step (allocations, first use of each
-# kernel) is one of the two steps its breakdown timed but one of the three its wall clock saw.
+# kernel) is one of the two steps its breakdown timed but one of the three its wall clock saw, and it adds as much
+# busy time to every rank as rank 1's delay, so rank 1 may stay under the straggler's 1.1 x the median busy time.
 /usr/bin/python3 - "$run/metrics.jsonl" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
@@ -75,10 +76,10 @@ for l in lines:
             judged.append(l)
         first_of_process = False
 assert len(judged) == len(train) - 2 >= 8, f"{len(judged)} of {len(train)} reports judged: one resume expected"
-for l in train[1:]:
-    assert l["slowest_rank"] == 1 and l["straggler"] == 1, f"step {l['step']}: slowest rank {l['slowest_rank']}"
 wall_total = step_total = 0.0
 for l in judged:
+    assert l["slowest_rank"] == 1 and l["straggler"] == 1, \
+        f"step {l['step']}: slowest rank {l['slowest_rank']}, straggler {l['straggler']}"
     wall_ms = 1e3 * 128 / l["images_per_s"]
     step_ms = l["step_ms_median"]
     wall_total += wall_ms
@@ -89,8 +90,8 @@ for l in judged:
     assert l["busy_ms_max"] - l["busy_ms_min"] >= 75, f"step {l['step']}: busy spread"
     assert l["allreduce_ms_max"] >= 75, f"step {l['step']}: rank 0 waits for rank 1 in the all-reduce"
 assert abs(step_total - wall_total) <= 0.05 * wall_total, f"breakdowns {step_total} ms vs wall clock {wall_total} ms"
-print(f"metrics: {len(train)} train reports; straggler rank 1 from the second on; over {len(judged)} reports the "
-      f"breakdown is {step_total / wall_total:.3f} of the wall clock")
+print(f"metrics: {len(train)} train reports; over the {len(judged)} after each process's first, straggler rank 1 "
+      f"and the breakdown {step_total / wall_total:.3f} of the wall clock")
 PY
 
 # 4. TensorBoard, read independently.
