@@ -22,12 +22,13 @@ struct SgdStepSettings {
 // CanFuseSgdStep is false where it cannot be bitwise: not float32 CPU tensors of one size and one dense layout; a
 // CPU without AVX2 and FMA; a LibTorch whose kernels round differently (a self-check against torch::optim::SGD on
 // sample values on first use).
-// Whether this process runs the fused step where the tensors fit: the CPU has AVX2 and FMA, and the self-check
-// found it bitwise torch::optim::SGD. The first call runs the self-check (under a millisecond).
-bool FusedSgdStepRuns();
 bool CanFuseSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer);
 void FusedSgdStep(const at::Tensor& param, const at::Tensor& grad, const at::Tensor& buffer,
                   const SgdStepSettings& settings);
+
+// Whether this process runs the fused step where the tensors fit: the CPU has AVX2 and FMA, and the self-check
+// found it bitwise torch::optim::SGD. The first call runs the self-check (under a millisecond).
+bool FusedSgdStepRuns();
 
 }  // namespace strobe
 
